@@ -1,0 +1,105 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "brokerfront",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "brokerfront", targets: ["brokerfront"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    ],
+    targets: [
+        // Pure MQTT codec: fixed header, varint, CONNECT parse, CONNACK build. No NIO.
+        .target(name: "MQTTWire", swiftSettings: strict),
+        // YAML model, defaults and validation with file:line:col and key paths.
+        .target(
+            name: "FrontConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Pure decisions: balancers, consistent hash, server state, passive health. No sockets.
+        .target(name: "FrontCore", dependencies: ["FrontConfig"], swiftSettings: strict),
+        // The data path on NIO: listener, CONNECT sniff, route, dial, relay, idle deadlines.
+        .target(
+            name: "FrontProxy",
+            dependencies: [
+                "MQTTWire", "FrontConfig", "FrontCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // Control plane services: admin HTTP, metrics, lifecycle.
+        .target(
+            name: "FrontControl",
+            dependencies: [
+                "FrontProxy", "FrontConfig", "FrontCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "brokerfront",
+            dependencies: [
+                "FrontControl", "FrontConfig", "FrontProxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Helpers for tests: real brokers on free ports, raw MQTT clients, CONNECT builders.
+        .target(
+            name: "FrontTesting",
+            dependencies: [
+                "MQTTWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "MQTTWireTests", dependencies: ["MQTTWire"], swiftSettings: strict),
+        .testTarget(name: "FrontConfigTests", dependencies: ["FrontConfig"], swiftSettings: strict),
+        .testTarget(name: "FrontCoreTests", dependencies: ["FrontCore", "FrontConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "FrontProxyTests",
+            dependencies: [
+                "FrontProxy", "FrontTesting", "MQTTWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "FrontControl", "FrontProxy", "FrontConfig", "FrontTesting", "MQTTWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)
