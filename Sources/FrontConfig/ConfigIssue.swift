@@ -1,0 +1,40 @@
+/// One problem found in a configuration file, with where it is and which key it concerns.
+public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+    /// 1-based line and column of the offending node (the key for unknown keys, the value otherwise).
+    public var line: Int
+    public var column: Int
+    /// The key path, like `backends[0].servers[2].address` or `listeners[0].bakend`.
+    public var path: String
+    /// What is wrong, in words an operator can act on, naming the bad value.
+    public var message: String
+
+    public init(line: Int, column: Int, path: String, message: String) {
+        self.line = line
+        self.column = column
+        self.path = path
+        self.message = message
+    }
+
+    /// `LINE:COL: PATH: message` (the caller prefixes the file name).
+    public var description: String { "\(line):\(column): \(path): \(message)" }
+
+    /// `FILE:LINE:COL: PATH: message`, the line `brokerfront check` prints.
+    public func formatted(file: String) -> String { "\(file):\(description)" }
+}
+
+/// Thrown when a configuration is invalid; carries every problem found in one pass.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    /// The file as the user named it (used as the `FILE` prefix).
+    public var file: String
+    public var issues: [ConfigIssue]
+
+    public init(file: String, issues: [ConfigIssue]) {
+        self.file = file
+        self.issues = issues
+    }
+
+    /// One `FILE:LINE:COL: PATH: message` line per issue.
+    public var description: String {
+        issues.map { $0.formatted(file: file) }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,340 @@
+/// The whole validated configuration of one brokerfront process.
+///
+/// Produced by ``ConfigLoader`` from YAML; every field carries its default already applied, so the
+/// data path never has to know what was written and what was defaulted. Immutable and `Sendable`:
+/// a reload builds a new value and swaps it whole.
+public struct FrontConfiguration: Sendable, Equatable {
+    /// The optional HTTP admin plane (status, metrics).
+    public var admin: AdminConfig?
+    /// Log level and format.
+    public var log: LogConfig
+    /// How long open sessions may run after SIGTERM/SIGINT before they are closed.
+    public var drainTimeout: Duration
+    /// Process-wide cap on client connections; above it accepting pauses.
+    public var maxConnections: Int
+    /// The listening sockets, in file order.
+    public var listeners: [ListenerConfig]
+    /// The server groups listeners send sessions to, in file order.
+    public var backends: [BackendConfig]
+
+    public init(
+        admin: AdminConfig? = nil,
+        log: LogConfig = LogConfig(),
+        drainTimeout: Duration = .seconds(30),
+        maxConnections: Int = 100_000,
+        listeners: [ListenerConfig] = [],
+        backends: [BackendConfig] = []
+    ) {
+        self.admin = admin
+        self.log = log
+        self.drainTimeout = drainTimeout
+        self.maxConnections = maxConnections
+        self.listeners = listeners
+        self.backends = backends
+    }
+
+    /// The backend a listener names; validation guarantees it exists for a loaded configuration.
+    public func backend(named name: String) -> BackendConfig? {
+        backends.first { $0.name == name }
+    }
+}
+
+/// An `ip:port` or `host:port` pair as written in the config (`127.0.0.1:1883`, `[::1]:1883`, `broker-1:1883`).
+public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+    /// The host without brackets: an IPv4/IPv6 literal or a DNS name.
+    public var host: String
+    /// TCP port, 0...65535 (0 only for binds: "any free port").
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, with brackets around IPv6 literals.
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// `admin:` — the HTTP admin plane.
+public struct AdminConfig: Sendable, Equatable {
+    public var bind: Endpoint
+    /// When set, state-changing requests need `Authorization: Bearer <token>`.
+    public var token: String?
+
+    public init(bind: Endpoint, token: String? = nil) {
+        self.bind = bind
+        self.token = token
+    }
+}
+
+/// `log:` — level and line format.
+public struct LogConfig: Sendable, Equatable {
+    public enum Level: String, Sendable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+    public var level: Level
+    public var format: Format
+
+    public init(level: Level = .info, format: Format = .text) {
+        self.level = level
+        self.format = format
+    }
+}
+
+/// What a listener speaks to its clients.
+public enum ListenerProtocol: String, Sendable, CaseIterable {
+    /// Sniff the MQTT CONNECT, route on it, then relay bytes.
+    case mqtt
+    /// Relay bytes without looking at them (Redis, anything TCP).
+    case tcp
+}
+
+/// `listeners[i].tls` — TLS termination (behaviour arrives with the edge issue; validated now).
+public struct TLSConfig: Sendable, Equatable {
+    public var certificate: String
+    public var privateKey: String
+    public var clientCA: String?
+
+    public init(certificate: String, privateKey: String, clientCA: String? = nil) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+        self.clientCA = clientCA
+    }
+}
+
+/// `listeners[i].limits`.
+public struct LimitsConfig: Sendable, Equatable {
+    /// Max concurrent connections from one client IP, 0 = none.
+    public var perSourceIP: Int
+    /// New sessions per second admitted, 0 = none.
+    public var acceptRate: Int
+
+    public init(perSourceIP: Int = 0, acceptRate: Int = 0) {
+        self.perSourceIP = perSourceIP
+        self.acceptRate = acceptRate
+    }
+}
+
+/// `listeners[i].client_ids` — glob filters on the CONNECT client identifier.
+public struct ClientIDFilter: Sendable, Equatable {
+    public var allow: [String]
+    public var deny: [String]
+
+    public init(allow: [String] = ["*"], deny: [String] = []) {
+        self.allow = allow
+        self.deny = deny
+    }
+}
+
+/// `listeners[i]`.
+public struct ListenerConfig: Sendable, Equatable {
+    public var name: String
+    public var bind: Endpoint
+    public var `protocol`: ListenerProtocol
+    public var backend: String
+    public var reusePort: Bool
+    /// 0 = only the global cap.
+    public var maxConnections: Int
+    public var acceptProxyProtocol: Bool
+    public var tls: TLSConfig?
+    /// tcp: no bytes either way for this long closes; mqtt: used when keepalive = 0. Zero = never.
+    public var idleTimeout: Duration
+    /// TLS handshake, PROXY header and a complete CONNECT must all arrive within this.
+    public var connectTimeout: Duration
+    /// Largest CONNECT accepted, in bytes.
+    public var maxConnectSize: Int
+    public var keepaliveFactor: Double
+    public var keepaliveMin: Duration
+    public var keepaliveMax: Duration
+    public var limits: LimitsConfig
+    public var clientIDs: ClientIDFilter
+
+    public init(
+        name: String,
+        bind: Endpoint,
+        protocol: ListenerProtocol = .mqtt,
+        backend: String,
+        reusePort: Bool = false,
+        maxConnections: Int = 0,
+        acceptProxyProtocol: Bool = false,
+        tls: TLSConfig? = nil,
+        idleTimeout: Duration = .seconds(600),
+        connectTimeout: Duration = .seconds(5),
+        maxConnectSize: Int = 65_536,
+        keepaliveFactor: Double = 1.5,
+        keepaliveMin: Duration = .seconds(10),
+        keepaliveMax: Duration = .seconds(7_200),
+        limits: LimitsConfig = LimitsConfig(),
+        clientIDs: ClientIDFilter = ClientIDFilter()
+    ) {
+        self.name = name
+        self.bind = bind
+        self.protocol = `protocol`
+        self.backend = backend
+        self.reusePort = reusePort
+        self.maxConnections = maxConnections
+        self.acceptProxyProtocol = acceptProxyProtocol
+        self.tls = tls
+        self.idleTimeout = idleTimeout
+        self.connectTimeout = connectTimeout
+        self.maxConnectSize = maxConnectSize
+        self.keepaliveFactor = keepaliveFactor
+        self.keepaliveMin = keepaliveMin
+        self.keepaliveMax = keepaliveMax
+        self.limits = limits
+        self.clientIDs = clientIDs
+    }
+}
+
+/// How a backend picks a server for a new session.
+public enum BalanceAlgorithm: String, Sendable, CaseIterable {
+    case clientID = "client-id"
+    case username
+    case sourceIP = "source-ip"
+    case roundRobin = "round-robin"
+    case leastConnections = "least-connections"
+    case first
+
+    /// Whether the algorithm needs a parsed MQTT CONNECT (and so an `mqtt` listener).
+    public var needsMQTT: Bool { self == .clientID || self == .username }
+}
+
+/// `send_proxy_protocol`.
+public enum ProxyProtocolVersion: String, Sendable, CaseIterable {
+    case none, v1, v2
+}
+
+/// What happens to open sessions on an event (`on_server_down`, `on_failback`).
+public enum SessionAction: String, Sendable, CaseIterable {
+    case close, keep
+}
+
+/// `failback`.
+public enum FailbackMode: String, Sendable, CaseIterable {
+    case auto, manual
+}
+
+/// `backends[i].health_check.type`.
+public enum HealthCheckType: String, Sendable, CaseIterable {
+    case tcp
+    case mqtt
+    case redisMaster = "redis-master"
+    case sendExpect = "send-expect"
+}
+
+/// `backends[i].health_check`.
+public struct HealthCheckConfig: Sendable, Equatable {
+    public var type: HealthCheckType
+    public var interval: Duration
+    public var timeout: Duration
+    public var rise: Int
+    public var fall: Int
+    /// send-expect only: bytes to send, escapes (`\r`, `\n`, `\xNN`) already decoded.
+    public var send: [UInt8]?
+    /// send-expect only: substring the answer must contain.
+    public var expect: String?
+    /// mqtt / redis-master.
+    public var username: String?
+    public var password: String?
+
+    public init(
+        type: HealthCheckType,
+        interval: Duration = .seconds(2),
+        timeout: Duration = .seconds(1),
+        rise: Int = 2,
+        fall: Int = 3,
+        send: [UInt8]? = nil,
+        expect: String? = nil,
+        username: String? = nil,
+        password: String? = nil
+    ) {
+        self.type = type
+        self.interval = interval
+        self.timeout = timeout
+        self.rise = rise
+        self.fall = fall
+        self.send = send
+        self.expect = expect
+        self.username = username
+        self.password = password
+    }
+}
+
+/// `backends[i].servers[j]`.
+public struct ServerConfig: Sendable, Equatable {
+    public var name: String
+    public var address: Endpoint
+    public var weight: Int
+    /// 0 = no cap.
+    public var maxConnections: Int
+    public var backup: Bool
+    /// Overrides the backend's `source_ips` when not empty.
+    public var sourceIPs: [String]
+
+    public init(
+        name: String,
+        address: Endpoint,
+        weight: Int = 1,
+        maxConnections: Int = 0,
+        backup: Bool = false,
+        sourceIPs: [String] = []
+    ) {
+        self.name = name
+        self.address = address
+        self.weight = weight
+        self.maxConnections = maxConnections
+        self.backup = backup
+        self.sourceIPs = sourceIPs
+    }
+}
+
+/// `backends[i]`.
+public struct BackendConfig: Sendable, Equatable {
+    public var name: String
+    public var balance: BalanceAlgorithm
+    /// Outbound connections are spread over these (IP literals).
+    public var sourceIPs: [String]
+    public var connectTimeout: Duration
+    /// On a failed dial, how many further servers to try.
+    public var retries: Int
+    public var slowStart: Duration
+    public var sendProxyProtocol: ProxyProtocolVersion
+    public var healthCheck: HealthCheckConfig?
+    public var onServerDown: SessionAction
+    public var failback: FailbackMode
+    public var onFailback: SessionAction
+    public var servers: [ServerConfig]
+
+    public init(
+        name: String,
+        balance: BalanceAlgorithm = .clientID,
+        sourceIPs: [String] = [],
+        connectTimeout: Duration = .seconds(2),
+        retries: Int = 2,
+        slowStart: Duration = .zero,
+        sendProxyProtocol: ProxyProtocolVersion = .none,
+        healthCheck: HealthCheckConfig? = nil,
+        onServerDown: SessionAction = .close,
+        failback: FailbackMode = .auto,
+        onFailback: SessionAction = .close,
+        servers: [ServerConfig] = []
+    ) {
+        self.name = name
+        self.balance = balance
+        self.sourceIPs = sourceIPs
+        self.connectTimeout = connectTimeout
+        self.retries = retries
+        self.slowStart = slowStart
+        self.sendProxyProtocol = sendProxyProtocol
+        self.healthCheck = healthCheck
+        self.onServerDown = onServerDown
+        self.failback = failback
+        self.onFailback = onFailback
+        self.servers = servers
+    }
+}

@@ -1,0 +1,68 @@
+import Yams
+
+/// Decoding of the document root and its small sections (`admin`, `log`).
+extension YAMLReader {
+    /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
+    static let rootKeys = ["admin", "log", "drain_timeout", "max_connections", "listeners", "backends"]
+    static let adminKeys = ["bind", "token"]
+    static let logKeys = ["level", "format"]
+
+    /// Decodes the whole document. Always returns a configuration; when ``issues`` is not empty it holds
+    /// placeholders where values were missing or bad and must not be used.
+    mutating func decodeRoot(_ root: Node?) -> FrontConfiguration {
+        var config = FrontConfiguration()
+        let fields: YAMLFields
+        if let root, !root.isNull {
+            guard let decoded = self.fields(of: root, path: "", known: Self.rootKeys) else { return config }
+            fields = decoded
+        } else {
+            fields = YAMLFields(path: "", mark: nil)
+        }
+        config.admin = decodeAdmin(fields)
+        if let log = section(fields, "log", known: Self.logKeys) {
+            read(&config.log.level, log, "level") { text throws(ConfigValueError) in
+                try ScalarParser.choice(text, of: LogConfig.Level.self)
+            }
+            read(&config.log.format, log, "format") { text throws(ConfigValueError) in
+                try ScalarParser.choice(text, of: LogConfig.Format.self)
+            }
+        }
+        read(&config.drainTimeout, fields, "drain_timeout", DurationParser.parse)
+        read(&config.maxConnections, fields, "max_connections") { text throws(ConfigValueError) in
+            try ScalarParser.integer(text, atLeast: 1)
+        }
+        config.listeners = decodeList(fields, "listeners", what: "listener") { reader, node, path in
+            reader.decodeListener(node, path: path)
+        }
+        config.backends = decodeList(fields, "backends", what: "backend") { reader, node, path in
+            reader.decodeBackend(node, path: path)
+        }
+        return config
+    }
+
+    /// `admin:`; nil when absent.
+    private mutating func decodeAdmin(_ fields: YAMLFields) -> AdminConfig? {
+        guard let admin = section(fields, "admin", known: Self.adminKeys) else { return nil }
+        let bind = scalar(admin, "bind", required: true, EndpointParser.parseBind)
+        let token = scalar(admin, "token", ScalarParser.text)
+        return AdminConfig(bind: bind ?? Endpoint(host: "", port: 0), token: token)
+    }
+
+    /// A required, non-empty list of mappings (`listeners`, `backends`), one decoded element per entry so
+    /// indices in the model match indices in key paths.
+    private mutating func decodeList<Element>(
+        _ fields: YAMLFields, _ key: String, what: String,
+        _ decode: (inout Self, Node, String) -> Element
+    ) -> [Element] {
+        guard let elements = sequence(fields, key) else {
+            if fields[key] == nil || fields[key]?.isNull == true {
+                report(fields[key]?.mark ?? fields.mark, path: fields.path(of: key), "at least one \(what) is required")
+            }
+            return []
+        }
+        if elements.isEmpty {
+            report(at: fields.path(of: key), "at least one \(what) is required")
+        }
+        return elements.map { decode(&self, $0.node, $0.path) }
+    }
+}
