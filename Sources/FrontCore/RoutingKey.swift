@@ -1,0 +1,15 @@
+/// What a balancer may route on, gathered by the data path from the connection and the CONNECT.
+public struct RoutingKey: Sendable, Equatable {
+    /// The CONNECT client identifier; nil on `tcp` listeners, may be empty on MQTT.
+    public var clientID: String?
+    /// The CONNECT user name, when present.
+    public var username: String?
+    /// The client's IP address as text (no port).
+    public var sourceIP: String
+
+    public init(clientID: String? = nil, username: String? = nil, sourceIP: String) {
+        self.clientID = clientID
+        self.username = username
+        self.sourceIP = sourceIP
+    }
+}

@@ -1,0 +1,94 @@
+import FrontConfig
+import Synchronization
+
+/// One configured server and its live state, shared by every event loop.
+///
+/// Counters are atomics and the health state sits behind a mutex: both are touched once per
+/// session start/end, never per byte. Thread-safe; lives as long as the routing snapshot holding it.
+public final class ServerRuntime: Sendable {
+    /// The backend this server belongs to (for logs and metric labels).
+    public let backendName: String
+    /// Its configuration as loaded.
+    public let config: ServerConfig
+    /// Position in the backend's server list (list order matters for `balance: first`).
+    public let index: Int
+    /// Source IPs outbound connections are bound to: the server's own list, else the backend's.
+    public let sourceIPs: [String]
+    /// Stable hash of the server name: its identity in consistent hashing, the same in every process.
+    public let hashSeed: UInt64
+
+    private let activeSessions = Atomic<Int>(0)
+    private let totalSessions = Atomic<Int>(0)
+    private let sourceCursor = Atomic<Int>(0)
+    private let health: Mutex<ServerHealthState>
+
+    public init(backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String]) {
+        self.backendName = backendName
+        self.config = config
+        self.index = index
+        self.sourceIPs = config.sourceIPs.isEmpty ? backendSourceIPs : config.sourceIPs
+        self.hashSeed = StableHash.mix(StableHash.of(config.name))
+        self.health = Mutex(ServerHealthState())
+    }
+
+    public var name: String { config.name }
+
+    /// Sessions currently relayed to this server.
+    public var activeConnections: Int { activeSessions.load(ordering: .relaxed) }
+
+    /// Sessions ever relayed to this server.
+    public var totalConnections: Int { totalSessions.load(ordering: .relaxed) }
+
+    /// A snapshot of the health state machine.
+    public var healthState: ServerHealthState { health.withLock { $0 } }
+
+    /// Whether this server may take a new session at `now`: healthy (or due a trial), admin-ready,
+    /// and under its `max_connections`.
+    public func acceptsNewSessions(at now: MonotonicTime) -> Bool {
+        if config.maxConnections > 0 && activeConnections >= config.maxConnections { return false }
+        return health.withLock { $0.acceptsNewSessions(at: now) }
+    }
+
+    /// The next source IP to bind an outbound connection to, rotating; nil when none is configured.
+    public func nextSourceIP() -> String? {
+        guard !sourceIPs.isEmpty else { return nil }
+        let turn = sourceCursor.wrappingAdd(1, ordering: .relaxed).oldValue
+        return sourceIPs[Int(UInt(bitPattern: turn) % UInt(sourceIPs.count))]
+    }
+
+    /// A session to this server began relaying.
+    public func sessionOpened() {
+        activeSessions.wrappingAdd(1, ordering: .relaxed)
+        totalSessions.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// A session to this server ended.
+    public func sessionClosed() {
+        activeSessions.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    /// Records a failed dial; returns the transition when it flipped the server down.
+    public func dialFailed(at now: MonotonicTime) -> HealthTransition? {
+        health.withLock { $0.dialFailed(at: now) }
+    }
+
+    /// Records a successful dial; returns the transition when it brought the server back up.
+    public func dialSucceeded() -> HealthTransition? {
+        health.withLock { $0.dialSucceeded() }
+    }
+
+    /// Sets the operator state (drain/maint/ready).
+    public func setAdminState(_ state: AdminState) {
+        health.withLock { $0.admin = state }
+    }
+
+    /// The state word the admin API shows: `maint`/`drain` when an operator set it, else `up`/`down`.
+    public var displayState: String {
+        let state = healthState
+        switch state.admin {
+        case .maint: return "maint"
+        case .drain: return "drain"
+        case .ready: return state.operational.rawValue
+        }
+    }
+}
