@@ -1,0 +1,79 @@
+import FrontConfig
+import FrontProxy
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// One whole front: data path, admin plane and metrics registry, run as one ServiceGroup.
+///
+/// Services are listed in dependency order (proxy, then admin) and stopped in reverse. The CLI
+/// runs it with SIGTERM/SIGINT as graceful-shutdown signals; tests start it on port 0 and call
+/// ``shutdown()``. Thread-safe.
+public final class FrontRunner: Sendable {
+    public let proxy: FrontProxy
+    public let registry: PrometheusCollectorRegistry
+    private let group: ServiceGroup
+    private let ready = ReadyState()
+    private let hasAdmin: Bool
+
+    public init(
+        configuration: FrontConfiguration,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        signals: [UnixSignal] = []
+    ) {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        let proxy = FrontProxy(
+            configuration: configuration, group: eventLoopGroup, logger: logger,
+            metricsFactory: PrometheusMetricsFactory(registry: registry))
+        self.proxy = proxy
+        let ready = self.ready
+        var services: [any Service] = [
+            ProxyService(proxy: proxy, logger: logger) { ready.state.withLock { $0.proxy = true } }
+        ]
+        if let admin = configuration.admin {
+            services.append(
+                AdminServer.make(
+                    config: admin, proxy: proxy, registry: registry, group: eventLoopGroup, logger: logger,
+                    onRunning: { port in ready.state.withLock { $0.adminPort = port } }))
+        }
+        self.hasAdmin = configuration.admin != nil
+        self.group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+    }
+
+    /// Runs until shutdown; returns after the drain.
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// Asks every service to stop gracefully (like SIGTERM).
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+
+    /// Waits until the listeners are bound (and the admin plane serves, when configured), up to `timeout`.
+    /// Returns false on timeout.
+    public func waitUntilReady(timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let state = ready.state.withLock { $0 }
+            if state.proxy && (!hasAdmin || state.adminPort != nil) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    /// The admin plane's bound port, once it runs.
+    public var adminPort: Int? { ready.state.withLock { $0.adminPort } }
+}
+
+/// Readiness flags set by the services as they come up; a class so closures can share it.
+private final class ReadyState: Sendable {
+    let state = Mutex<(proxy: Bool, adminPort: Int?)>((false, nil))
+}

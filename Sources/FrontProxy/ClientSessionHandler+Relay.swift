@@ -1,0 +1,72 @@
+import FrontCore
+import Logging
+import NIOCore
+
+extension ClientSessionHandler {
+    /// Bytes from the broker: write them to the client (flushed at the upstream's read-complete).
+    func deliverFromServer(_ buffer: ByteBuffer) {
+        guard let context, phase == .relaying else { return }
+        let count = buffer.readableBytes
+        bytesOut &+= UInt64(count)
+        listener.metrics.bytesOut.increment(by: Int64(count))
+        if connect == nil {
+            // tcp: "no bytes either way" is what idle means.
+            lastActivityTick = loop.wheel.currentTick
+        }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flushToClient() {
+        context?.flush()
+    }
+
+    /// The broker's side became writable or not: resume client reads when it can take more.
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        guard writable, readPending, phase == .relaying, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    /// The broker half-closed: pass the FIN on to the client, or end when both sides are done.
+    func serverInputClosed() {
+        serverInputClosedFlag = true
+        if clientInputClosed {
+            terminate(reason: .clientClosed)
+        } else {
+            context?.close(mode: .output, promise: nil)
+        }
+    }
+
+    /// The upstream channel closed.
+    func upstreamClosed() {
+        upstream = nil
+        guard phase == .relaying else { return }
+        terminate(reason: .serverClosed)
+    }
+
+    /// Writes the `session closed ...` line (INTERFACE.md, "Logs").
+    func logClosed(reason: CloseReason) {
+        let duration = MonotonicTime.now().since(started)
+        listener.logger.info(
+            "session closed",
+            metadata: [
+                "client": .string(clientAddress),
+                "client_id": .string(connect?.clientID ?? "-"),
+                "backend": .string(backend?.name ?? listener.config.backend),
+                "server": .string(server?.name ?? "-"),
+                "source": .string(sourceIP ?? "-"),
+                "duration": .string(Self.format(duration)),
+                "bytes_in": .stringConvertible(bytesIn),
+                "bytes_out": .stringConvertible(bytesOut),
+                "reason": .string(reason.rawValue),
+            ])
+    }
+
+    /// `1.2s`, `350ms`: a session's duration, short and exact enough to read.
+    static func format(_ duration: Duration) -> String {
+        let seconds = duration.secondsDouble
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds < 100 { return "\((seconds * 10).rounded() / 10)s" }
+        return "\(Int(seconds.rounded()))s"
+    }
+}

@@ -1,0 +1,227 @@
+import FrontConfig
+import FrontCore
+import Logging
+import MQTTWire
+import NIOCore
+
+/// The client side of a session, from accept to close, as the only handler of the client channel:
+/// sniff the MQTT CONNECT (or nothing, on `tcp`), route, dial, then relay bytes with backpressure.
+///
+/// One handler instead of a chain keeps per-session memory small. Deadlines (connect, idle) live in
+/// the loop's ``TimerWheel``. Event-loop bound: all state is touched on the client channel's loop,
+/// which is also the upstream channel's loop.
+final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Phase {
+        /// Waiting for a complete CONNECT (mqtt listeners only).
+        case sniffing
+        /// Choosing and connecting to a server; client reads are withheld.
+        case dialing
+        /// Bytes flow both ways.
+        case relaying
+        /// Closing; nothing more is read or routed.
+        case closing
+    }
+
+    let listener: ListenerRuntime
+    let loop: LoopState
+    var context: ChannelHandlerContext?
+    var phase: Phase = .sniffing
+
+    /// Bytes read before the relay began: the CONNECT and whatever the client pipelined after it.
+    var pending: ByteBuffer?
+    var readPending = false
+    var upstream: UpstreamHandler?
+    var clientInputClosed = false
+    var serverInputClosedFlag = false
+
+    // Deadline bookkeeping (see WheelTimed and LoopState).
+    var wheelSlot: Int32 = -1
+    var wheelPosition: Int32 = -1
+    var tablePosition = -1
+    var lastActivityTick: Int64 = 0
+    var idleTicks: Int64 = 0
+    var connectDeadlineTick: Int64 = 0
+
+    // What the session log line reports.
+    let started = MonotonicTime.now()
+    var clientAddress = "-"
+    var clientIP = ""
+    var connect: MQTTConnect?
+    var backend: BackendRuntime?
+    var server: ServerRuntime?
+    var serverMetrics: ServerMetrics?
+    var snapshotMetrics: SnapshotMetrics?
+    var sourceIP: String?
+    var tried: [ServerRuntime] = []
+    var attemptsLeft = 0
+    var bytesIn: UInt64 = 0
+    var bytesOut: UInt64 = 0
+    var reason: CloseReason?
+    private var finished = false
+
+    init(listener: ListenerRuntime, loop: LoopState) {
+        self.listener = listener
+        self.loop = loop
+    }
+
+    var isClientWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let remote = context.channel.remoteAddress {
+            clientIP = remote.ipAddress ?? ""
+            clientAddress =
+                remote.port.map { remote.protocol == .inet6 ? "[\(clientIP)]:\($0)" : "\(clientIP):\($0)" }
+                ?? clientIP
+        }
+        listener.metrics.total.increment()
+        listener.metrics.active.increment()
+        loop.register(self)
+        switch listener.config.protocol {
+        case .mqtt:
+            connectDeadlineTick = loop.wheel.currentTick + TimerWheel.ticks(for: listener.config.connectTimeout)
+            loop.wheel.schedule(self, at: connectDeadlineTick)
+            context.fireChannelActive()
+        case .tcp:
+            phase = .dialing
+            beginRouting()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let count = UInt64(buffer.readableBytes)
+        bytesIn &+= count
+        listener.metrics.bytesIn.increment(by: Int64(count))
+        switch phase {
+        case .relaying:
+            lastActivityTick = loop.wheel.currentTick
+            upstream?.write(buffer)
+        case .sniffing:
+            if pending == nil {
+                pending = buffer
+            } else {
+                pending?.writeBuffer(&buffer)
+            }
+            sniff()
+        case .dialing:
+            // Pipelined bytes behind the CONNECT; bounded because reads are withheld while dialing.
+            if pending == nil { pending = buffer } else { pending?.writeBuffer(&buffer) }
+        case .closing:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if phase == .relaying { upstream?.flush() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        upstream?.clientWritabilityChanged(context.channel.isWritable)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        clientInputClosed = true
+        switch phase {
+        case .relaying:
+            if serverInputClosedFlag {
+                terminate(reason: .clientClosed)
+            } else {
+                upstream?.shutdownOutput()
+            }
+        case .dialing:
+            break  // applied when the relay starts
+        case .sniffing, .closing:
+            terminate(reason: .clientClosed)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if reason == nil { reason = .clientClosed }
+        phase = .closing
+        upstream?.close()
+        finish()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if reason == nil { reason = .clientClosed }
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch phase {
+        case .sniffing:
+            context.read()
+        case .relaying where upstream?.isWritable ?? false:
+            context.read()
+        case .relaying, .dialing:
+            readPending = true
+        case .closing:
+            break
+        }
+    }
+
+    /// Closes the session (both sides) with `reason`, unless a reason was already recorded.
+    func terminate(reason: CloseReason) {
+        if self.reason == nil { self.reason = reason }
+        phase = .closing
+        upstream?.close()
+        context?.close(promise: nil)
+    }
+
+    // MARK: WheelTimed
+
+    func wheelTickReached(_ tick: Int64) -> Int64? {
+        switch phase {
+        case .sniffing:
+            if tick >= connectDeadlineTick {
+                terminate(reason: .connectTimeout)
+                return nil
+            }
+            return connectDeadlineTick
+        case .relaying:
+            guard idleTicks > 0 else { return nil }
+            let deadline = lastActivityTick + idleTicks
+            if tick >= deadline {
+                terminate(reason: .idleTimeout)
+                return nil
+            }
+            return deadline
+        case .dialing, .closing:
+            return nil
+        }
+    }
+
+    /// Books the end of the session once: counters, gauges, tables, the log line.
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        loop.wheel.cancel(self)
+        loop.unregister(self)
+        listener.metrics.active.decrement()
+        let reason = self.reason ?? .clientClosed
+        if reason.isRejection { listener.metrics.countRejection(reason) }
+        if phase == .closing, let server, upstreamWasOpened {
+            server.sessionClosed()
+            serverMetrics?.active.decrement()
+        }
+        logClosed(reason: reason)
+        pending = nil
+        upstream = nil
+        context = nil
+    }
+
+    /// Whether the session was counted on its server (the relay began).
+    var upstreamWasOpened = false
+}

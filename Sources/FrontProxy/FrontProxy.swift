@@ -1,0 +1,161 @@
+import CoreMetrics
+import FrontConfig
+import FrontCore
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Where a listener ended up bound (the port is the real one when the config asked for port 0).
+public struct ListenerBinding: Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+}
+
+/// The data path of one process: listeners, their sessions, and the routing state they share.
+///
+/// Start binds every listener (all or nothing); `stopAccepting` closes the listening sockets and
+/// leaves sessions alone; `closeAllSessions` ends what is left. Thread-safe.
+public final class FrontProxy: Sendable {
+    public let configuration: FrontConfiguration
+    public let routing: RoutingState
+    let group: any EventLoopGroup
+    let loops: LoopStates
+    let globalLimiter: ConnectionLimiter
+    let logger: Logger
+    let listeners: [ListenerRuntime]
+    private let serverChannels = Mutex<[any Channel]>([])
+    private let bindings = Mutex<[ListenerBinding]>([])
+
+    /// Prepares (binds nothing yet) a front for `configuration` on `group`.
+    public init(
+        configuration: FrontConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger,
+        metricsFactory: any MetricsFactory
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.loops = LoopStates(group: group)
+        self.logger = logger
+        self.globalLimiter = ConnectionLimiter(capacity: configuration.maxConnections)
+        let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
+        self.routing = routing
+        self.listeners = configuration.listeners.map {
+            ListenerRuntime(config: $0, routing: routing, factory: metricsFactory, logger: logger)
+        }
+    }
+
+    /// Binds every listener; on any failure closes those already bound and throws.
+    public func start() async throws {
+        for state in loops.all {
+            try await state.eventLoop.submit { state.start() }.get()
+        }
+        do {
+            for listener in listeners {
+                let channel = try await bind(listener)
+                serverChannels.withLock { $0.append(channel) }
+                let local = channel.localAddress
+                let binding = ListenerBinding(
+                    name: listener.config.name, address: local?.ipAddress ?? listener.config.bind.host,
+                    port: local?.port ?? listener.config.bind.port)
+                bindings.withLock { $0.append(binding) }
+                logger.notice(
+                    "listening",
+                    metadata: [
+                        "listener": .string(listener.config.name),
+                        "bind": .string("\(binding.address):\(binding.port)"),
+                        "protocol": .string(listener.config.protocol.rawValue),
+                        "backend": .string(listener.config.backend),
+                    ])
+            }
+        } catch {
+            await stopAccepting()
+            throw error
+        }
+    }
+
+    /// The bound address of every listener, in config order.
+    public var boundListeners: [ListenerBinding] { bindings.withLock { $0 } }
+
+    /// Client connections open now, in all listeners.
+    public var activeSessions: Int { globalLimiter.current }
+
+    /// Open connections of one listener.
+    public func activeSessions(listener name: String) -> Int {
+        listeners.first { $0.config.name == name }?.limiter.current ?? 0
+    }
+
+    /// Closes every listening socket; open sessions go on.
+    public func stopAccepting() async {
+        let channels = serverChannels.withLock { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in channels {
+            try? await channel.close()
+        }
+    }
+
+    /// Closes every open session with `reason` and waits (up to 5 s) until they are gone.
+    public func closeAllSessions(reason: CloseReason) async {
+        for state in loops.all {
+            state.eventLoop.execute { state.closeAll(reason: reason) }
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while activeSessions > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits until no session is open or `timeout` passes; true when all ended by themselves.
+    public func waitForSessionsToEnd(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while activeSessions > 0 {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+
+    /// Stops the wheels' ticking tasks (after the last session closed).
+    public func stopTimers() async {
+        for state in loops.all {
+            try? await state.eventLoop.submit { state.stop() }.get()
+        }
+    }
+
+    private func bind(_ listener: ListenerRuntime) async throws -> any Channel {
+        let global = globalLimiter
+        let loops = self.loops
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let gate = AcceptGateHandler(listener: listener.limiter, global: global) {
+                        listener.metrics.countRejection(.limit)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(gate)
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: false))
+                }
+            }
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.recvAllocator, value: SocketTuning.receiveAllocator())
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let loop = loops.state(for: channel.eventLoop) else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ClientSessionHandler(listener: listener, loop: loop))
+                }
+            }
+        if listener.config.reusePort {
+            bootstrap = bootstrap.serverChannelOption(SocketTuning.reusePort, value: 1)
+        }
+        return try await bootstrap.bind(host: listener.config.bind.host, port: listener.config.bind.port).get()
+    }
+}

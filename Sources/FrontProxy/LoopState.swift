@@ -1,0 +1,94 @@
+import FrontCore
+import NIOCore
+
+/// The per-event-loop home of sessions: their deadlines (one ``TimerWheel``) and the table used to
+/// close them all at shutdown. One instance per event loop.
+///
+/// `@unchecked Sendable`: references travel to other threads only to submit work to `eventLoop`;
+/// every member is read and written on `eventLoop` alone (asserted in debug builds).
+final class LoopState: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    let wheel = TimerWheel()
+    private var sessions: [ClientSessionHandler] = []
+    private let origin: MonotonicTime
+    private var ticker: RepeatedTask?
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        self.origin = MonotonicTime.now()
+    }
+
+    /// Starts the wheel's ticking task. Must run on `eventLoop`.
+    func start() {
+        eventLoop.assertInEventLoop()
+        let interval = TimeAmount.nanoseconds(Int64(TimerWheel.tickNanoseconds))
+        ticker = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            wheel.advance(to: tickNow())
+        }
+    }
+
+    /// Stops ticking (at process end).
+    func stop() {
+        ticker?.cancel()
+        ticker = nil
+    }
+
+    /// The wheel tick for the real time now.
+    func tickNow() -> Int64 {
+        Int64(MonotonicTime.now().since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
+    }
+
+    /// Adds a session to the table.
+    func register(_ session: ClientSessionHandler) {
+        eventLoop.assertInEventLoop()
+        session.tablePosition = sessions.count
+        sessions.append(session)
+    }
+
+    /// Removes a session from the table (O(1)).
+    func unregister(_ session: ClientSessionHandler) {
+        let position = session.tablePosition
+        guard position >= 0, position < sessions.count, sessions[position] === session else { return }
+        let last = sessions.count - 1
+        if position != last {
+            sessions[position] = sessions[last]
+            sessions[position].tablePosition = position
+        }
+        sessions.removeLast()
+        session.tablePosition = -1
+    }
+
+    /// Closes every session on this loop with `reason`.
+    func closeAll(reason: CloseReason) {
+        eventLoop.assertInEventLoop()
+        for session in sessions {
+            session.terminate(reason: reason)
+        }
+    }
+
+    /// Number of sessions on this loop.
+    var sessionCount: Int { sessions.count }
+}
+
+/// The ``LoopState`` of every event loop of the proxy's group, found by the loop's identity.
+///
+/// Built once before any channel exists and never changed.
+final class LoopStates: Sendable {
+    private let states: [ObjectIdentifier: LoopState]
+
+    init(group: any EventLoopGroup) {
+        var states: [ObjectIdentifier: LoopState] = [:]
+        for loop in group.makeIterator() {
+            states[ObjectIdentifier(loop)] = LoopState(eventLoop: loop)
+        }
+        self.states = states
+    }
+
+    /// The state of `loop`; nil only for a loop outside the group.
+    func state(for loop: any EventLoop) -> LoopState? {
+        states[ObjectIdentifier(loop)]
+    }
+
+    /// Every loop's state, for start/stop/shutdown work submitted to each loop.
+    var all: [LoopState] { Array(states.values) }
+}

@@ -1,0 +1,66 @@
+import CoreMetrics
+import FrontCore
+
+/// The metrics of one listener, created once when the listener starts (labels from config names only).
+final class ListenerMetrics: Sendable {
+    let active: Meter
+    let total: Counter
+    let bytesIn: Counter
+    let bytesOut: Counter
+    private let rejected: [CloseReason: Counter]
+
+    init(listener: String, factory: any MetricsFactory) {
+        let labels = [("listener", listener)]
+        active = Meter(label: "brokerfront_connections_active", dimensions: labels, factory: factory)
+        total = Counter(label: "brokerfront_connections_total", dimensions: labels, factory: factory)
+        bytesIn = Counter(
+            label: "brokerfront_bytes_total", dimensions: labels + [("direction", "in")], factory: factory)
+        bytesOut = Counter(
+            label: "brokerfront_bytes_total", dimensions: labels + [("direction", "out")], factory: factory)
+        var rejected: [CloseReason: Counter] = [:]
+        for reason in CloseReason.rejections {
+            rejected[reason] = Counter(
+                label: "brokerfront_connections_rejected_total",
+                dimensions: labels + [("reason", reason.rawValue)], factory: factory)
+        }
+        self.rejected = rejected
+    }
+
+    /// Counts a refused connection under its reason.
+    func countRejection(_ reason: CloseReason) {
+        rejected[reason]?.increment()
+    }
+}
+
+/// The metrics of one server.
+final class ServerMetrics: Sendable {
+    let up: Gauge
+    let active: Meter
+
+    init(backend: String, server: String, factory: any MetricsFactory) {
+        let labels = [("backend", backend), ("server", server)]
+        up = Gauge(label: "brokerfront_server_up", dimensions: labels, factory: factory)
+        active = Meter(label: "brokerfront_server_connections_active", dimensions: labels, factory: factory)
+    }
+}
+
+/// Server metrics for every server of a routing snapshot, looked up by the server's identity.
+final class SnapshotMetrics: Sendable {
+    private let servers: [ObjectIdentifier: ServerMetrics]
+
+    init(snapshot: RoutingSnapshot, factory: any MetricsFactory) {
+        var servers: [ObjectIdentifier: ServerMetrics] = [:]
+        for backend in snapshot.backends {
+            for server in backend.servers {
+                let metrics = ServerMetrics(backend: backend.name, server: server.name, factory: factory)
+                metrics.up.record(server.healthState.operational == .up ? 1 : 0)
+                servers[ObjectIdentifier(server)] = metrics
+            }
+        }
+        self.servers = servers
+    }
+
+    func metrics(for server: ServerRuntime) -> ServerMetrics? {
+        servers[ObjectIdentifier(server)]
+    }
+}

@@ -1,0 +1,62 @@
+import FrontCore
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Socket options and allocator shared by both sides of a relayed session.
+enum SocketTuning {
+    /// Linux `IP_BIND_ADDRESS_NO_PORT` (include/uapi/linux/in.h): bind() fixes only the address and
+    /// the kernel picks the port at connect(), per destination, so one source IP serves ~64k
+    /// connections to *each* broker instead of ~64k in all.
+    static let ipBindAddressNoPort = ChannelOptions.Types.SocketOption(level: .init(IPPROTO_IP), name: 24)
+
+    /// `SO_REUSEPORT`, which NIO has no named option for.
+    static let reusePort = ChannelOptions.Types.SocketOption(level: .init(SOL_SOCKET), name: SO_REUSEPORT)
+
+    /// A small first receive buffer: NIO keeps each channel's pooled buffer while it idles, so this
+    /// bounds memory per idle session; it grows for busy sessions.
+    static func receiveAllocator() -> AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
+    }
+}
+
+/// Opens the upstream connection of a session on the client's own event loop, bound to a source IP.
+enum UpstreamDialer {
+    /// Dials `server`, binding to `sourceIP` when given, and installs `handler` on the new channel.
+    /// Fails after `timeout`. Runs on `eventLoop`; the future completes there.
+    static func dial(
+        _ server: ServerRuntime,
+        from sourceIP: String?,
+        on eventLoop: any EventLoop,
+        timeout: Duration,
+        handler: UpstreamHandler
+    ) -> EventLoopFuture<any Channel> {
+        let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped)))
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .channelOption(ChannelOptions.recvAllocator, value: SocketTuning.receiveAllocator())
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(boundHandler.value)
+                }
+            }
+        if let sourceIP {
+            do {
+                let local = try SocketAddress(ipAddress: sourceIP, port: 0)
+                bootstrap = bootstrap.channelOption(SocketTuning.ipBindAddressNoPort, value: 1).bind(to: local)
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+        }
+        let address = server.config.address
+        if let literal = try? SocketAddress(ipAddress: address.host, port: address.port) {
+            return bootstrap.connect(to: literal)
+        }
+        return bootstrap.connect(host: address.host, port: address.port)
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import FrontConfig
+
+/// `brokerfront check --config FILE`: validate only; every problem on stderr as `FILE:LINE:COL: PATH: message`.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Validate a configuration file and print every problem.")
+
+    @Option(name: .long, help: "The YAML configuration file.")
+    var config: String
+
+    func run() throws {
+        do {
+            let loaded = try ConfigLoader.load(contentsOf: config)
+            print("\(config): OK (\(loaded.listeners.count) listeners, \(loaded.backends.count) backends)")
+        } catch {
+            StandardError.write(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Writes lines to standard error.
+enum StandardError {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `brokerfront`: the command line (INTERFACE.md, "Command line").
+@main
+struct Brokerfront: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "brokerfront",
+        abstract: "An MQTT-aware TCP front for brokers and other TCP backends.",
+        subcommands: [RunCommand.self, CheckCommand.self]
+    )
+}

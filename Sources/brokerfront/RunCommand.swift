@@ -1,0 +1,53 @@
+import ArgumentParser
+import FrontConfig
+import FrontControl
+import FrontProxy
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `brokerfront run --config FILE`: start the front; runs until SIGTERM/SIGINT (exit 0 after the drain).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Start the front and run until SIGTERM or SIGINT.")
+
+    @Option(name: .long, help: "The YAML configuration file.")
+    var config: String
+
+    func run() async throws {
+        let configuration: FrontConfiguration
+        do {
+            configuration = try ConfigLoader.load(contentsOf: config)
+        } catch {
+            StandardError.write(error.description)
+            throw ExitCode(1)
+        }
+        let level = configuration.log.level.loggerLevel
+        let format = configuration.log.format
+        LoggingSystem.bootstrap { label in FrontLogHandler(label: label, level: level, format: format) }
+        let logger = Logger(label: "brokerfront")
+
+        let limit = FileDescriptorLimit.raise(for: configuration)
+        if !limit.fits {
+            logger.warning(
+                "open-file limit too low for the configured connection caps",
+                metadata: [
+                    "nofile_soft": .stringConvertible(limit.soft), "nofile_hard": .stringConvertible(limit.hard),
+                    "needed": .stringConvertible(limit.needed == .max ? "unbounded" : "\(limit.needed)"),
+                    "sessions_that_fit": .stringConvertible(limit.sessionsThatFit),
+                    "hint": "lower max_connections or raise LimitNOFILE / ulimit -n",
+                ])
+        }
+        for note in UnsupportedFeatures.notes(for: configuration) {
+            logger.warning("not yet supported, ignored", metadata: ["setting": .string(note)])
+        }
+
+        let runner = FrontRunner(configuration: configuration, logger: logger, signals: [.sigterm, .sigint])
+        do {
+            try await runner.run()
+        } catch {
+            logger.error("front stopped on an error", metadata: ["error": .string("\(error)")])
+            throw ExitCode(1)
+        }
+    }
+}
