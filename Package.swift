@@ -85,10 +85,12 @@ let package = Package(
         .testTarget(
             name: "FrontProxyTests",
             dependencies: [
-                "FrontProxy", "FrontTesting", "MQTTWire",
+                "FrontProxy", "FrontConfig", "FrontCore", "MQTTWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

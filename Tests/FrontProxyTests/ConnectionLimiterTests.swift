@@ -1,0 +1,30 @@
+import Synchronization
+import Testing
+
+@testable import FrontProxy
+
+@Suite("Connection limiter")
+struct ConnectionLimiterTests {
+    @Test("acquires up to the cap, then refuses; release frees a slot and wakes waiters")
+    func capAndWake() {
+        let limiter = ConnectionLimiter(capacity: 2)
+        let wakes = Atomic<Int>(0)
+        limiter.onSlotFreed { wakes.add(1, ordering: .relaxed) }
+        #expect(limiter.tryAcquire())
+        #expect(limiter.tryAcquire())
+        #expect(!limiter.tryAcquire())
+        #expect(limiter.available == 0)
+        limiter.release()
+        #expect(wakes.load(ordering: .relaxed) == 1)
+        #expect(limiter.available == 1)
+        #expect(limiter.tryAcquire())
+    }
+
+    @Test("capacity 0 means no cap")
+    func unlimited() {
+        let limiter = ConnectionLimiter(capacity: 0)
+        for _ in 0..<1000 { #expect(limiter.tryAcquire()) }
+        #expect(limiter.current == 1000)
+        #expect(limiter.available == .max)
+    }
+}
