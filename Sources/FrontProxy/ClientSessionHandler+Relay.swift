@@ -30,8 +30,9 @@ extension ClientSessionHandler {
     /// The broker half-closed: pass the FIN on to the client, or end when both sides are done.
     func serverInputClosed() {
         serverInputClosedFlag = true
+        if firstToFinish == nil { firstToFinish = .serverClosed }
         if clientInputClosed {
-            terminate(reason: .clientClosed)
+            terminate(reason: firstToFinish ?? .clientClosed)
         } else {
             context?.close(mode: .output, promise: nil)
         }
@@ -41,7 +42,7 @@ extension ClientSessionHandler {
     func upstreamClosed() {
         upstream = nil
         guard phase == .relaying else { return }
-        terminate(reason: .serverClosed)
+        terminate(reason: firstToFinish ?? .serverClosed)
     }
 
     /// Writes the `session closed ...` line (INTERFACE.md, "Logs").

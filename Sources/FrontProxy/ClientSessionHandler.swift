@@ -61,6 +61,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
     var reason: CloseReason?
+    /// Which side sent its FIN first, so a close that follows a half-close is blamed on the right side.
+    var firstToFinish: CloseReason?
     private var finished = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
@@ -133,10 +135,11 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             return
         }
         clientInputClosed = true
+        if firstToFinish == nil { firstToFinish = .clientClosed }
         switch phase {
         case .relaying:
             if serverInputClosedFlag {
-                terminate(reason: .clientClosed)
+                terminate(reason: firstToFinish ?? .clientClosed)
             } else {
                 upstream?.shutdownOutput()
             }
