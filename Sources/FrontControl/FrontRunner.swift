@@ -34,7 +34,8 @@ public final class FrontRunner: Sendable {
         self.proxy = proxy
         let ready = self.ready
         var services: [any Service] = [
-            ProxyService(proxy: proxy, logger: logger) { ready.state.withLock { $0.proxy = true } }
+            ProxyService(proxy: proxy, logger: logger) { ready.state.withLock { $0.proxy = true } },
+            HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
         ]
         if let admin = configuration.admin {
             services.append(

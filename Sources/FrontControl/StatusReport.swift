@@ -22,12 +22,32 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var backup: Bool
         public var active_connections: Int
         public var total_connections: Int
+        /// `null` until a check has run (and always without checks).
         public var last_check: LastCheck?
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(address, forKey: .address)
+            try container.encode(state, forKey: .state)
+            try container.encode(backup, forKey: .backup)
+            try container.encode(active_connections, forKey: .active_connections)
+            try container.encode(total_connections, forKey: .total_connections)
+            try container.encode(last_check, forKey: .last_check)
+        }
     }
     public struct Backend: Codable, Sendable, Equatable {
         public var name: String
+        /// `balance: first`: the server taking new sessions; `null` when none (or for other balances).
         public var active_server: String?
         public var servers: [Server]
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(active_server, forKey: .active_server)
+            try container.encode(servers, forKey: .servers)
+        }
     }
 
     public var listeners: [Listener]
@@ -49,11 +69,23 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 name: backend.name,
                 active_server: backend.activeServer(at: now)?.name,
                 servers: backend.servers.map { server in
-                    Server(
-                        name: server.name, address: server.config.address.description, state: server.displayState,
-                        backup: server.config.backup, active_connections: server.activeConnections,
-                        total_connections: server.totalConnections, last_check: nil)
+                    Server(server)
                 })
         }
+    }
+}
+
+extension StatusReport.Server {
+    /// The status of one server now.
+    public init(_ server: ServerRuntime) {
+        let health = server.healthState
+        self.init(
+            name: server.name, address: server.config.address.description, state: server.displayState,
+            backup: server.config.backup, active_connections: server.activeConnections,
+            total_connections: server.totalConnections,
+            last_check: health.lastCheck.map {
+                StatusReport.LastCheck(
+                    ok: $0.ok, duration_ms: ($0.duration.secondsDouble * 1000 * 10).rounded() / 10, message: $0.message)
+            })
     }
 }

@@ -6,7 +6,6 @@ public enum UnsupportedFeatures {
     /// One entry per setting in use that is still ignored, as its key path.
     public static func notes(for configuration: FrontConfiguration) -> [String] {
         var notes: [String] = []
-        if configuration.admin?.token != nil { notes.append("admin.token") }
         for (index, listener) in configuration.listeners.enumerated() {
             let path = "listeners[\(index)]"
             if listener.tls != nil { notes.append("\(path).tls") }
@@ -17,10 +16,8 @@ public enum UnsupportedFeatures {
         }
         for (index, backend) in configuration.backends.enumerated() {
             let path = "backends[\(index)]"
-            if backend.healthCheck != nil { notes.append("\(path).health_check") }
             if backend.slowStart > .zero { notes.append("\(path).slow_start") }
             if backend.sendProxyProtocol != .none { notes.append("\(path).send_proxy_protocol") }
-            if backend.failback != .auto { notes.append("\(path).failback") }
         }
         return notes
     }

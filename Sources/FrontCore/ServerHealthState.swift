@@ -9,17 +9,37 @@ public enum AdminState: String, Sendable {
     case ready, drain, maint
 }
 
-/// A change of operational state, returned so the caller can log it once and update gauges.
+/// A change of operational state, returned so the caller can log it once, update gauges and
+/// re-evaluate failover.
 public enum HealthTransition: Sendable, Equatable {
     case wentUp
     case wentDown
 }
 
+/// The outcome of one active health check, as `/status` shows it.
+public struct CheckResult: Sendable, Equatable {
+    public var ok: Bool
+    public var duration: Duration
+    /// What the server answered or what went wrong (`CONNACK 0 accepted`, `role:slave`, `timeout`).
+    public var message: String
+
+    public init(ok: Bool, duration: Duration, message: String) {
+        self.ok = ok
+        self.duration = duration
+        self.message = message
+    }
+}
+
 /// The health state machine of one server, a value type driven by events and an injected time.
 ///
-/// Without an active check a server is `up` until a dial to it fails; then it is `down` and is
-/// tried again after a back-off of 1 s that doubles on every further failure, up to 30 s (passive
-/// health). A successful dial brings it back up.
+/// **Without an active check** a server is `up` until a dial to it fails; then it is `down` and
+/// is tried again after a back-off of 1 s that doubles on every further failure, up to 30 s
+/// (passive health). A successful dial brings it back up.
+///
+/// **With an active check** it starts `down` and is `up` after its first passing check; later
+/// flips need `rise` passes or `fall` failures in a row. A failed dial on the data path counts as
+/// a failed check that takes the server down at once (fast down), so the next client does not wait
+/// for the next interval; only checks bring it back.
 public struct ServerHealthState: Sendable, Equatable {
     public private(set) var operational: OperationalState
     public var admin: AdminState = .ready
@@ -27,27 +47,61 @@ public struct ServerHealthState: Sendable, Equatable {
     public private(set) var consecutiveDialFailures = 0
     /// While passively down: when the next trial session may be sent.
     public private(set) var retryAt: MonotonicTime?
+    /// `rise`/`fall` when an active check is configured; nil for passive health only.
+    public let checkThresholds: (rise: Int, fall: Int)?
+    /// Whether any check has completed yet (the first pass brings a checked server up at once).
+    public private(set) var checked = false
+    public private(set) var consecutivePasses = 0
+    public private(set) var consecutiveFailures = 0
+    /// The last completed check.
+    public private(set) var lastCheck: CheckResult?
 
     /// First back-off after a failed dial.
     public static let initialBackoff: Duration = .seconds(1)
     /// Largest back-off between trials.
     public static let maximumBackoff: Duration = .seconds(30)
 
+    /// A server with passive health only: starts `up`.
     public init(operational: OperationalState = .up) {
         self.operational = operational
+        self.checkThresholds = nil
     }
 
-    /// Whether a new session may be sent here at `now`: admin ready, and up, or down with its
-    /// back-off elapsed (one trial then decides).
+    /// A server with an active check: starts `down` until its first passing check.
+    public init(rise: Int, fall: Int) {
+        self.operational = .down
+        self.checkThresholds = (max(rise, 1), max(fall, 1))
+    }
+
+    public static func == (lhs: ServerHealthState, rhs: ServerHealthState) -> Bool {
+        lhs.operational == rhs.operational && lhs.admin == rhs.admin
+            && lhs.consecutiveDialFailures == rhs.consecutiveDialFailures && lhs.retryAt == rhs.retryAt
+            && lhs.checkThresholds?.rise == rhs.checkThresholds?.rise
+            && lhs.checkThresholds?.fall == rhs.checkThresholds?.fall && lhs.checked == rhs.checked
+            && lhs.consecutivePasses == rhs.consecutivePasses && lhs.consecutiveFailures == rhs.consecutiveFailures
+            && lhs.lastCheck == rhs.lastCheck
+    }
+
+    /// Whether the server is actively checked.
+    public var isChecked: Bool { checkThresholds != nil }
+
+    /// Whether checks should run now (`maint` pauses them).
+    public var checksEnabled: Bool { isChecked && admin != .maint }
+
+    /// Whether a new session may be sent here at `now`: admin ready, and up — or, with passive
+    /// health only, down with its back-off elapsed (one trial then decides).
     public func acceptsNewSessions(at now: MonotonicTime) -> Bool {
         guard admin == .ready else { return false }
         switch operational {
         case .up: return true
         case .down:
-            guard let retryAt else { return false }
+            guard !isChecked, let retryAt else { return false }
             return now >= retryAt
         }
     }
+
+    /// Whether the server counts as healthy for failover decisions (up and admin ready).
+    public var isUsable: Bool { admin == .ready && operational == .up }
 
     /// A dial to the server failed (refused, timed out, reset before use).
     public mutating func dialFailed(at now: MonotonicTime) -> HealthTransition? {
@@ -55,6 +109,10 @@ public struct ServerHealthState: Sendable, Equatable {
         let exponent = min(consecutiveDialFailures - 1, 5)
         let backoff = min(Self.initialBackoff * (1 << exponent), Self.maximumBackoff)
         retryAt = now.adding(backoff)
+        if isChecked {
+            consecutivePasses = 0
+            consecutiveFailures = max(consecutiveFailures, checkThresholds?.fall ?? 1)
+        }
         if operational == .up {
             operational = .down
             return .wentDown
@@ -62,13 +120,39 @@ public struct ServerHealthState: Sendable, Equatable {
         return nil
     }
 
-    /// A dial to the server succeeded.
+    /// A dial to the server succeeded. With active checks only checks bring a server up.
     public mutating func dialSucceeded() -> HealthTransition? {
         consecutiveDialFailures = 0
         retryAt = nil
-        if operational == .down {
+        if operational == .down && !isChecked {
             operational = .up
             return .wentUp
+        }
+        return nil
+    }
+
+    /// Records a completed active check and applies rise/fall.
+    public mutating func checkCompleted(_ result: CheckResult) -> HealthTransition? {
+        guard let (rise, fall) = checkThresholds else { return nil }
+        lastCheck = result
+        let first = !checked
+        checked = true
+        if result.ok {
+            consecutivePasses += 1
+            consecutiveFailures = 0
+            if operational == .down && (first || consecutivePasses >= rise) {
+                operational = .up
+                consecutiveDialFailures = 0
+                retryAt = nil
+                return .wentUp
+            }
+        } else {
+            consecutiveFailures += 1
+            consecutivePasses = 0
+            if operational == .up && consecutiveFailures >= fall {
+                operational = .down
+                return .wentDown
+            }
         }
         return nil
     }

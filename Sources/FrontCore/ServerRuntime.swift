@@ -22,13 +22,16 @@ public final class ServerRuntime: Sendable {
     private let sourceCursor = Atomic<Int>(0)
     private let health: Mutex<ServerHealthState>
 
-    public init(backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String]) {
+    public init(
+        backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String],
+        check: HealthCheckConfig? = nil
+    ) {
         self.backendName = backendName
         self.config = config
         self.index = index
         self.sourceIPs = config.sourceIPs.isEmpty ? backendSourceIPs : config.sourceIPs
         self.hashSeed = StableHash.mix(StableHash.of(config.name))
-        self.health = Mutex(ServerHealthState())
+        self.health = Mutex(check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
     }
 
     public var name: String { config.name }
@@ -77,10 +80,18 @@ public final class ServerRuntime: Sendable {
         health.withLock { $0.dialSucceeded() }
     }
 
+    /// Records a completed active check; returns the transition when rise/fall flipped the server.
+    public func checkCompleted(_ result: CheckResult) -> HealthTransition? {
+        health.withLock { $0.checkCompleted(result) }
+    }
+
     /// Sets the operator state (drain/maint/ready).
     public func setAdminState(_ state: AdminState) {
         health.withLock { $0.admin = state }
     }
+
+    /// Up and admin-ready: what failover decisions count as usable.
+    public var isUsable: Bool { health.withLock { $0.isUsable } }
 
     /// The state word the admin API shows: `maint`/`drain` when an operator set it, else `up`/`down`.
     public var displayState: String {

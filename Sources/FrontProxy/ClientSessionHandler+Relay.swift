@@ -7,6 +7,7 @@ extension ClientSessionHandler {
     func deliverFromServer(_ buffer: ByteBuffer) {
         guard let context, phase == .relaying else { return }
         let count = buffer.readableBytes
+        replay = nil
         bytesOut &+= UInt64(count)
         listener.metrics.bytesOut.increment(by: Int64(count))
         if connect == nil {
@@ -29,6 +30,11 @@ extension ClientSessionHandler {
 
     /// The broker half-closed: pass the FIN on to the client, or end when both sides are done.
     func serverInputClosed() {
+        if replay != nil {
+            // The broker hung up before answering anything: treat it as a failed dial (see upstreamClosed).
+            upstream?.close()
+            return
+        }
         serverInputClosedFlag = true
         if firstToFinish == nil { firstToFinish = .serverClosed }
         if clientInputClosed {
@@ -42,7 +48,29 @@ extension ClientSessionHandler {
     func upstreamClosed() {
         upstream = nil
         guard phase == .relaying else { return }
+        if let replay, attemptsLeft > 0, !clientInputClosed, let server {
+            retryAfterSilentClose(of: server, replaying: replay)
+            return
+        }
         terminate(reason: firstToFinish ?? .serverClosed)
+    }
+
+    /// The broker closed before sending a single byte (it died between accepting and CONNACK, or
+    /// refused at the application level without a word): nothing reached the client yet, so the
+    /// session is given to the next server with the same bytes, as if the dial had failed.
+    private func retryAfterSilentClose(of server: ServerRuntime, replaying bytes: ByteBuffer) {
+        self.replay = nil
+        server.sessionClosed()
+        serverMetrics?.active.decrement()
+        serverMetrics = nil
+        upstreamWasOpened = false
+        self.server = nil
+        self.sourceIP = nil
+        loop.wheel.cancel(self)
+        noteDialFailed(server, error: UpstreamClosedSilently())
+        phase = .dialing
+        pending = bytes
+        dialNext()
     }
 
     /// Writes the `session closed ...` line (INTERFACE.md, "Logs").
@@ -70,4 +98,9 @@ extension ClientSessionHandler {
         if seconds < 100 { return "\((seconds * 10).rounded() / 10)s" }
         return "\(Int(seconds.rounded()))s"
     }
+}
+
+/// An upstream that closed before answering; reported like a failed dial.
+struct UpstreamClosedSilently: Error, CustomStringConvertible {
+    var description: String { "closed before answering" }
 }

@@ -76,28 +76,19 @@ extension ClientSessionHandler {
     }
 
     private func noteDialSucceeded(_ server: ServerRuntime) {
-        guard server.dialSucceeded() == .wentUp else { return }
-        snapshotMetrics?.metrics(for: server)?.up.record(1)
-        listener.logger.notice(
-            "server up",
-            metadata: ["backend": .string(server.backendName), "server": .string(server.name), "check": "dial"])
+        guard let transition = server.dialSucceeded() else { return }
+        listener.events.serverTransitioned(server, transition, cause: "dial", message: "connected")
     }
 
-    private func noteDialFailed(_ server: ServerRuntime, error: any Error) {
+    func noteDialFailed(_ server: ServerRuntime, error: any Error) {
         listener.logger.debug(
             "dial failed",
             metadata: [
                 "backend": .string(server.backendName), "server": .string(server.name),
                 "error": .string("\(error)"),
             ])
-        guard server.dialFailed(at: .now()) == .wentDown else { return }
-        snapshotMetrics?.metrics(for: server)?.up.record(0)
-        listener.logger.warning(
-            "server down",
-            metadata: [
-                "backend": .string(server.backendName), "server": .string(server.name), "check": "dial",
-                "error": .string("\(error)"),
-            ])
+        guard let transition = server.dialFailed(at: .now()) else { return }
+        listener.events.serverTransitioned(server, transition, cause: "dial", message: "\(error)")
     }
 
     /// The upstream is connected: send what the client sent so far and start relaying.
@@ -114,6 +105,7 @@ extension ClientSessionHandler {
             handler.write(pending)
             handler.flush()
         }
+        if connect != nil, attemptsLeft > 0 { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
         pending = nil
         let idle: Duration?
         if let connect {

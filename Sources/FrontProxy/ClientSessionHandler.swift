@@ -34,6 +34,9 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// Bytes read before the relay began: the CONNECT and whatever the client pipelined after it.
     var pending: ByteBuffer?
     var readPending = false
+    /// MQTT only: every byte sent upstream while the server has not answered yet, so that a broker
+    /// that dies between accepting and its CONNACK can be replaced without the client noticing.
+    var replay: ByteBuffer?
     var upstream: UpstreamHandler?
     var clientInputClosed = false
     var serverInputClosedFlag = false
@@ -105,6 +108,13 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         switch phase {
         case .relaying:
             lastActivityTick = loop.wheel.currentTick
+            if replay != nil {
+                if (replay?.readableBytes ?? 0) + buffer.readableBytes > listener.config.maxConnectSize * 2 {
+                    replay = nil
+                } else {
+                    replay?.writeImmutableBuffer(buffer)
+                }
+            }
             upstream?.write(buffer)
         case .sniffing:
             if pending == nil {

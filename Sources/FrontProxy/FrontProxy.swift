@@ -25,6 +25,8 @@ public final class FrontProxy: Sendable {
     let globalLimiter: ConnectionLimiter
     let logger: Logger
     let listeners: [ListenerRuntime]
+    /// Health flips, failover and operator actions on servers.
+    public let events: ServerEvents
     private let serverChannels = Mutex<[any Channel]>([])
     private let bindings = Mutex<[ListenerBinding]>([])
 
@@ -42,8 +44,10 @@ public final class FrontProxy: Sendable {
         self.globalLimiter = ConnectionLimiter(capacity: configuration.maxConnections)
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
+        let events = ServerEvents(routing: routing, loops: loops, logger: logger)
+        self.events = events
         self.listeners = configuration.listeners.map {
-            ListenerRuntime(config: $0, routing: routing, factory: metricsFactory, logger: logger)
+            ListenerRuntime(config: $0, routing: routing, events: events, factory: metricsFactory, logger: logger)
         }
     }
 

@@ -32,9 +32,14 @@ final class ListenerRuntime: Sendable {
     let metrics: ListenerMetrics
     let limiter: ConnectionLimiter
     let routing: RoutingState
+    let events: ServerEvents
     let logger: Logger
 
-    init(config: ListenerConfig, routing: RoutingState, factory: any MetricsFactory, logger: Logger) {
+    init(
+        config: ListenerConfig, routing: RoutingState, events: ServerEvents, factory: any MetricsFactory,
+        logger: Logger
+    ) {
+        self.events = events
         self.config = config
         self.metrics = ListenerMetrics(listener: config.name, factory: factory)
         self.limiter = ConnectionLimiter(capacity: config.maxConnections)

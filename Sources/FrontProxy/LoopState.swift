@@ -66,6 +66,14 @@ final class LoopState: @unchecked Sendable {
         }
     }
 
+    /// Closes the relayed sessions on this loop whose server matches.
+    func closeSessions(reason: CloseReason, where matches: (ServerRuntime) -> Bool) {
+        eventLoop.assertInEventLoop()
+        for session in sessions {
+            if let server = session.server, matches(server) { session.terminate(reason: reason) }
+        }
+    }
+
     /// Number of sessions on this loop.
     var sessionCount: Int { sessions.count }
 }

@@ -36,21 +36,31 @@ final class ListenerMetrics: Sendable {
 final class ServerMetrics: Sendable {
     let up: Gauge
     let active: Meter
+    let checksOK: Counter
+    let checksFailed: Counter
 
     init(backend: String, server: String, factory: any MetricsFactory) {
         let labels = [("backend", backend), ("server", server)]
         up = Gauge(label: "brokerfront_server_up", dimensions: labels, factory: factory)
         active = Meter(label: "brokerfront_server_connections_active", dimensions: labels, factory: factory)
+        checksOK = Counter(
+            label: "brokerfront_health_checks_total", dimensions: labels + [("result", "ok")], factory: factory)
+        checksFailed = Counter(
+            label: "brokerfront_health_checks_total", dimensions: labels + [("result", "fail")], factory: factory)
     }
 }
 
 /// Server metrics for every server of a routing snapshot, looked up by the server's identity.
 final class SnapshotMetrics: Sendable {
     private let servers: [ObjectIdentifier: ServerMetrics]
+    private let failovers: [ObjectIdentifier: Counter]
 
     init(snapshot: RoutingSnapshot, factory: any MetricsFactory) {
         var servers: [ObjectIdentifier: ServerMetrics] = [:]
+        var failovers: [ObjectIdentifier: Counter] = [:]
         for backend in snapshot.backends {
+            failovers[ObjectIdentifier(backend)] = Counter(
+                label: "brokerfront_failovers_total", dimensions: [("backend", backend.name)], factory: factory)
             for server in backend.servers {
                 let metrics = ServerMetrics(backend: backend.name, server: server.name, factory: factory)
                 metrics.up.record(server.healthState.operational == .up ? 1 : 0)
@@ -58,8 +68,14 @@ final class SnapshotMetrics: Sendable {
             }
         }
         self.servers = servers
+        self.failovers = failovers
     }
 
+    func failovers(for backend: BackendRuntime) -> Counter? {
+        failovers[ObjectIdentifier(backend)]
+    }
+
+    /// The metrics of `server`; public through ``RoutingState`` for the health checker.
     func metrics(for server: ServerRuntime) -> ServerMetrics? {
         servers[ObjectIdentifier(server)]
     }

@@ -1,0 +1,122 @@
+import FrontConfig
+import FrontCore
+import Logging
+
+/// Reacts to server health flips and failover decisions, wherever they come from (a failed dial on
+/// the data path, an active check, an operator): logs each flip once, updates gauges and counters,
+/// re-evaluates the backend's failover state, and closes sessions as `on_server_down` and
+/// `on_failback` ask. Thread-safe; closing happens on each session's own event loop.
+public final class ServerEvents: Sendable {
+    let routing: RoutingState
+    let loops: LoopStates
+    let logger: Logger
+
+    init(routing: RoutingState, loops: LoopStates, logger: Logger) {
+        self.routing = routing
+        self.loops = loops
+        self.logger = logger
+    }
+
+    /// A server flipped up or down; `cause` names the evidence (`dial`, `check`), `message` what it said.
+    public func serverTransitioned(
+        _ server: ServerRuntime, _ transition: HealthTransition, cause: String, message: String
+    ) {
+        let current = routing.current
+        guard let backend = current.snapshot.backend(named: server.backendName) else { return }
+        let metadata: Logger.Metadata = [
+            "backend": .string(backend.name), "server": .string(server.name), "cause": .string(cause),
+            "message": .string(message),
+        ]
+        switch transition {
+        case .wentUp:
+            current.metrics.metrics(for: server)?.up.record(1)
+            logger.notice("server up", metadata: metadata)
+        case .wentDown:
+            current.metrics.metrics(for: server)?.up.record(0)
+            logger.warning("server down", metadata: metadata)
+            if backend.config.onServerDown == .close {
+                closeSessions(reason: .serverDown) { $0 === server }
+            }
+        }
+        apply(backend.reevaluate(), in: backend)
+    }
+
+    /// An active check finished: count it, apply rise/fall, react to a flip.
+    public func checkCompleted(_ server: ServerRuntime, _ result: CheckResult, checkType: String) {
+        let metrics = routing.current.metrics.metrics(for: server)
+        if result.ok { metrics?.checksOK.increment() } else { metrics?.checksFailed.increment() }
+        if let transition = server.checkCompleted(result) {
+            serverTransitioned(server, transition, cause: "check:\(checkType)", message: result.message)
+        } else if let backend = routing.snapshot.backend(named: server.backendName) {
+            // No flip, but a first result can complete the start-up picture a fenced backend waits for.
+            apply(backend.reevaluate(), in: backend)
+        }
+    }
+
+    /// An operator changed a server's admin state (drain, maint, ready).
+    public func adminStateChanged(_ server: ServerRuntime) {
+        guard let backend = routing.snapshot.backend(named: server.backendName) else { return }
+        apply(backend.reevaluate(), in: backend)
+    }
+
+    /// `POST /backends/{b}/failback`: returns traffic to the highest-priority usable server now.
+    /// Returns false when the backend does not exist.
+    public func operatorFailback(backend name: String) -> Bool {
+        guard let backend = routing.snapshot.backend(named: name) else { return false }
+        apply(backend.operatorFailback(), in: backend)
+        return true
+    }
+
+    /// Logs, counts and acts on failover decisions.
+    func apply(_ events: [FailoverEvent], in backend: BackendRuntime) {
+        let metrics = routing.current.metrics
+        func name(_ index: Int?) -> Logger.Metadata.Value {
+            guard let index, backend.servers.indices.contains(index) else { return "-" }
+            return .string(backend.servers[index].name)
+        }
+        for event in events {
+            switch event {
+            case .activated(let to):
+                logger.notice("active server", metadata: ["backend": .string(backend.name), "server": name(to)])
+            case .failover(let from, let to):
+                metrics.failovers(for: backend)?.increment()
+                logger.warning(
+                    "failover", metadata: ["backend": .string(backend.name), "from": name(from), "to": name(to)])
+            case .failback(let from, let to):
+                metrics.failovers(for: backend)?.increment()
+                logger.notice(
+                    "failback", metadata: ["backend": .string(backend.name), "from": name(from), "to": name(to)])
+                if backend.config.onFailback == .close {
+                    let keep = backend.servers[to]
+                    let activePassive = backend.config.balance == .first
+                    closeSessions(reason: .failback) { server in
+                        server.backendName == backend.name && server !== keep
+                            && (activePassive || server.config.backup)
+                    }
+                }
+            case .conflict(let candidates):
+                logger.error(
+                    "split brain: more than one server claims master; refusing new sessions until one does",
+                    metadata: [
+                        "backend": .string(backend.name),
+                        "candidates": .string(candidates.map { backend.servers[$0].name }.joined(separator: ",")),
+                    ])
+            case .failbackHeld(let current, let waiting):
+                let why = backend.isFenced ? "both claim master (fence)" : "failback is manual"
+                logger.notice(
+                    "higher-priority server usable again, traffic stays",
+                    metadata: [
+                        "backend": .string(backend.name), "current": name(current), "waiting": name(waiting),
+                        "why": .string(why),
+                    ])
+            }
+        }
+    }
+
+    /// Closes, on their own loops, the sessions whose server matches.
+    func closeSessions(reason: CloseReason, where matches: @escaping @Sendable (ServerRuntime) -> Bool) {
+        for state in loops.all {
+            state.eventLoop.execute { state.closeSessions(reason: reason, where: matches) }
+        }
+    }
+}
