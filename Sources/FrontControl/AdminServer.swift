@@ -17,6 +17,7 @@ public enum AdminServer {
         config: AdminConfig,
         proxy: FrontProxy,
         registry: PrometheusCollectorRegistry,
+        reloader: ConfigReloader,
         group: any EventLoopGroup,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -67,6 +68,43 @@ public enum AdminServer {
                 ])
             return json(StatusReport.Server(server))
         }
+        router.post("/reload") { request, _ -> Response in
+            if let refusal = unauthorized(request, token: config.token) { return refusal }
+            switch await reloader.reload() {
+            case .applied(let summary):
+                return json(ReloadAnswer(result: "ok", summary: summary, errors: []))
+            case .invalid(let problems):
+                return json(
+                    ReloadAnswer(result: "error", summary: nil, errors: problems), status: .unprocessableContent)
+            case .failed(let reason):
+                return json(
+                    ReloadAnswer(result: "error", summary: nil, errors: [reason]), status: .unprocessableContent)
+            }
+        }
+        router.get("/sessions") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 100, 0), 1000)
+            let offset = max(Int(query["offset"].map(String.init) ?? "") ?? 0, 0)
+            let filter = SessionFilter(
+                clientID: query["client_id"].map(String.init), server: query["server"].map(String.init))
+            let (total, page) = await proxy.sessions(matching: filter, offset: offset, limit: limit)
+            let next = offset + page.count < total ? offset + page.count : nil
+            return json(SessionPage(total: total, offset: offset, limit: limit, next_offset: next, sessions: page))
+        }
+        router.delete("/sessions/:client_id") { request, context -> Response in
+            if let refusal = unauthorized(request, token: config.token) { return refusal }
+            let clientID = context.parameters.get("client_id") ?? ""
+            let closed = await proxy.closeSessions(clientID: clientID)
+            guard closed > 0 else { return error(.notFound, "no session with client id `\(clientID)`") }
+            logger.notice(
+                "sessions closed by operator", metadata: ["client_id": .string(clientID), "count": "\(closed)"])
+            return json(["closed": closed])
+        }
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            router.on("**", method: method) { request, _ -> Response in
+                error(.notFound, "no such endpoint: \(request.method) \(request.uri.path)")
+            }
+        }
         var adminLogger = logger
         adminLogger.logLevel = max(logger.logLevel, .notice)
         return Application(
@@ -76,6 +114,20 @@ public enum AdminServer {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? config.bind.port) },
             eventLoopGroupProvider: .shared(group),
             logger: adminLogger)
+    }
+
+    struct SessionPage: Encodable {
+        var total: Int
+        var offset: Int
+        var limit: Int
+        var next_offset: Int?
+        var sessions: [SessionInfo]
+    }
+
+    struct ReloadAnswer: Encodable {
+        var result: String
+        var summary: ReloadSummary?
+        var errors: [String]
     }
 
     struct StateChange: Decodable {

@@ -16,31 +16,42 @@ import UnixSignals
 public final class FrontRunner: Sendable {
     public let proxy: FrontProxy
     public let registry: PrometheusCollectorRegistry
+    /// Reloads the configuration (SIGHUP, `POST /reload`, tests).
+    public let reloader: ConfigReloader
     private let group: ServiceGroup
     private let ready = ReadyState()
     private let hasAdmin: Bool
 
+    /// A front for `configuration`; `configPath` is the file reloads re-read (nil: reloads only by value);
+    /// `signals` become graceful shutdown (the CLI passes SIGTERM and SIGINT, and SIGHUP reloads
+    /// when `reloadOnHangup` is set).
     public init(
         configuration: FrontConfiguration,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        signals: [UnixSignal] = []
+        signals: [UnixSignal] = [],
+        configPath: String? = nil,
+        reloadOnHangup: Bool = false
     ) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
+        let factory = PrometheusMetricsFactory(registry: registry)
         let proxy = FrontProxy(
-            configuration: configuration, group: eventLoopGroup, logger: logger,
-            metricsFactory: PrometheusMetricsFactory(registry: registry))
+            configuration: configuration, group: eventLoopGroup, logger: logger, metricsFactory: factory)
         self.proxy = proxy
+        let reloader = ConfigReloader(path: configPath, proxy: proxy, logger: logger, factory: factory)
+        self.reloader = reloader
         let ready = self.ready
         var services: [any Service] = [
             ProxyService(proxy: proxy, logger: logger) { ready.state.withLock { $0.proxy = true } },
             HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
         ]
+        if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
         if let admin = configuration.admin {
             services.append(
                 AdminServer.make(
-                    config: admin, proxy: proxy, registry: registry, group: eventLoopGroup, logger: logger,
+                    config: admin, proxy: proxy, registry: registry, reloader: reloader, group: eventLoopGroup,
+                    logger: logger,
                     onRunning: { port in ready.state.withLock { $0.adminPort = port } }))
         }
         self.hasAdmin = configuration.admin != nil

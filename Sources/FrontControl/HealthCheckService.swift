@@ -21,25 +21,31 @@ public struct HealthCheckService: Service {
     }
 
     public func run() async throws {
-        let snapshot = proxy.routing.snapshot
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { tasks in
-                for backend in snapshot.backends {
-                    guard let check = backend.config.healthCheck else { continue }
-                    for server in backend.servers {
-                        tasks.addTask { await self.checkForever(server, check: check) }
+            // One generation of check tasks per routing snapshot: a reload ends the old tasks
+            // (each notices at its next round) and starts tasks for the new servers. Health state
+            // itself carries over inside the servers.
+            while !Task.isCancelled {
+                let snapshot = proxy.routing.snapshot
+                await withDiscardingTaskGroup { tasks in
+                    for backend in snapshot.backends {
+                        guard let check = backend.config.healthCheck else { continue }
+                        for server in backend.servers {
+                            tasks.addTask { await self.check(server, with: check, while: snapshot) }
+                        }
                     }
-                }
-                tasks.addTask {
-                    // Keeps the service alive when nothing is checked, until shutdown.
-                    try? await Task.sleep(for: .seconds(1_000_000_000))
+                    tasks.addTask {
+                        while !Task.isCancelled && self.proxy.routing.snapshot === snapshot {
+                            try? await Task.sleep(for: .milliseconds(250))
+                        }
+                    }
                 }
             }
         }
     }
 
-    private func checkForever(_ server: ServerRuntime, check: HealthCheckConfig) async {
-        while !Task.isCancelled {
+    private func check(_ server: ServerRuntime, with check: HealthCheckConfig, while snapshot: RoutingSnapshot) async {
+        while !Task.isCancelled && proxy.routing.snapshot === snapshot {
             if server.healthState.checksEnabled {
                 let result = await HealthProbe.run(check, server: server, group: group)
                 if Task.isCancelled { return }

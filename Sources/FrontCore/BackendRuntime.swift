@@ -13,18 +13,28 @@ public final class BackendRuntime: Sendable {
     public let balancer: any Balancer
     private let failover: Mutex<FailoverPolicy>
 
-    public init(config: BackendConfig) {
+    /// A backend runtime; `previous` is the backend of the same name in the snapshot being
+    /// replaced: its servers' live state carries over by name, and its failover decision too when
+    /// the server list and failover settings are unchanged.
+    public init(config: BackendConfig, previous: BackendRuntime? = nil) {
         self.config = config
         self.servers = config.servers.enumerated().map { index, server in
             ServerRuntime(
                 backendName: config.name, config: server, index: index, backendSourceIPs: config.sourceIPs,
-                check: config.healthCheck)
+                check: config.healthCheck, previous: previous?.server(named: server.name))
         }
         self.balancer = config.balance.makeBalancer()
-        self.failover = Mutex(
-            FailoverPolicy(
-                activePassive: config.balance == .first, failback: config.failback,
-                fence: config.healthCheck?.type == .redisMaster))
+        let fresh = FailoverPolicy(
+            activePassive: config.balance == .first, failback: config.failback,
+            fence: config.healthCheck?.type == .redisMaster)
+        if let previous, previous.servers.map(\.name) == servers.map(\.name),
+            previous.config.balance == config.balance, previous.config.failback == config.failback,
+            previous.config.healthCheck?.type == config.healthCheck?.type
+        {
+            self.failover = Mutex(previous.failover.withLock { $0 })
+        } else {
+            self.failover = Mutex(fresh)
+        }
         _ = reevaluate()
     }
 

@@ -7,9 +7,13 @@ public final class RoutingSnapshot: Sendable {
     public let backends: [BackendRuntime]
     private let backendsByName: [String: BackendRuntime]
 
-    public init(configuration: FrontConfiguration) {
+    /// A snapshot of `configuration`; `previous` (the snapshot it replaces on reload) lends its
+    /// servers' live state and backends' failover decisions to those that keep their names.
+    public init(configuration: FrontConfiguration, previous: RoutingSnapshot? = nil) {
         self.configuration = configuration
-        self.backends = configuration.backends.map(BackendRuntime.init(config:))
+        self.backends = configuration.backends.map {
+            BackendRuntime(config: $0, previous: previous?.backend(named: $0.name))
+        }
         self.backendsByName = Dictionary(backends.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -17,81 +17,92 @@ public final class ServerRuntime: Sendable {
     /// Stable hash of the server name: its identity in consistent hashing, the same in every process.
     public let hashSeed: UInt64
 
-    private let activeSessions = Atomic<Int>(0)
-    private let totalSessions = Atomic<Int>(0)
-    private let sourceCursor = Atomic<Int>(0)
-    private let health: Mutex<ServerHealthState>
+    /// Counters and health, shared with the runtime of the same server in the next snapshot after
+    /// a reload, so sessions opened before it are still counted and health is not reset.
+    let live: ServerLiveState
 
+    /// A server runtime; `previous` is the same server (backend and name) in the snapshot being
+    /// replaced, whose counters and health carry over when its check settings are unchanged.
     public init(
         backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String],
-        check: HealthCheckConfig? = nil
+        check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil
     ) {
         self.backendName = backendName
         self.config = config
         self.index = index
         self.sourceIPs = config.sourceIPs.isEmpty ? backendSourceIPs : config.sourceIPs
         self.hashSeed = StableHash.mix(StableHash.of(config.name))
-        self.health = Mutex(check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
+        if let previous, previous.live.check == check {
+            self.live = previous.live
+        } else {
+            self.live = ServerLiveState(check: check, counters: previous?.live.counters ?? ServerCounters())
+        }
     }
 
     public var name: String { config.name }
 
+    /// Whether `other` is this server, possibly from another snapshot generation (reloads create new
+    /// runtimes for the same backend and name; sessions keep the one they started with).
+    public func isSameServer(as other: ServerRuntime) -> Bool {
+        self === other || (backendName == other.backendName && name == other.name)
+    }
+
     /// Sessions currently relayed to this server.
-    public var activeConnections: Int { activeSessions.load(ordering: .relaxed) }
+    public var activeConnections: Int { live.counters.active.load(ordering: .relaxed) }
 
     /// Sessions ever relayed to this server.
-    public var totalConnections: Int { totalSessions.load(ordering: .relaxed) }
+    public var totalConnections: Int { live.counters.total.load(ordering: .relaxed) }
 
     /// A snapshot of the health state machine.
-    public var healthState: ServerHealthState { health.withLock { $0 } }
+    public var healthState: ServerHealthState { live.health.withLock { $0 } }
 
     /// Whether this server may take a new session at `now`: healthy (or due a trial), admin-ready,
     /// and under its `max_connections`.
     public func acceptsNewSessions(at now: MonotonicTime) -> Bool {
         if config.maxConnections > 0 && activeConnections >= config.maxConnections { return false }
-        return health.withLock { $0.acceptsNewSessions(at: now) }
+        return live.health.withLock { $0.acceptsNewSessions(at: now) }
     }
 
     /// The next source IP to bind an outbound connection to, rotating; nil when none is configured.
     public func nextSourceIP() -> String? {
         guard !sourceIPs.isEmpty else { return nil }
-        let turn = sourceCursor.wrappingAdd(1, ordering: .relaxed).oldValue
+        let turn = live.counters.sourceCursor.wrappingAdd(1, ordering: .relaxed).oldValue
         return sourceIPs[Int(UInt(bitPattern: turn) % UInt(sourceIPs.count))]
     }
 
     /// A session to this server began relaying.
     public func sessionOpened() {
-        activeSessions.wrappingAdd(1, ordering: .relaxed)
-        totalSessions.wrappingAdd(1, ordering: .relaxed)
+        live.counters.active.wrappingAdd(1, ordering: .relaxed)
+        live.counters.total.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// A session to this server ended.
     public func sessionClosed() {
-        activeSessions.wrappingSubtract(1, ordering: .relaxed)
+        live.counters.active.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// Records a failed dial; returns the transition when it flipped the server down.
     public func dialFailed(at now: MonotonicTime) -> HealthTransition? {
-        health.withLock { $0.dialFailed(at: now) }
+        live.health.withLock { $0.dialFailed(at: now) }
     }
 
     /// Records a successful dial; returns the transition when it brought the server back up.
     public func dialSucceeded() -> HealthTransition? {
-        health.withLock { $0.dialSucceeded() }
+        live.health.withLock { $0.dialSucceeded() }
     }
 
     /// Records a completed active check; returns the transition when rise/fall flipped the server.
     public func checkCompleted(_ result: CheckResult) -> HealthTransition? {
-        health.withLock { $0.checkCompleted(result) }
+        live.health.withLock { $0.checkCompleted(result) }
     }
 
     /// Sets the operator state (drain/maint/ready).
     public func setAdminState(_ state: AdminState) {
-        health.withLock { $0.admin = state }
+        live.health.withLock { $0.admin = state }
     }
 
     /// Up and admin-ready: what failover decisions count as usable.
-    public var isUsable: Bool { health.withLock { $0.isUsable } }
+    public var isUsable: Bool { live.health.withLock { $0.isUsable } }
 
     /// The state word the admin API shows: `maint`/`drain` when an operator set it, else `up`/`down`.
     public var displayState: String {
@@ -102,4 +113,26 @@ public final class ServerRuntime: Sendable {
         case .ready: return state.operational.rawValue
         }
     }
+}
+
+/// The mutable part of a server: its counters and its health state machine. A class so that
+/// consecutive snapshots can share it; health is started afresh when the check settings change,
+/// counters never are (sessions opened before a reload still end on them). Thread-safe.
+final class ServerLiveState: Sendable {
+    let check: HealthCheckConfig?
+    let counters: ServerCounters
+    let health: Mutex<ServerHealthState>
+
+    init(check: HealthCheckConfig?, counters: ServerCounters = ServerCounters()) {
+        self.check = check
+        self.counters = counters
+        self.health = Mutex(check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
+    }
+}
+
+/// Session counters and the source-IP cursor of one server. Thread-safe.
+final class ServerCounters: Sendable {
+    let active = Atomic<Int>(0)
+    let total = Atomic<Int>(0)
+    let sourceCursor = Atomic<Int>(0)
 }

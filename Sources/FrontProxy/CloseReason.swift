@@ -7,6 +7,10 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case serverDown = "server_down"
     case failback
     case shutdown
+    /// A reload removed the session's server and `drain_timeout` passed.
+    case serverRemoved = "server_removed"
+    /// An operator closed it (`DELETE /sessions/{client_id}`).
+    case adminClosed = "admin"
     case malformedConnect = "malformed_connect"
     case connectTimeout = "connect_timeout"
     case noServer = "no_server"

@@ -6,13 +6,22 @@ import Synchronization
 /// so a front at its cap leaves new connections in the kernel's backlog instead of accepting and
 /// resetting them. Thread-safe.
 public final class ConnectionLimiter: Sendable {
-    /// 0 means no cap.
-    public let capacity: Int
+    private let cap: Atomic<Int>
     private let open = Atomic<Int>(0)
     private let waiters = Mutex<[@Sendable () -> Void]>([])
 
     public init(capacity: Int) {
-        self.capacity = capacity
+        self.cap = Atomic(capacity)
+    }
+
+    /// The cap; 0 means no cap. Changed by a reload.
+    public var capacity: Int {
+        get { cap.load(ordering: .relaxed) }
+        set {
+            let old = cap.exchange(newValue, ordering: .relaxed)
+            // A raised (or removed) cap frees slots for gates that were waiting.
+            if old > 0 && (newValue == 0 || newValue > old) { wakeWaiters() }
+        }
     }
 
     /// Connections currently counted.
@@ -20,11 +29,13 @@ public final class ConnectionLimiter: Sendable {
 
     /// Free slots (Int.max when there is no cap).
     public var available: Int {
-        capacity == 0 ? .max : max(0, capacity - current)
+        let capacity = self.capacity
+        return capacity == 0 ? .max : max(0, capacity - current)
     }
 
     /// Counts one more connection; false (and nothing counted) when at the cap.
     public func tryAcquire() -> Bool {
+        let capacity = self.capacity
         if capacity == 0 {
             open.wrappingAdd(1, ordering: .relaxed)
             return true
@@ -42,7 +53,12 @@ public final class ConnectionLimiter: Sendable {
     /// A connection ended: frees its slot and wakes whoever waited for one.
     public func release() {
         let before = open.wrappingSubtract(1, ordering: .relaxed).oldValue
+        let capacity = self.capacity
         guard capacity > 0, before >= capacity else { return }
+        wakeWaiters()
+    }
+
+    private func wakeWaiters() {
         for wake in waiters.withLock({ $0 }) { wake() }
     }
 

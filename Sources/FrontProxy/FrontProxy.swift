@@ -15,20 +15,34 @@ public struct ListenerBinding: Sendable, Equatable {
 
 /// The data path of one process: listeners, their sessions, and the routing state they share.
 ///
-/// Start binds every listener (all or nothing); `stopAccepting` closes the listening sockets and
-/// leaves sessions alone; `closeAllSessions` ends what is left. Thread-safe.
+/// Start binds every listener (all or nothing); ``apply(_:)`` swaps in a new configuration
+/// (reload); `stopAccepting` closes the listening sockets and leaves sessions alone;
+/// `closeAllSessions` ends what is left. Thread-safe.
 public final class FrontProxy: Sendable {
-    public let configuration: FrontConfiguration
     public let routing: RoutingState
     let group: any EventLoopGroup
     let loops: LoopStates
     let globalLimiter: ConnectionLimiter
     let logger: Logger
-    let listeners: [ListenerRuntime]
+    let metricsFactory: any MetricsFactory
     /// Health flips, failover and operator actions on servers.
     public let events: ServerEvents
-    private let serverChannels = Mutex<[any Channel]>([])
-    private let bindings = Mutex<[ListenerBinding]>([])
+    let state: Mutex<State>
+
+    /// One listening socket and the runtime its new connections get.
+    struct Bound {
+        var slot: ListenerSlot
+        var channel: any Channel
+        var binding: ListenerBinding
+    }
+
+    struct State {
+        var configuration: FrontConfiguration
+        /// Bound listeners in config order.
+        var listeners: [Bound] = []
+        /// Listener runtimes before `start()` binds them.
+        var prepared: [ListenerRuntime] = []
+    }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
     public init(
@@ -37,42 +51,34 @@ public final class FrontProxy: Sendable {
         logger: Logger,
         metricsFactory: any MetricsFactory
     ) {
-        self.configuration = configuration
         self.group = group
         self.loops = LoopStates(group: group)
         self.logger = logger
+        self.metricsFactory = metricsFactory
         self.globalLimiter = ConnectionLimiter(capacity: configuration.maxConnections)
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
         let events = ServerEvents(routing: routing, loops: loops, logger: logger)
         self.events = events
-        self.listeners = configuration.listeners.map {
+        let prepared = configuration.listeners.map {
             ListenerRuntime(config: $0, routing: routing, events: events, factory: metricsFactory, logger: logger)
         }
+        self.state = Mutex(State(configuration: configuration, prepared: prepared))
     }
+
+    /// The configuration in force (the last one applied).
+    public var configuration: FrontConfiguration { state.withLock { $0.configuration } }
 
     /// Binds every listener; on any failure closes those already bound and throws.
     public func start() async throws {
         for state in loops.all {
             try await state.eventLoop.submit { state.start() }.get()
         }
+        let prepared = state.withLock { $0.prepared }
         do {
-            for listener in listeners {
-                let channel = try await bind(listener)
-                serverChannels.withLock { $0.append(channel) }
-                let local = channel.localAddress
-                let binding = ListenerBinding(
-                    name: listener.config.name, address: local?.ipAddress ?? listener.config.bind.host,
-                    port: local?.port ?? listener.config.bind.port)
-                bindings.withLock { $0.append(binding) }
-                logger.notice(
-                    "listening",
-                    metadata: [
-                        "listener": .string(listener.config.name),
-                        "bind": .string("\(binding.address):\(binding.port)"),
-                        "protocol": .string(listener.config.protocol.rawValue),
-                        "backend": .string(listener.config.backend),
-                    ])
+            for runtime in prepared {
+                let bound = try await bind(ListenerSlot(runtime))
+                state.withLock { $0.listeners.append(bound) }
             }
         } catch {
             await stopAccepting()
@@ -81,21 +87,21 @@ public final class FrontProxy: Sendable {
     }
 
     /// The bound address of every listener, in config order.
-    public var boundListeners: [ListenerBinding] { bindings.withLock { $0 } }
+    public var boundListeners: [ListenerBinding] { state.withLock { $0.listeners.map(\.binding) } }
 
     /// Client connections open now, in all listeners.
     public var activeSessions: Int { globalLimiter.current }
 
     /// Open connections of one listener.
     public func activeSessions(listener name: String) -> Int {
-        listeners.first { $0.config.name == name }?.limiter.current ?? 0
+        state.withLock { $0.listeners.first { $0.binding.name == name }?.slot.current.limiter.current } ?? 0
     }
 
     /// Closes every listening socket; open sessions go on.
     public func stopAccepting() async {
-        let channels = serverChannels.withLock { channels in
-            defer { channels.removeAll() }
-            return channels
+        let channels = state.withLock { state in
+            defer { state.listeners.removeAll() }
+            return state.listeners.map(\.channel)
         }
         for channel in channels {
             try? await channel.close()
@@ -130,16 +136,18 @@ public final class FrontProxy: Sendable {
         }
     }
 
-    private func bind(_ listener: ListenerRuntime) async throws -> any Channel {
+    /// Binds one listening socket whose new connections get `slot`'s runtime.
+    func bind(_ slot: ListenerSlot) async throws -> Bound {
         let global = globalLimiter
         let loops = self.loops
+        let listener = slot.current
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let gate = AcceptGateHandler(listener: listener.limiter, global: global) {
-                        listener.metrics.countRejection(.limit)
+                        slot.current.metrics.countRejection(.limit)
                     }
                     try channel.pipeline.syncOperations.addHandler(gate)
                     try channel.pipeline.syncOperations.addHandler(
@@ -154,12 +162,24 @@ public final class FrontProxy: Sendable {
                     guard let loop = loops.state(for: channel.eventLoop) else {
                         throw ChannelError.ioOnClosedChannel
                     }
-                    try channel.pipeline.syncOperations.addHandler(ClientSessionHandler(listener: listener, loop: loop))
+                    let handler = ClientSessionHandler(listener: slot.current, loop: loop)
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         if listener.config.reusePort {
             bootstrap = bootstrap.serverChannelOption(SocketTuning.reusePort, value: 1)
         }
-        return try await bootstrap.bind(host: listener.config.bind.host, port: listener.config.bind.port).get()
+        let channel = try await bootstrap.bind(host: listener.config.bind.host, port: listener.config.bind.port).get()
+        let local = channel.localAddress
+        let binding = ListenerBinding(
+            name: listener.config.name, address: local?.ipAddress ?? listener.config.bind.host,
+            port: local?.port ?? listener.config.bind.port)
+        logger.notice(
+            "listening",
+            metadata: [
+                "listener": .string(listener.config.name), "bind": .string("\(binding.address):\(binding.port)"),
+                "protocol": .string(listener.config.protocol.rawValue), "backend": .string(listener.config.backend),
+            ])
+        return Bound(slot: slot, channel: channel, binding: binding)
     }
 }

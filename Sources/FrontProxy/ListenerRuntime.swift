@@ -35,17 +35,39 @@ final class ListenerRuntime: Sendable {
     let events: ServerEvents
     let logger: Logger
 
+    /// A listener runtime; `previous` (the same listener before a reload) lends its limiter and
+    /// metrics, so open connections stay counted against the cap and on the same series.
     init(
         config: ListenerConfig, routing: RoutingState, events: ServerEvents, factory: any MetricsFactory,
-        logger: Logger
+        logger: Logger, previous: ListenerRuntime? = nil
     ) {
         self.events = events
         self.config = config
-        self.metrics = ListenerMetrics(listener: config.name, factory: factory)
-        self.limiter = ConnectionLimiter(capacity: config.maxConnections)
+        self.metrics = previous?.metrics ?? ListenerMetrics(listener: config.name, factory: factory)
+        if let limiter = previous?.limiter {
+            limiter.capacity = config.maxConnections
+            self.limiter = limiter
+        } else {
+            self.limiter = ConnectionLimiter(capacity: config.maxConnections)
+        }
         self.routing = routing
         var logger = logger
         logger[metadataKey: "listener"] = .string(config.name)
         self.logger = logger
+    }
+}
+
+/// The runtime new connections of one listening socket get; a reload swaps it without rebinding
+/// when the socket itself (bind, protocol, reuse_port) is unchanged. Thread-safe.
+final class ListenerSlot: Sendable {
+    private let runtime: Mutex<ListenerRuntime>
+
+    init(_ runtime: ListenerRuntime) {
+        self.runtime = Mutex(runtime)
+    }
+
+    var current: ListenerRuntime {
+        get { runtime.withLock { $0 } }
+        set { runtime.withLock { $0 = newValue } }
     }
 }

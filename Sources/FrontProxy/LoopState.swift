@@ -74,6 +74,12 @@ final class LoopState: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` for every session on this loop (which must not add or remove sessions).
+    func forEachSession(_ body: (ClientSessionHandler) -> Void) {
+        eventLoop.assertInEventLoop()
+        for session in sessions { body(session) }
+    }
+
     /// Number of sessions on this loop.
     var sessionCount: Int { sessions.count }
 }

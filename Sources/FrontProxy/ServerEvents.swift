@@ -35,7 +35,7 @@ public final class ServerEvents: Sendable {
             current.metrics.metrics(for: server)?.up.record(0)
             logger.warning("server down", metadata: metadata)
             if backend.config.onServerDown == .close {
-                closeSessions(reason: .serverDown) { $0 === server }
+                closeSessions(reason: .serverDown) { $0.isSameServer(as: server) }
             }
         }
         apply(backend.reevaluate(), in: backend)
@@ -90,7 +90,7 @@ public final class ServerEvents: Sendable {
                     let keep = backend.servers[to]
                     let activePassive = backend.config.balance == .first
                     closeSessions(reason: .failback) { server in
-                        server.backendName == backend.name && server !== keep
+                        server.backendName == backend.name && !server.isSameServer(as: keep)
                             && (activePassive || server.config.backup)
                     }
                 }

@@ -42,7 +42,9 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("not yet supported, ignored", metadata: ["setting": .string(note)])
         }
 
-        let runner = FrontRunner(configuration: configuration, logger: logger, signals: [.sigterm, .sigint])
+        let runner = FrontRunner(
+            configuration: configuration, logger: logger, signals: [.sigterm, .sigint], configPath: config,
+            reloadOnHangup: true)
         do {
             try await runner.run()
         } catch {

@@ -1,0 +1,112 @@
+import CoreMetrics
+import FrontConfig
+import FrontProxy
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The outcome of one reload, as `POST /reload` reports it.
+public enum ReloadResult: Sendable {
+    /// The new configuration is in force.
+    case applied(ReloadSummary)
+    /// The file is invalid; the running configuration is untouched. One `FILE:LINE:COL: PATH: message` each.
+    case invalid([String])
+    /// Valid, but applying failed (e.g. a new listener could not bind); the old routing stays.
+    case failed(String)
+}
+
+/// Reloads the configuration file (SIGHUP, `POST /reload`): validate, then swap the data path's
+/// snapshot and listeners; an invalid file changes nothing. Counts
+/// `brokerfront_reloads_total{result}`. Reloads run one at a time. Thread-safe.
+public final class ConfigReloader: Sendable {
+    let path: String?
+    let proxy: FrontProxy
+    let logger: Logger
+    private let ok: Counter
+    private let error: Counter
+    private let serial = Mutex<Bool>(false)
+
+    public init(path: String?, proxy: FrontProxy, logger: Logger, factory: any MetricsFactory) {
+        self.path = path
+        self.proxy = proxy
+        self.logger = logger
+        self.ok = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "ok")], factory: factory)
+        self.error = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "error")], factory: factory)
+    }
+
+    /// Re-reads the file the front was started with and applies it.
+    public func reload() async -> ReloadResult {
+        guard let path else {
+            return finish(.invalid(["no configuration file to reload (the front was started from a value)"]))
+        }
+        do {
+            return await reload(with: try ConfigLoader.load(contentsOf: path))
+        } catch {
+            return finish(.invalid(error.issues.map { $0.formatted(file: error.file) }))
+        }
+    }
+
+    /// Applies an already validated configuration (tests, and `reload()` after loading).
+    public func reload(with configuration: FrontConfiguration) async -> ReloadResult {
+        while !serial.withLock({ busy in
+            if busy { return false }
+            busy = true
+            return true
+        }) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        defer { serial.withLock { $0 = false } }
+        let before = proxy.configuration
+        do {
+            let summary = try await proxy.apply(configuration)
+            if before.admin != configuration.admin || before.log != configuration.log {
+                logger.notice("admin and log settings changed: they apply at the next start")
+            }
+            return finish(.applied(summary))
+        } catch {
+            return finish(.failed("\(error)"))
+        }
+    }
+
+    private func finish(_ result: ReloadResult) -> ReloadResult {
+        switch result {
+        case .applied(let summary):
+            ok.increment()
+            logger.notice(
+                "configuration reloaded",
+                metadata: [
+                    "listeners_added": .string(summary.listenersAdded.joined(separator: ",")),
+                    "listeners_removed": .string(summary.listenersRemoved.joined(separator: ",")),
+                    "listeners_rebound": .string(summary.listenersRebound.joined(separator: ",")),
+                    "servers_removed": .string(summary.serversRemoved.joined(separator: ",")),
+                ])
+        case .invalid(let problems):
+            error.increment()
+            logger.error("reload refused: invalid configuration, keeping the running one")
+            for problem in problems { logger.error("\(problem)") }
+        case .failed(let reason):
+            error.increment()
+            logger.error("reload failed, keeping the running configuration", metadata: ["error": .string(reason)])
+        }
+        return result
+    }
+}
+
+/// Turns SIGHUP into reloads until graceful shutdown.
+public struct ReloadSignalService: Service {
+    let reloader: ConfigReloader
+
+    public init(reloader: ConfigReloader) {
+        self.reloader = reloader
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                _ = await reloader.reload()
+            }
+        }
+    }
+}

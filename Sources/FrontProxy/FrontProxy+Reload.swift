@@ -1,0 +1,109 @@
+import FrontConfig
+import FrontCore
+import Logging
+import NIOCore
+
+/// What a reload changed, for the log line and the `POST /reload` answer.
+public struct ReloadSummary: Sendable, Equatable, Encodable {
+    public var listenersAdded: [String] = []
+    public var listenersRemoved: [String] = []
+    public var listenersRebound: [String] = []
+    public var listenersUpdated: [String] = []
+    /// `backend/server` of servers that left; their sessions close after `drain_timeout`.
+    public var serversRemoved: [String] = []
+}
+
+extension FrontProxy {
+    /// Swaps in a new, already validated configuration without closing sessions whose server still
+    /// exists: the routing snapshot is rebuilt (servers keep their health and counters by name),
+    /// listeners whose socket is unchanged keep it and only get the new settings for new
+    /// connections, changed or new ones are bound, removed ones are closed. Sessions on servers
+    /// that are gone run on and are closed after `drain_timeout` (reason `server_removed`).
+    /// Throws when a listener cannot be bound; then nothing has been swapped except listeners that
+    /// had to be closed first to reuse their address.
+    public func apply(_ new: FrontConfiguration) async throws -> ReloadSummary {
+        var summary = ReloadSummary()
+        let old = state.withLock { $0 }
+        let oldSnapshot = routing.snapshot
+        let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
+
+        // 1. Bind what needs a new socket, before anything is swapped.
+        var bound: [String: Bound] = [:]
+        do {
+            for config in new.listeners {
+                let previous = old.listeners.first { $0.binding.name == config.name }
+                if let previous, Self.sameSocket(previous.slot.current.config, config) { continue }
+                if let previous, previous.slot.current.config.bind == config.bind {
+                    try? await previous.channel.close()  // the same address cannot be bound twice
+                }
+                let runtime = ListenerRuntime(
+                    config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
+                    previous: previous?.slot.current)
+                bound[config.name] = try await bind(ListenerSlot(runtime))
+                if previous == nil {
+                    summary.listenersAdded.append(config.name)
+                } else {
+                    summary.listenersRebound.append(config.name)
+                }
+            }
+        } catch {
+            for listener in bound.values { try? await listener.channel.close() }
+            throw error
+        }
+
+        // 2. Swap routing and caps.
+        routing.replace(with: newSnapshot)
+        globalLimiter.capacity = new.maxConnections
+
+        // 3. Listeners in new config order: kept ones get a new runtime in their slot.
+        var listeners: [Bound] = []
+        for config in new.listeners {
+            if let fresh = bound[config.name] {
+                listeners.append(fresh)
+            } else if let kept = old.listeners.first(where: { $0.binding.name == config.name }) {
+                if kept.slot.current.config != config { summary.listenersUpdated.append(config.name) }
+                kept.slot.current = ListenerRuntime(
+                    config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
+                    previous: kept.slot.current)
+                listeners.append(kept)
+            }
+        }
+        let keptNames = Set(new.listeners.map(\.name))
+        for listener in old.listeners
+        where !keptNames.contains(listener.binding.name) || bound[listener.binding.name] != nil {
+            if !keptNames.contains(listener.binding.name) { summary.listenersRemoved.append(listener.binding.name) }
+            try? await listener.channel.close()
+        }
+        state.withLock {
+            $0.configuration = new
+            $0.listeners = listeners
+        }
+
+        // 4. Sessions on servers that left: drain, then close.
+        var survivors = Set<String>()
+        for backend in newSnapshot.backends {
+            for server in backend.servers { survivors.insert("\(backend.name)/\(server.name)") }
+        }
+        for backend in oldSnapshot.backends {
+            for server in backend.servers where !survivors.contains("\(backend.name)/\(server.name)") {
+                summary.serversRemoved.append("\(backend.name)/\(server.name)")
+            }
+        }
+        if !summary.serversRemoved.isEmpty {
+            let gone = Set(summary.serversRemoved)
+            let drain = TimeAmount.nanoseconds(Int64(clamping: new.drainTimeout.nanosecondsClamped))
+            for loop in loops.all {
+                loop.eventLoop.scheduleTask(in: drain) {
+                    loop.closeSessions(reason: .serverRemoved) { gone.contains("\($0.backendName)/\($0.name)") }
+                }
+            }
+        }
+        return summary
+    }
+
+    /// Whether two listener configs can share one listening socket (same address and socket options);
+    /// everything else, protocol included, is read per new connection from the slot.
+    static func sameSocket(_ a: ListenerConfig, _ b: ListenerConfig) -> Bool {
+        a.bind == b.bind && a.reusePort == b.reusePort
+    }
+}

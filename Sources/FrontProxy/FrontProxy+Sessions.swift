@@ -1,0 +1,95 @@
+import FrontCore
+import NIOCore
+
+/// One live session as `GET /sessions` lists it.
+public struct SessionInfo: Sendable, Equatable, Encodable {
+    public var client_id: String?
+    public var client: String
+    public var listener: String
+    public var backend: String?
+    public var server: String?
+    public var source: String?
+    public var age_seconds: Double
+    public var bytes_in: UInt64
+    public var bytes_out: UInt64
+}
+
+/// A filter over live sessions; nil fields match everything.
+public struct SessionFilter: Sendable {
+    public var clientID: String?
+    public var server: String?
+
+    public init(clientID: String? = nil, server: String? = nil) {
+        self.clientID = clientID
+        self.server = server
+    }
+}
+
+extension FrontProxy {
+    /// Live sessions matching `filter`, sorted by client id then client address, the page
+    /// `offset ..< offset + limit`, and how many matched in all. Each event loop scans its own
+    /// sessions and returns at most `offset + limit` of them, so a page costs memory in proportion
+    /// to the page, not to the number of sessions.
+    public func sessions(matching filter: SessionFilter, offset: Int, limit: Int) async -> (
+        total: Int, page: [SessionInfo]
+    ) {
+        let keep = max(0, offset) + max(0, limit)
+        var total = 0
+        var merged: [SessionInfo] = []
+        for loop in loops.all {
+            guard let part = try? await loop.eventLoop.submit({ loop.describeSessions(filter, keep: keep) }).get()
+            else { continue }
+            total += part.total
+            merged += part.first
+        }
+        merged.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
+        let start = min(max(0, offset), merged.count)
+        return (total, Array(merged[start..<min(merged.count, start + max(0, limit))]))
+    }
+
+    /// Closes every session whose CONNECT carried `clientID` (reason `admin`); returns how many.
+    public func closeSessions(clientID: String) async -> Int {
+        var closed = 0
+        for loop in loops.all {
+            closed += (try? await loop.eventLoop.submit({ loop.closeSessions(clientID: clientID) }).get()) ?? 0
+        }
+        return closed
+    }
+}
+
+extension LoopState {
+    /// The sessions of this loop matching `filter`: their count and the first `keep` in sort order.
+    func describeSessions(_ filter: SessionFilter, keep: Int) -> (total: Int, first: [SessionInfo]) {
+        eventLoop.assertInEventLoop()
+        var total = 0
+        var matches: [SessionInfo] = []
+        let now = MonotonicTime.now()
+        forEachSession { session in
+            if let wanted = filter.clientID, session.connect?.clientID != wanted { return }
+            if let wanted = filter.server, session.server?.name != wanted { return }
+            total += 1
+            matches.append(session.info(now: now))
+        }
+        matches.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
+        return (total, Array(matches.prefix(keep)))
+    }
+
+    /// Closes this loop's sessions of `clientID`.
+    func closeSessions(clientID: String) -> Int {
+        eventLoop.assertInEventLoop()
+        var victims: [ClientSessionHandler] = []
+        forEachSession { if $0.connect?.clientID == clientID { victims.append($0) } }
+        for session in victims { session.terminate(reason: .adminClosed) }
+        return victims.count
+    }
+}
+
+extension ClientSessionHandler {
+    /// This session as the admin API shows it.
+    func info(now: MonotonicTime) -> SessionInfo {
+        SessionInfo(
+            client_id: connect?.clientID, client: clientAddress, listener: listener.config.name,
+            backend: backend?.name, server: server?.name, source: sourceIP,
+            age_seconds: (now.since(started).secondsDouble * 10).rounded() / 10, bytes_in: bytesIn, bytes_out: bytesOut)
+    }
+}
