@@ -1,0 +1,19 @@
+import Synchronization
+
+/// A value behind a mutex, as a class so closures and several owners can share it (a `Mutex` itself
+/// cannot be copied or captured). Thread-safe.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    /// Runs `body` with exclusive access to the value.
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+
+    /// A copy of the value now.
+    var value: Value { withLock { $0 } }
+}

@@ -1,0 +1,73 @@
+import FrontTesting
+import MQTTWire
+import Testing
+
+/// Brokers that are gone: the client gets "Server unavailable"; with one alive, retries hide the dead one.
+@Suite("Backend failures")
+struct BackendFailureTests {
+    @Test("all servers down: CONNACK Server unavailable for 3.1.1 and 5.0, then close")
+    func noServer() async throws {
+        // One broker that ran and was stopped, one port nothing ever listened on.
+        let stopped = try await MosquittoProcess.start()
+        await stopped.stop()
+        let config = TestConfig.mqttFront(ports: [stopped.port, FreePort.next()])
+        try await withFront(config) { front in
+            let port = try front.port()
+            let cases: [(MQTTProtocolVersion, [UInt8])] = [
+                (.v3_1_1, [0x20, 0x02, 0x00, 0x03]),
+                (.v5, [0x20, 0x03, 0x00, 0x88, 0x00]),
+            ]
+            for (version, expected) in cases {
+                let client = try await TestClient.connect(port: port)
+                try await client.send(MQTTConnect(version: version, clientID: "nobody-\(version)").encode())
+                let answer = try await client.readUntilClose(timeout: .seconds(5))
+                #expect(answer == expected, "\(version): \(TestClientError.hex(answer))")
+                await client.close()
+            }
+            #expect(
+                await Poll.until(timeout: .seconds(2)) {
+                    front.metric("brokerfront_connections_rejected_total", ["listener": "mqtt", "reason": "no_server"])
+                        == 2
+                })
+            for server in ["b1", "b2"] {
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": server]) == 0)
+            }
+            #expect(await front.waitForActive(0))
+        }
+    }
+
+    @Test("one of two servers is a closed port: every connect succeeds, the dead one shows down")
+    func retriesHideADeadServer() async throws {
+        try await withMosquitto { broker in
+            let dead = FreePort.next()
+            let config = TestConfig.mqttFront(
+                ports: [broker.port, dead], balance: .clientID, admin: true, backend: { $0.retries = 2 })
+            try await withFront(config) { front in
+                let port = try front.port()
+                for index in 1...20 {
+                    let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "retry-\(index)")
+                    #expect(code == 0, "retry-\(index)")
+                    await client.disconnect()
+                }
+                #expect(broker.clientsConnected().count == 20)
+                let backend = front.runner.proxy.routing.snapshot.backend(named: "brokers")
+                #expect(backend?.server(named: "b1")?.displayState == "up")
+                #expect(backend?.server(named: "b2")?.displayState == "down")
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b2"]) == 0)
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) == 1)
+
+                let adminPort = try #require(front.runner.adminPort)
+                let status = try await HTTPTestClient.get(port: adminPort, path: "/status")
+                #expect(status.status == 200)
+                let json = try JSONValue.parse(status.body)
+                let servers = json["backends"]?[0]?["servers"]?.array ?? []
+                let states = Dictionary(
+                    uniqueKeysWithValues: servers.compactMap { server -> (String, String)? in
+                        guard let name = server["name"]?.string, let state = server["state"]?.string else { return nil }
+                        return (name, state)
+                    })
+                #expect(states == ["b1": "up", "b2": "down"], "\(status.body)")
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import FrontTesting
+import Testing
+
+/// The built `brokerfront` executable, run as a process: `check` output, exit codes, SIGTERM, session log.
+@Suite("brokerfront executable")
+struct ExecutableTests {
+    /// `.build/debug/brokerfront` next to the test bundle, or under the package root found from this file.
+    static func executable() throws -> String {
+        let manager = FileManager.default
+        var candidates: [String] = []
+        if let first = CommandLine.arguments.first {
+            let bundleDirectory = URL(fileURLWithPath: first).deletingLastPathComponent()
+            candidates.append(bundleDirectory.appendingPathComponent("brokerfront").path)
+            candidates.append(bundleDirectory.deletingLastPathComponent().appendingPathComponent("brokerfront").path)
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/brokerfront").path)
+        guard let found = candidates.first(where: { manager.isExecutableFile(atPath: $0) }) else {
+            throw HarnessError("brokerfront executable not found (run `swift build` first); looked at \(candidates)")
+        }
+        return found
+    }
+
+    @Test("check on a bad config: exit 1, one FILE:LINE:COL: PATH: message line per problem")
+    func checkBadConfig() async throws {
+        let directory = try TemporaryDirectory(prefix: "check")
+        defer { directory.remove() }
+        let file = try directory.write(
+            """
+            listeners:
+              - name: mqtt
+                bind: 127.0.0.1:1883
+                bakend: brokers
+            backends:
+              - name: brokers
+                servers:
+                  - name: b1
+                    address: 127.0.0.1:99999
+
+            """, to: "bad.yaml")
+        let result = try await CommandLineTool.run(
+            try Self.executable(), ["check", "--config", file], timeout: .seconds(10))
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(!lines.isEmpty)
+        let pattern = try Regex(#"^(.+):(\d+):(\d+): (\S+): (.+)$"#)
+        var paths: [String: (line: Int, column: Int)] = [:]
+        for line in lines {
+            let match = try #require(line.wholeMatch(of: pattern), "not FILE:LINE:COL: PATH: message: \(line)")
+            #expect(match.output[1].substring.map(String.init) == file, "\(line)")
+            let path = match.output[4].substring.map(String.init) ?? ""
+            paths[path] = (
+                Int(match.output[2].substring ?? "") ?? 0, Int(match.output[3].substring ?? "") ?? 0
+            )
+        }
+        #expect(paths["listeners[0].bakend"].map { $0.line == 4 && $0.column == 5 } == true, "\(lines)")
+        #expect(paths["backends[0].servers[0].address"]?.line == 9, "\(lines)")
+    }
+
+    @Test("check on a good config: exit 0")
+    func checkGoodConfig() async throws {
+        let directory = try TemporaryDirectory(prefix: "check-ok")
+        defer { directory.remove() }
+        let file = try directory.write(Self.goodConfig(brokerPort: 1883), to: "good.yaml")
+        let result = try await CommandLineTool.run(
+            try Self.executable(), ["check", "--config", file], timeout: .seconds(10))
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test("run with a bad config: exit 1, nothing bound")
+    func runBadConfig() async throws {
+        let directory = try TemporaryDirectory(prefix: "run-bad")
+        defer { directory.remove() }
+        let port = FreePort.next()
+        let file = try directory.write(
+            """
+            listeners:
+              - name: mqtt
+                bind: 127.0.0.1:\(port)
+                backend: brokers
+            backends:
+              - name: brokers
+                servers:
+                  - name: b1
+                    address: 127.0.0.1:99999
+
+            """, to: "bad.yaml")
+        let child = try ChildProcess.launch(
+            try Self.executable(), ["run", "--config", file], outputDirectory: directory.path)
+        let status = await child.waitForExit(timeout: .seconds(10))
+        if status == nil { await child.stop() }
+        #expect(status == 1)
+        #expect(child.stderrText().contains("\(file):"), "\(child.stderrText())")
+        #expect(!child.stderrText().contains("listening"))
+        #expect(await PortProbe.accepts(port: port) == false)
+    }
+
+    @Test("run with a good config: serves, logs session closed, exits 0 on SIGTERM")
+    func runThenSIGTERM() async throws {
+        try await withMosquitto { broker in
+            let directory = try TemporaryDirectory(prefix: "run-ok")
+            defer { directory.remove() }
+            let file = try directory.write(Self.goodConfig(brokerPort: broker.port), to: "front.yaml")
+            let child = try ChildProcess.launch(
+                try Self.executable(), ["run", "--config", file], outputDirectory: directory.path)
+            do {
+                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
+                let port = try #require(Self.boundPort(in: child.stderrText()), "\(child.stderrText())")
+
+                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "exe-1")
+                #expect(code == 0)
+                await client.disconnect()
+                let logged = await Poll.until(timeout: .seconds(5)) {
+                    child.stderrText().split(separator: "\n").contains {
+                        $0.contains("session closed listener=mqtt") && $0.contains("client_id=exe-1")
+                            && $0.contains("reason=client_closed")
+                    }
+                }
+                #expect(logged, "\(child.stderrText())")
+
+                child.send(signal: SIGTERM)
+                let status = await child.waitForExit(timeout: .seconds(10))
+                #expect(status == 0, "\(child.stderrText())")
+            } catch {
+                await child.stop()
+                throw error
+            }
+            await child.stop()
+        }
+    }
+
+    static func goodConfig(brokerPort: Int) -> String {
+        """
+        log:
+          level: info
+          format: text
+        drain_timeout: 1s
+        listeners:
+          - name: mqtt
+            bind: 127.0.0.1:0
+            protocol: mqtt
+            backend: brokers
+        backends:
+          - name: brokers
+            balance: client-id
+            servers:
+              - name: b1
+                address: 127.0.0.1:\(brokerPort)
+
+        """
+    }
+
+    /// The port from the `listening ... bind=127.0.0.1:PORT` line.
+    static func boundPort(in log: String) -> Int? {
+        guard let range = log.range(of: "bind=127.0.0.1:") else { return nil }
+        return Int(log[range.upperBound...].prefix { $0.isNumber })
+    }
+}

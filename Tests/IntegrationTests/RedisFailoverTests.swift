@@ -1,0 +1,129 @@
+import FrontConfig
+import FrontCore
+import FrontTesting
+import Testing
+
+/// Redis active-passive through a `tcp` listener with `balance: first` and `redis-master` checks,
+/// against a real primary and replica.
+@Suite("Redis active-passive failover")
+struct RedisFailoverTests {
+    static let interval = Duration.milliseconds(200)
+    static let fall = 2
+
+    /// A front with one `tcp` listener `redis` in front of `primary` then `replica`.
+    static func config(primary: Int, replica: Int, failback: FailbackMode) -> FrontConfiguration {
+        let listener = ListenerConfig(
+            name: "redis", bind: Endpoint(host: "127.0.0.1", port: 0), protocol: .tcp, backend: "redis")
+        let backend = BackendConfig(
+            name: "redis", balance: .first, connectTimeout: .milliseconds(500), retries: 1,
+            healthCheck: HealthCheckConfig(
+                type: .redisMaster, interval: interval, timeout: .milliseconds(300), rise: 2, fall: fall),
+            onServerDown: .close, failback: failback,
+            servers: [
+                ServerConfig(name: "primary", address: Endpoint(host: "127.0.0.1", port: primary)),
+                ServerConfig(name: "replica", address: Endpoint(host: "127.0.0.1", port: replica)),
+            ])
+        return TestConfig.front(listeners: [listener], backends: [backend], admin: true)
+    }
+
+    static func activeServer(_ front: RunningFront) -> String? {
+        front.runner.proxy.routing.snapshot.backend(named: "redis")?.activeServer(at: .now())?.name
+    }
+
+    @Test("writes go to the primary; after it dies and the replica is promoted they reach the replica in time")
+    func failoverAndManualFailback() async throws {
+        let primary = try await RedisProcess.start()
+        let replica = try await RedisProcess.start(replicaOf: primary.port)
+        var revived: RedisProcess?
+        defer {
+            Task { [primary, replica, revived] in
+                await primary.stop()
+                await replica.stop()
+                await revived?.stop()
+            }
+        }
+        try await withFront(Self.config(primary: primary.port, replica: replica.port, failback: .manual)) { front in
+            let port = try front.port("redis")
+            // The replica answers role:slave, so only the primary comes up.
+            #expect(await Poll.until(timeout: .seconds(5)) { Self.activeServer(front) == "primary" })
+            #expect(try await RedisProcess.command(port: port, ["SET", "k", "v1"]) == "OK")
+            #expect(try await primary.command(["GET", "k"]) == "v1")
+
+            // A session opened before the failure.
+            let old = try await TestClient.connect(port: port)
+            try await old.send("PING\r\n")
+            #expect(try await old.read(count: 7, timeout: .seconds(2)) == Array("+PONG\r\n".utf8))
+
+            await primary.kill()
+            _ = try await replica.command(["REPLICAOF", "NO", "ONE"])
+            let promoted = ContinuousClock.now
+            let budget = Self.interval * Self.fall + .seconds(1)
+            let reached = await Poll.until(timeout: budget + .seconds(2), interval: .milliseconds(50)) {
+                guard (try? await RedisProcess.command(port: port, ["SET", "k", "v2"])) == "OK" else { return false }
+                return (try? await replica.command(["GET", "k"])) == "v2"
+            }
+            let took = ContinuousClock.now - promoted
+            #expect(reached)
+            #expect(took <= budget, "writes reached the promoted replica after \(took), budget \(budget)")
+            #expect(await old.waitForClose(timeout: .seconds(3)), "the session on the dead primary was closed")
+            #expect(front.metric("brokerfront_failovers_total", ["backend": "redis"]) ?? 0 >= 1)
+
+            // The old primary returns as a replica of the new master: traffic stays where it is.
+            revived = try await RedisProcess.start(port: primary.port, replicaOf: replica.port)
+            try await Task.sleep(for: Self.interval * 4)
+            #expect(Self.activeServer(front) == "replica")
+            #expect(try await RedisProcess.command(port: port, ["SET", "k", "v3"]) == "OK")
+            #expect(try await replica.command(["GET", "k"]) == "v3")
+
+            // Two masters at once (the old primary promoted too): no new session goes to it.
+            _ = try await revived?.command(["REPLICAOF", "NO", "ONE"])
+            let backend = front.runner.proxy.routing.snapshot.backend(named: "redis")
+            #expect(
+                await Poll.until(timeout: .seconds(3)) { backend?.server(named: "primary")?.displayState == "up" })
+            for index in 0..<5 {
+                #expect(try await RedisProcess.command(port: port, ["SET", "fenced", "\(index)"]) == "OK")
+            }
+            #expect(try await replica.command(["GET", "fenced"]) == "4")
+            #expect(try await revived?.command(["GET", "fenced"]) == "")
+            #expect(Self.activeServer(front) == "replica")
+
+            // The operator moves traffic back.
+            let admin = try #require(front.runner.adminPort)
+            let answer = try await HTTPTestClient.request(method: "POST", port: admin, path: "/backends/redis/failback")
+            #expect(answer.status == 200, "\(answer.body)")
+            #expect(Self.activeServer(front) == "primary")
+            #expect(try await RedisProcess.command(port: port, ["SET", "back", "1"]) == "OK")
+            #expect(try await revived?.command(["GET", "back"]) == "1")
+        }
+    }
+
+    @Test("two masters and no active one: sessions are refused until exactly one claims master")
+    func splitBrainAtStart() async throws {
+        let first = try await RedisProcess.start()
+        let second = try await RedisProcess.start()
+        defer {
+            Task {
+                await first.stop()
+                await second.stop()
+            }
+        }
+        try await withFront(Self.config(primary: first.port, replica: second.port, failback: .auto)) { front in
+            let port = try front.port("redis")
+            let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "redis"))
+            #expect(await Poll.until(timeout: .seconds(3)) { backend.servers.allSatisfy { $0.displayState == "up" } })
+            #expect(Self.activeServer(front) == nil)
+            let refused = try await TestClient.connect(port: port)
+            try? await refused.send("SET x 1\r\n")  // the front may already have closed it
+            #expect(await refused.waitForClose(timeout: .seconds(2)))
+            #expect(try await first.command(["GET", "x"]) == "")
+            #expect(try await second.command(["GET", "x"]) == "")
+            #expect(front.logs.all.contains { $0.message.contains("split brain") })
+
+            // The second steps down: exactly one master remains and takes the sessions.
+            _ = try await second.command(["REPLICAOF", "127.0.0.1", "\(first.port)"])
+            #expect(await Poll.until(timeout: .seconds(3)) { Self.activeServer(front) == "primary" })
+            #expect(try await RedisProcess.command(port: port, ["SET", "x", "2"]) == "OK")
+            #expect(try await first.command(["GET", "x"]) == "2")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import FrontTesting
+import MQTTWire
+import Testing
+
+/// What a client sees when the front refuses it before any broker does, and how it is counted.
+@Suite("Rejection paths")
+struct RejectionTests {
+    @Test("not a CONNECT, bad protocol level, oversized CONNECT, no CONNECT in time")
+    func rejections() async throws {
+        // No broker is ever dialled on these paths; the server points at a closed port.
+        let config = TestConfig.mqttFront(ports: [FreePort.next()]) { listener in
+            listener.connectTimeout = .seconds(1)
+            listener.maxConnectSize = 512
+        }
+        try await withFront(config) { front in
+            let port = try front.port()
+            func rejected(_ reason: String) -> Double? {
+                front.metric("brokerfront_connections_rejected_total", ["listener": "mqtt", "reason": reason])
+            }
+            #expect(rejected("malformed_connect") == 0)
+
+            // An HTTP request instead of a CONNECT.
+            let http = try await TestClient.connect(port: port)
+            try await http.send("GET / HTTP/1.1\r\n\r\n")
+            #expect(try await http.readUntilClose(timeout: .seconds(2)) == [])
+            await http.close()
+            #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 1 })
+
+            // A CONNECT announcing protocol level 9.
+            var badLevel = MQTTConnect(version: .v3_1_1, clientID: "bad-level").encode()
+            badLevel[8] = 9  // 0x10, length, 0x00 0x04 "MQTT", then the level byte.
+            let level = try await TestClient.connect(port: port)
+            try await level.send(badLevel)
+            #expect(try await level.readUntilClose(timeout: .seconds(2)) == [])
+            await level.close()
+            #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 2 })
+
+            // A CONNECT bigger than max_connect_size (512): a 1,000-byte password.
+            let big = MQTTConnect(
+                version: .v3_1_1, clientID: "big", username: "u", password: Array(repeating: 0x41, count: 1_000)
+            ).encode()
+            let oversized = try await TestClient.connect(port: port)
+            try? await oversized.send(big)  // the front may close while this is still being written
+            #expect(await oversized.waitForClose(timeout: .seconds(2)))
+            #expect(try await oversized.buffered() == [])
+            await oversized.close()
+            #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 3 })
+
+            // Nothing at all: closed after connect_timeout (1 s).
+            let silent = try await TestClient.connect(port: port)
+            let connected = ContinuousClock.now
+            #expect(await silent.waitForClose(timeout: .seconds(3)))
+            let closedAfter = await silent.closedAt().map { $0 - connected }
+            await silent.close()
+            if let closedAfter {
+                #expect(closedAfter >= .milliseconds(900), "closed \(closedAfter) after connecting")
+                #expect(closedAfter <= .milliseconds(2_000), "closed \(closedAfter) after connecting")
+            }
+            #expect(await Poll.until(timeout: .seconds(2)) { rejected("connect_timeout") == 1 })
+
+            #expect(rejected("malformed_connect") == 3)
+            #expect(await front.waitForActive(0))
+            #expect(front.metric("brokerfront_connections_total", ["listener": "mqtt"]) == 4)
+            let reasons = front.logs.sessionsClosed.compactMap { $0["reason"] }.sorted()
+            #expect(reasons == ["connect_timeout", "malformed_connect", "malformed_connect", "malformed_connect"])
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import FrontConfig
+import FrontControl
+import FrontTesting
+import Logging
+import MQTTWire
+import Prometheus
+import Testing
+
+/// Hot reload: sessions survive, listeners and servers come and go, bad files change nothing.
+@Suite("Hot reload")
+struct ReloadTests {
+    @Test("a session opened before a reload relays after it; added listener and server serve; removed server drains")
+    func reloadKeepsSessions() async throws {
+        try await withMosquittos(2) { brokers in
+            let first = TestConfig.mqttFront(ports: [brokers[0].port], admin: true)
+            try await withFront(first) { front in
+                let port = try front.port()
+                let (kept, code) = try await MQTTTestClient.connect(port: port, clientID: "kept")
+                #expect(code == 0)
+
+                // Add a listener and a second server; drain_timeout for removed servers is short.
+                var second = TestConfig.mqttFront(ports: [brokers[0].port, brokers[1].port], admin: true)
+                second.listeners.append(TestConfig.mqttListener(name: "mqtt2"))
+                second.drainTimeout = .milliseconds(300)
+                guard case .applied(let summary) = await front.runner.reloader.reload(with: second) else {
+                    Issue.record("reload was not applied")
+                    return
+                }
+                #expect(summary.listenersAdded == ["mqtt2"])
+                #expect(front.runner.proxy.boundListeners.map(\.name) == ["mqtt", "mqtt2"])
+                #expect(try front.port() == port, "the kept listener keeps its socket")
+
+                try await kept.ping()
+                #expect(try await kept.readPacket(timeout: .seconds(2)).type == 13, "PINGRESP after the reload")
+                let (viaNew, codeNew) = try await MQTTTestClient.connect(port: try front.port("mqtt2"), clientID: "new")
+                #expect(codeNew == 0)
+                await viaNew.disconnect()
+
+                // Remove the first server: its session is closed after drain_timeout, reason server_removed.
+                var third = TestConfig.mqttFront(ports: [brokers[1].port], admin: true)
+                third.backends[0].servers[0].name = "b2"
+                third.drainTimeout = .milliseconds(300)
+                guard case .applied(let removal) = await front.runner.reloader.reload(with: third) else {
+                    Issue.record("second reload was not applied")
+                    return
+                }
+                #expect(removal.serversRemoved == ["brokers/b1"])
+                #expect(removal.listenersRemoved == ["mqtt2"])
+                #expect(await kept.connection.waitForClose(timeout: .seconds(3)))
+                #expect(
+                    await front.waitForSessionClosed(matching: ["client_id": "kept", "reason": "server_removed"]) != nil
+                )
+                let (moved, codeMoved) = try await MQTTTestClient.connect(port: port, clientID: "kept")
+                #expect(codeMoved == 0)
+                await moved.disconnect()
+                #expect(brokers[1].clientsConnected().contains { $0.clientID == "kept" })
+                #expect(front.metric("brokerfront_reloads_total", ["result": "ok"]) == 2)
+            }
+        }
+    }
+
+    @Test("an invalid file leaves the running configuration untouched and counts result=error")
+    func invalidReload() async throws {
+        try await withMosquitto { broker in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+                let directory = try TemporaryDirectory(prefix: "reload-bad")
+                defer { directory.remove() }
+                let file = try directory.write("listeners:\n  - name: mqtt\n    bakend: nowhere\n", to: "bad.yaml")
+                let reloader = ConfigReloader(
+                    path: file, proxy: front.runner.proxy, logger: Logger(label: "test"),
+                    factory: PrometheusMetricsFactory(registry: front.runner.registry))
+                guard case .invalid(let problems) = await reloader.reload() else {
+                    Issue.record("an invalid file was applied")
+                    return
+                }
+                #expect(problems.contains { $0.hasPrefix("\(file):3:5: listeners[0].bakend:") }, "\(problems)")
+                #expect(front.metric("brokerfront_reloads_total", ["result": "error"]) == 1)
+                #expect(front.runner.proxy.configuration.backends[0].servers[0].address.port == broker.port)
+                let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: "still")
+                #expect(code == 0)
+                await client.disconnect()
+            }
+        }
+    }
+
+    @Test("POST /reload without a file answers 422 with the reason; sessions API lists and closes")
+    func adminReloadAndSessions() async throws {
+        try await withMosquitto { broker in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port], admin: true)) { front in
+                let admin = try #require(front.runner.adminPort)
+                let reload = try await HTTPTestClient.request(method: "POST", port: admin, path: "/reload")
+                #expect(reload.status == 422, "\(reload.body)")
+                #expect(reload.body.contains("\"errors\""))
+
+                let (one, _) = try await MQTTTestClient.connect(port: try front.port(), clientID: "listed-1")
+                let (two, _) = try await MQTTTestClient.connect(port: try front.port(), clientID: "listed-2")
+                let all = try await HTTPTestClient.get(port: admin, path: "/sessions?limit=1")
+                let page = try JSONValue.parse(all.body)
+                #expect(page["total"]?.number == 2, "\(all.body)")
+                #expect(page["sessions"]?.array?.count == 1)
+                #expect(page["next_offset"]?.number == 1)
+                let filtered = try await HTTPTestClient.get(port: admin, path: "/sessions?client_id=listed-2")
+                let only = try JSONValue.parse(filtered.body)
+                #expect(only["sessions"]?[0]?["client_id"]?.string == "listed-2", "\(filtered.body)")
+                #expect(only["sessions"]?[0]?["server"]?.string == "b1")
+
+                let deleted = try await HTTPTestClient.request(
+                    method: "DELETE", port: admin, path: "/sessions/listed-2")
+                #expect(deleted.status == 200, "\(deleted.body)")
+                #expect(await two.connection.waitForClose(timeout: .seconds(2)))
+                #expect(
+                    await front.waitForSessionClosed(matching: ["client_id": "listed-2", "reason": "admin"]) != nil)
+                let missing = try await HTTPTestClient.request(method: "DELETE", port: admin, path: "/sessions/nobody")
+                #expect(missing.status == 404)
+                let unknown = try await HTTPTestClient.get(port: admin, path: "/nope")
+                #expect(unknown.status == 404 && unknown.body.contains("\"error\""), "\(unknown.body)")
+                await one.disconnect()
+            }
+        }
+    }
+
+    @Test("SIGHUP on the executable: a good file is applied, a bad one is refused and the front keeps running")
+    func sighup() async throws {
+        try await withMosquittos(2) { brokers in
+            let directory = try TemporaryDirectory(prefix: "sighup")
+            defer { directory.remove() }
+            let file = try directory.write(ExecutableTests.goodConfig(brokerPort: brokers[0].port), to: "front.yaml")
+            let child = try ChildProcess.launch(
+                try ExecutableTests.executable(), ["run", "--config", file], outputDirectory: directory.path)
+            do {
+                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
+                let port = try #require(ExecutableTests.boundPort(in: child.stderrText()))
+                let (kept, _) = try await MQTTTestClient.connect(port: port, clientID: "hup-kept")
+
+                _ = try directory.write(ExecutableTests.goodConfig(brokerPort: brokers[1].port), to: "front.yaml")
+                child.send(signal: SIGHUP)
+                #expect(await child.waitForOutput(containing: "configuration reloaded", timeout: .seconds(5)))
+                try await kept.ping()
+                #expect(try await kept.readPacket(timeout: .seconds(2)).type == 13)
+
+                _ = try directory.write("listeners: [oops\n", to: "front.yaml")
+                child.send(signal: SIGHUP)
+                #expect(await child.waitForOutput(containing: "reload refused", timeout: .seconds(5)))
+                #expect(child.isRunning)
+                let (after, code) = try await MQTTTestClient.connect(port: port, clientID: "hup-after")
+                #expect(code == 0)
+                #expect(brokers[1].clientsConnected().contains { $0.clientID == "hup-after" })
+                await after.disconnect()
+                await kept.disconnect()
+                child.send(signal: SIGTERM)
+                #expect(await child.waitForExit(timeout: .seconds(10)) == 0)
+            } catch {
+                _ = await child.stop()
+                throw error
+            }
+            _ = await child.stop()
+        }
+    }
+}
