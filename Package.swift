@@ -9,10 +9,11 @@ let package = Package(
     name: "brokerfront",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "brokerfront", targets: ["brokerfront"])
+        .executable(name: "brokerfront", targets: ["brokerfront"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -24,6 +25,8 @@ let package = Package(
     targets: [
         // Pure MQTT codec: fixed header, varint, CONNECT parse, CONNACK build. No NIO.
         .target(name: "MQTTWire", swiftSettings: strict),
+        // Pure PROXY protocol v1/v2 header codec (HAProxy's proxy-protocol.txt). No NIO.
+        .target(name: "ProxyProtocol", swiftSettings: strict),
         // YAML model, defaults and validation with file:line:col and key paths.
         .target(
             name: "FrontConfig",
@@ -36,8 +39,9 @@ let package = Package(
         .target(
             name: "FrontProxy",
             dependencies: [
-                "MQTTWire", "FrontConfig", "FrontCore",
+                "MQTTWire", "FrontConfig", "FrontCore", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -48,7 +52,7 @@ let package = Package(
         .target(
             name: "FrontControl",
             dependencies: [
-                "FrontProxy", "FrontConfig", "FrontCore",
+                "FrontProxy", "FrontConfig", "FrontCore", "ProxyProtocol", "MQTTWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -80,8 +84,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MQTTWireTests", dependencies: ["MQTTWire"], swiftSettings: strict),
+        .testTarget(name: "ProxyProtocolTests", dependencies: ["ProxyProtocol"], swiftSettings: strict),
         .testTarget(name: "FrontConfigTests", dependencies: ["FrontConfig"], swiftSettings: strict),
         .testTarget(name: "FrontCoreTests", dependencies: ["FrontCore", "FrontConfig"], swiftSettings: strict),
+        .testTarget(name: "FrontControlTests", dependencies: ["FrontControl", "FrontConfig"], swiftSettings: strict),
         .testTarget(
             name: "FrontProxyTests",
             dependencies: [
@@ -99,6 +105,8 @@ let package = Package(
             dependencies: [
                 "FrontControl", "FrontProxy", "FrontConfig", "FrontTesting", "MQTTWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict

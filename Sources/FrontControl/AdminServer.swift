@@ -26,6 +26,12 @@ public enum AdminServer {
         router.get("/status") { _, _ -> Response in
             json(StatusReport(proxy: proxy))
         }
+        router.get("/") { _, _ -> Response in
+            let page = StatusPage.render(StatusReport(proxy: proxy), title: "brokerfront")
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
         router.get("/metrics") { _, _ -> Response in
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)

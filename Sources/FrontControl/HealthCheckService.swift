@@ -31,7 +31,10 @@ public struct HealthCheckService: Service {
                     for backend in snapshot.backends {
                         guard let check = backend.config.healthCheck else { continue }
                         for server in backend.servers {
-                            tasks.addTask { await self.check(server, with: check, while: snapshot) }
+                            tasks.addTask {
+                                await self.check(
+                                    server, with: check, proxy: backend.config.sendProxyProtocol, while: snapshot)
+                            }
                         }
                     }
                     tasks.addTask {
@@ -44,10 +47,13 @@ public struct HealthCheckService: Service {
         }
     }
 
-    private func check(_ server: ServerRuntime, with check: HealthCheckConfig, while snapshot: RoutingSnapshot) async {
+    private func check(
+        _ server: ServerRuntime, with check: HealthCheckConfig, proxy header: ProxyProtocolVersion,
+        while snapshot: RoutingSnapshot
+    ) async {
         while !Task.isCancelled && proxy.routing.snapshot === snapshot {
             if server.healthState.checksEnabled {
-                let result = await HealthProbe.run(check, server: server, group: group)
+                let result = await HealthProbe.run(check, server: server, sendProxyProtocol: header, group: group)
                 if Task.isCancelled { return }
                 logger.trace(
                     "check",

@@ -69,11 +69,11 @@ extension StatusPage {
               cell("num", num(s.active_connections)), cell("num", num(s.total_connections)), check(s.last_check));
           }
           function backend(b) {
-            var card = el("section", "card backend"), h2 = el("h2", "", "Backend ");
+            var card = el("section", "card backend"), h2 = el("h2"), title = el("span", "", "Backend ");
             var sessions = b.servers.reduce(function (n, s) { return n + s.active_connections; }, 0);
             var active = el("span", "sub", "active server ");
             add(active, b.active_server ? el("b", "", b.active_server) : document.createTextNode("\u2014"));
-            add(h2, el("span", "name", b.name), active, el("span", "sub", num(sessions) + " active sessions"));
+            add(h2, add(title, el("span", "name", b.name)), active, el("span", "sub", num(sessions) + " active sessions"));
             var t = table(["Server", "Address", "State", "Role", "~Active", "~Total", "Last check"]);
             b.servers.forEach(function (s) { add(t[1], server(s, s.name === b.active_server)); });
             return add(card, h2, t[0]);

@@ -26,7 +26,15 @@ extension StatusPage {
         .card h2{font-size:15px;margin:0;padding:10px 14px;border-bottom:1px solid var(--line);display:flex;\
         gap:18px;align-items:baseline;background:#fff}
         .card h2 .sub{font-weight:normal;color:var(--muted);font-size:13px}
-        table{width:100%;border-collapse:collapse}
+        table{width:100%;border-collapse:collapse;table-layout:fixed}
+        #listeners th:nth-child(1){width:25%}
+        #listeners th:nth-child(2){width:30%}
+        #listeners th:nth-child(3){width:25%}
+        .backend th:nth-child(1){width:15%}
+        .backend th:nth-child(2){width:17%}
+        .backend th:nth-child(3),.backend th:nth-child(4){width:9%}
+        .backend th:nth-child(5),.backend th:nth-child(6){width:8%}
+        td{overflow-wrap:anywhere}
         th,td{text-align:left;padding:7px 14px;border-bottom:1px solid #eaeef2;vertical-align:baseline}
         th{font-size:11px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.05em;\
         background:var(--bg)}

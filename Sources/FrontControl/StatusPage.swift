@@ -42,6 +42,7 @@ public enum StatusPage {
         return parts.joined(separator: "\n")
     }
 
+    /// The tiles: active sessions, servers up, backends, backends with no server up (warn/bad colours).
     static func summary(_ report: StatusReport) -> String {
         let sessions = report.listeners.reduce(0) { $0 + $1.active_connections }
         let servers = report.backends.flatMap(\.servers)
@@ -58,6 +59,7 @@ public enum StatusPage {
             + "</section>"
     }
 
+    /// The listeners table: name, bind, protocol, active sessions.
     static func listeners(_ listeners: [StatusReport.Listener]) -> String {
         let rows = listeners.map { listener in
             "<tr><td>\(escape(listener.name))</td><td class=\"mono\">\(escape(listener.bind))</td>"
@@ -68,18 +70,20 @@ public enum StatusPage {
             + "<tbody>\(rows.joined())</tbody></table></section>"
     }
 
+    /// One backend card: its name, active server (`balance: first`), sessions, and a row per server.
     static func backend(_ backend: StatusReport.Backend) -> String {
         let active = backend.active_server.map { "active server <b>\(escape($0))</b>" } ?? "active server &mdash;"
         let sessions = backend.servers.reduce(0) { $0 + $1.active_connections }
         let rows = backend.servers.map { server(server: $0, active: $0.name == backend.active_server) }
-        return #"<section class="card backend"><h2>Backend <span class="name">"#
-            + "\(escape(backend.name))</span><span class=\"sub\">\(active)</span>"
+        return #"<section class="card backend"><h2><span>Backend <span class="name">"#
+            + "\(escape(backend.name))</span></span><span class=\"sub\">\(active)</span>"
             + "<span class=\"sub\">\(grouped(sessions)) active sessions</span></h2><table><thead><tr>"
             + #"<th>Server</th><th>Address</th><th>State</th><th>Role</th><th class="num">Active</th>"#
             + #"<th class="num">Total</th><th>Last check</th></tr></thead>"#
             + "<tbody>\(rows.joined())</tbody></table></section>"
     }
 
+    /// One server row; `active` marks the server `balance: first` sends new sessions to.
     static func server(server: StatusReport.Server, active: Bool) -> String {
         let role = server.backup ? #"<span class="tag">backup</span>"# : #"<span class="tag">primary</span>"#
         let marker = active ? #" <span class="tag tag-active">active</span>"# : ""
@@ -90,6 +94,7 @@ public enum StatusPage {
             + "<td class=\"num\">\(grouped(server.total_connections))</td><td>\(check(server.last_check))</td></tr>"
     }
 
+    /// The last health check: verdict, duration and message, or "no check".
     static func check(_ check: StatusReport.LastCheck?) -> String {
         guard let check else { return #"<span class="muted">no check</span>"# }
         let verdict =

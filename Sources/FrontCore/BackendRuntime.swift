@@ -21,7 +21,8 @@ public final class BackendRuntime: Sendable {
         self.servers = config.servers.enumerated().map { index, server in
             ServerRuntime(
                 backendName: config.name, config: server, index: index, backendSourceIPs: config.sourceIPs,
-                check: config.healthCheck, previous: previous?.server(named: server.name))
+                check: config.healthCheck, previous: previous?.server(named: server.name),
+                addedAt: previous != nil && previous?.server(named: server.name) == nil ? .now() : nil)
         }
         self.balancer = config.balance.makeBalancer()
         let fresh = FailoverPolicy(
@@ -73,7 +74,8 @@ public final class BackendRuntime: Sendable {
         }
         let tiers = policy.onBackupTier ? [backups, actives] : [actives, backups]
         for tier in tiers where !tier.isEmpty {
-            return balancer.pick(from: tier, key: key)
+            let weights = tier.map { $0.effectiveWeight(slowStart: config.slowStart, at: now) }
+            return balancer.pick(from: tier, weights: weights, key: key)
         }
         return nil
     }

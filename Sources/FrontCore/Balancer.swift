@@ -6,8 +6,9 @@ import FrontConfig
 /// every event loop calls the same instance.
 public protocol Balancer: Sendable {
     /// Returns one of `candidates` (never empty, in the backend's list order) for `key`, or nil
-    /// when the algorithm cannot decide (the caller then answers "no server").
-    func pick(from candidates: [ServerRuntime], key: RoutingKey) -> ServerRuntime?
+    /// when the algorithm cannot decide (the caller then answers "no server"). `weights` are the
+    /// candidates' effective weights now (configured weight, scaled down during slow start).
+    func pick(from candidates: [ServerRuntime], weights: [Double], key: RoutingKey) -> ServerRuntime?
 }
 
 extension BalanceAlgorithm {

@@ -14,7 +14,7 @@
 public struct ConsistentHashBalancer: Balancer {
     /// Which field of the routing key is hashed.
     public enum Keying: Sendable {
-        /// The MQTT client id; an empty or absent id falls back to the source IP.
+        /// The MQTT client id; an empty or absent id falls back to the client certificate's CN, then the source IP.
         case clientID
         /// The MQTT user name; absent falls back to the client id, then the source IP.
         case username
@@ -35,6 +35,7 @@ public struct ConsistentHashBalancer: Balancer {
             return "ip:" + key.sourceIP
         case .clientID:
             if let id = key.clientID, !id.isEmpty { return "id:" + id }
+            if let cn = key.certificateCN, !cn.isEmpty { return "cn:" + cn }
             return "ip:" + key.sourceIP
         case .username:
             if let user = key.username, !user.isEmpty { return "user:" + user }
@@ -43,13 +44,13 @@ public struct ConsistentHashBalancer: Balancer {
         }
     }
 
-    public func pick(from candidates: [ServerRuntime], key: RoutingKey) -> ServerRuntime? {
+    public func pick(from candidates: [ServerRuntime], weights: [Double], key: RoutingKey) -> ServerRuntime? {
         let keyHash = StableHash.of(hashInput(for: key))
-        let anyWeight = candidates.contains { $0.config.weight > 0 }
+        let anyWeight = weights.contains { $0 > 0 }
         var best: ServerRuntime?
         var bestScore = -Double.infinity
-        for server in candidates {
-            let weight = anyWeight ? Double(server.config.weight) : 1
+        for (server, configured) in zip(candidates, weights) {
+            let weight = anyWeight ? configured : 1
             guard weight > 0 else { continue }
             let score = Self.score(keyHash: keyHash, serverSeed: server.hashSeed, weight: weight)
             if score > bestScore {

@@ -3,7 +3,7 @@
 public struct FirstBalancer: Balancer {
     public init() {}
 
-    public func pick(from candidates: [ServerRuntime], key: RoutingKey) -> ServerRuntime? {
+    public func pick(from candidates: [ServerRuntime], weights: [Double], key: RoutingKey) -> ServerRuntime? {
         candidates.first
     }
 }

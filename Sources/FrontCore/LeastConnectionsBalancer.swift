@@ -7,14 +7,15 @@ public final class LeastConnectionsBalancer: Balancer {
 
     public init() {}
 
-    public func pick(from candidates: [ServerRuntime], key: RoutingKey) -> ServerRuntime? {
+    public func pick(from candidates: [ServerRuntime], weights: [Double], key: RoutingKey) -> ServerRuntime? {
         guard !candidates.isEmpty else { return nil }
         let start = Int(turn.wrappingAdd(1, ordering: .relaxed).oldValue % UInt64(candidates.count))
         var best: ServerRuntime?
         var bestLoad = Double.infinity
         for offset in 0..<candidates.count {
-            let server = candidates[(start + offset) % candidates.count]
-            let weight = Double(max(server.config.weight, 0))
+            let index = (start + offset) % candidates.count
+            let server = candidates[index]
+            let weight = weights[index]
             let load = weight > 0 ? Double(server.activeConnections) / weight : .infinity
             if load < bestLoad || best == nil {
                 bestLoad = load

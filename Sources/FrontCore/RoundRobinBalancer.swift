@@ -9,17 +9,18 @@ public final class RoundRobinBalancer: Balancer {
 
     public init() {}
 
-    public func pick(from candidates: [ServerRuntime], key: RoutingKey) -> ServerRuntime? {
-        let weights = candidates.map { max($0.config.weight, 0) }
-        let total = weights.reduce(0, +)
+    public func pick(from candidates: [ServerRuntime], weights: [Double], key: RoutingKey) -> ServerRuntime? {
         let ticket = turn.wrappingAdd(1, ordering: .relaxed).oldValue
+        // Weights in 1/64 steps, so that slow-start fractions still get their share of turns.
+        let units = weights.map { Int(($0 * 64).rounded(.up)) }
+        let total = units.reduce(0, +)
         guard total > 0 else {
             return candidates.isEmpty ? nil : candidates[Int(ticket % UInt64(candidates.count))]
         }
         var slot = Int(ticket % UInt64(total))
-        for (server, weight) in zip(candidates, weights) {
-            if slot < weight { return server }
-            slot -= weight
+        for (server, unit) in zip(candidates, units) {
+            if slot < unit { return server }
+            slot -= unit
         }
         return candidates.last
     }

@@ -6,10 +6,13 @@ public struct RoutingKey: Sendable, Equatable {
     public var username: String?
     /// The client's IP address as text (no port).
     public var sourceIP: String
+    /// The subject CN of the client's TLS certificate, when the listener requires one.
+    public var certificateCN: String?
 
-    public init(clientID: String? = nil, username: String? = nil, sourceIP: String) {
+    public init(clientID: String? = nil, username: String? = nil, sourceIP: String, certificateCN: String? = nil) {
         self.clientID = clientID
         self.username = username
         self.sourceIP = sourceIP
+        self.certificateCN = certificateCN
     }
 }

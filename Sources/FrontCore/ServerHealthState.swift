@@ -55,6 +55,8 @@ public struct ServerHealthState: Sendable, Equatable {
     public private(set) var consecutiveFailures = 0
     /// The last completed check.
     public private(set) var lastCheck: CheckResult?
+    /// When the server last came up (for slow start); nil while down or when it was up from the start.
+    public private(set) var upSince: MonotonicTime?
 
     /// First back-off after a failed dial.
     public static let initialBackoff: Duration = .seconds(1)
@@ -79,7 +81,7 @@ public struct ServerHealthState: Sendable, Equatable {
             && lhs.checkThresholds?.rise == rhs.checkThresholds?.rise
             && lhs.checkThresholds?.fall == rhs.checkThresholds?.fall && lhs.checked == rhs.checked
             && lhs.consecutivePasses == rhs.consecutivePasses && lhs.consecutiveFailures == rhs.consecutiveFailures
-            && lhs.lastCheck == rhs.lastCheck
+            && lhs.lastCheck == rhs.lastCheck && lhs.upSince == rhs.upSince
     }
 
     /// Whether the server is actively checked.
@@ -115,24 +117,26 @@ public struct ServerHealthState: Sendable, Equatable {
         }
         if operational == .up {
             operational = .down
+            upSince = nil
             return .wentDown
         }
         return nil
     }
 
     /// A dial to the server succeeded. With active checks only checks bring a server up.
-    public mutating func dialSucceeded() -> HealthTransition? {
+    public mutating func dialSucceeded(at now: MonotonicTime = .now()) -> HealthTransition? {
         consecutiveDialFailures = 0
         retryAt = nil
         if operational == .down && !isChecked {
             operational = .up
+            upSince = now
             return .wentUp
         }
         return nil
     }
 
     /// Records a completed active check and applies rise/fall.
-    public mutating func checkCompleted(_ result: CheckResult) -> HealthTransition? {
+    public mutating func checkCompleted(_ result: CheckResult, at now: MonotonicTime = .now()) -> HealthTransition? {
         guard let (rise, fall) = checkThresholds else { return nil }
         lastCheck = result
         let first = !checked
@@ -144,6 +148,8 @@ public struct ServerHealthState: Sendable, Equatable {
                 operational = .up
                 consecutiveDialFailures = 0
                 retryAt = nil
+                // The very first pass at start-up is not a return: no ramp for the initial fleet.
+                upSince = first ? nil : now
                 return .wentUp
             }
         } else {
@@ -151,6 +157,7 @@ public struct ServerHealthState: Sendable, Equatable {
             consecutivePasses = 0
             if operational == .up && consecutiveFailures >= fall {
                 operational = .down
+                upSince = nil
                 return .wentDown
             }
         }

@@ -16,6 +16,8 @@ public final class ServerRuntime: Sendable {
     public let sourceIPs: [String]
     /// Stable hash of the server name: its identity in consistent hashing, the same in every process.
     public let hashSeed: UInt64
+    /// When a reload added this server (it ramps up like a server that came back).
+    public let addedAt: MonotonicTime?
 
     /// Counters and health, shared with the runtime of the same server in the next snapshot after
     /// a reload, so sessions opened before it are still counted and health is not reset.
@@ -25,8 +27,9 @@ public final class ServerRuntime: Sendable {
     /// replaced, whose counters and health carry over when its check settings are unchanged.
     public init(
         backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String],
-        check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil
+        check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil, addedAt: MonotonicTime? = nil
     ) {
+        self.addedAt = addedAt ?? previous?.addedAt
         self.backendName = backendName
         self.config = config
         self.index = index
@@ -40,6 +43,14 @@ public final class ServerRuntime: Sendable {
     }
 
     public var name: String { config.name }
+
+    /// The weight new sessions see at `now`: the configured weight, scaled down linearly while the
+    /// server is within `slowStart` of coming up or being added.
+    public func effectiveWeight(slowStart: Duration, at now: MonotonicTime) -> Double {
+        guard slowStart > .zero else { return Double(max(config.weight, 0)) }
+        let since = [healthState.upSince, addedAt].compactMap { $0 }.max()
+        return SlowStart.effectiveWeight(config.weight, upSince: since, window: slowStart, now: now)
+    }
 
     /// Whether `other` is this server, possibly from another snapshot generation (reloads create new
     /// runtimes for the same backend and name; sessions keep the one they started with).

@@ -1,5 +1,6 @@
 import FrontCore
 import Logging
+import MQTTWire
 import NIOCore
 
 extension ClientSessionHandler {
@@ -8,13 +9,38 @@ extension ClientSessionHandler {
         guard let context, phase == .relaying else { return }
         let count = buffer.readableBytes
         replay = nil
+        if connackProbe != nil { probeConnAck(buffer) }
         bytesOut &+= UInt64(count)
         listener.metrics.bytesOut.increment(by: Int64(count))
         if connect == nil {
             // tcp: "no bytes either way" is what idle means.
-            lastActivityTick = loop.wheel.currentTick
+            lastActivityTick = loop.tickNow()
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// MQTT 5.0 §3.2.2.3.14: a Server Keep Alive in the broker's CONNACK replaces the client's
+    /// keepalive, so the idle deadline follows it. Only the first packet is looked at (bounded);
+    /// the relay stays byte-transparent.
+    private func probeConnAck(_ buffer: ByteBuffer) {
+        guard var bytes = connackProbe else { return }
+        bytes.append(contentsOf: buffer.readableBytesView.prefix(max(0, 4096 - bytes.count)))
+        connackProbe = bytes
+        switch MQTTConnAck.serverKeepAlive(bytes) {
+        case .needMoreData where bytes.count < 4096:
+            return
+        case .value(let seconds):
+            if let idle = KeepalivePolicy.idleTimeout(keepAlive: seconds, listener: listener.config) {
+                idleTicks = TimerWheel.ticks(for: idle)
+                loop.wheel.schedule(self, at: lastActivityTick + idleTicks)
+            } else {
+                idleTicks = 0
+                loop.wheel.cancel(self)
+            }
+        default:
+            break
+        }
+        connackProbe = nil
     }
 
     func flushToClient() {
@@ -76,9 +102,11 @@ extension ClientSessionHandler {
     /// Writes the `session closed ...` line (INTERFACE.md, "Logs").
     func logClosed(reason: CloseReason) {
         let duration = MonotonicTime.now().since(started)
+        var extra: Logger.Metadata = [:]
+        if let certificateCN { extra["client_cn"] = .string(certificateCN) }
         listener.logger.info(
             "session closed",
-            metadata: [
+            metadata: extra.merging([
                 "client": .string(clientAddress),
                 "client_id": .string(connect?.clientID ?? "-"),
                 "backend": .string(backend?.name ?? listener.config.backend),
@@ -88,7 +116,7 @@ extension ClientSessionHandler {
                 "bytes_in": .stringConvertible(bytesIn),
                 "bytes_out": .stringConvertible(bytesOut),
                 "reason": .string(reason.rawValue),
-            ])
+            ]) { _, new in new })
     }
 
     /// `1.2s`, `350ms`: a session's duration, short and exact enough to read.

@@ -3,6 +3,8 @@ import FrontCore
 import Logging
 import MQTTWire
 import NIOCore
+import NIOSSL
+import ProxyProtocol
 
 extension ClientSessionHandler {
     /// Feeds the bytes so far to the CONNECT parser and acts on its verdict.
@@ -21,14 +23,71 @@ extension ClientSessionHandler {
             terminate(reason: .malformedConnect)
         case .complete(let packet, _):
             connect = packet
-            loop.wheel.cancel(self)
-            phase = .dialing
-            beginRouting()
+            admit()
         }
+    }
+
+    /// The PROXY header step finished.
+    func proxyHeader(_ event: ProxyHeaderEvent) {
+        guard phase == .awaitingProxyHeader else { return }
+        switch event {
+        case .invalid(let why):
+            listener.logger.debug(
+                "refusing client: no valid PROXY header",
+                metadata: ["client": .string(clientAddress), "error": .string(why)])
+            terminate(reason: .proxyProtocol)
+        case .received(let source, let destination):
+            if let source { setClient(ip: source.ip, port: source.port) }
+            proxiedDestination = destination
+            clientIdentified()
+        }
+    }
+
+    /// The listener's own filters, in order: client id allow/deny, connections per source IP,
+    /// then the accept rate (over it, the session waits in the loop's queue). Then routing.
+    func admit() {
+        if let connect, !listener.clientIDPolicy.permits(connect.clientID) {
+            refuse(.denied)
+            return
+        }
+        if listener.config.limits.perSourceIP > 0 {
+            guard listener.sourceLimiter.tryAcquire(clientIP) else {
+                refuse(.limit)
+                return
+            }
+            holdsSourceSlot = true
+        }
+        if let rate = listener.acceptRate, !rate.tryTake() {
+            guard rate.tryQueue() else {
+                refuse(.limit)
+                return
+            }
+            phase = .awaitingAdmission
+            loop.enqueueForAdmission(self)
+            return
+        }
+        startRouting()
+    }
+
+    /// Leaves the admission queue: a token was found for this session.
+    func admittedFromQueue() {
+        guard phase == .awaitingAdmission else { return }
+        startRouting()
+    }
+
+    private func startRouting() {
+        loop.wheel.cancel(self)
+        phase = .dialing
+        beginRouting()
     }
 
     /// Resolves the backend from the snapshot in force and starts the first dial.
     func beginRouting() {
+        if listener.config.tls?.clientCA != nil, let context,
+            let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        {
+            certificateCN = tls.peerCertificate?.subjectName.last { $0.type == .commonName }?.value
+        }
         let routing = listener.routing.current
         snapshotMetrics = routing.metrics
         guard let backend = routing.snapshot.backend(named: listener.config.backend) else {
@@ -41,7 +100,8 @@ extension ClientSessionHandler {
     }
 
     private var routingKey: RoutingKey {
-        RoutingKey(clientID: connect?.clientID, username: connect?.username, sourceIP: clientIP)
+        RoutingKey(
+            clientID: connect?.clientID, username: connect?.username, sourceIP: clientIP, certificateCN: certificateCN)
     }
 
     /// Dials the next candidate, or refuses the client when none is left.
@@ -101,10 +161,14 @@ extension ClientSessionHandler {
         serverMetrics = snapshotMetrics?.metrics(for: server)
         serverMetrics?.active.increment()
         phase = .relaying
+        if let header = proxyHeaderBytes() {
+            handler.write(ByteBuffer(bytes: header))
+        }
         if let pending, pending.readableBytes > 0 {
             handler.write(pending)
-            handler.flush()
         }
+        handler.flush()
+        if connect?.version == .v5 { connackProbe = [] }
         if connect != nil, attemptsLeft > 0 { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
         pending = nil
         let idle: Duration?
@@ -113,7 +177,7 @@ extension ClientSessionHandler {
         } else {
             idle = KeepalivePolicy.idleTimeout(tcpListener: listener.config)
         }
-        lastActivityTick = loop.wheel.currentTick
+        lastActivityTick = loop.tickNow()
         if let idle {
             idleTicks = TimerWheel.ticks(for: idle)
             loop.wheel.schedule(self, at: lastActivityTick + idleTicks)
@@ -122,6 +186,26 @@ extension ClientSessionHandler {
         if readPending, handler.isWritable, let context {
             readPending = false
             context.read()
+        }
+    }
+
+    /// The PROXY header for the broker (`send_proxy_protocol`): the real client and the address it
+    /// connected to, so brokers log and limit by the device rather than by the front.
+    private func proxyHeaderBytes() -> [UInt8]? {
+        guard let version = backend?.config.sendProxyProtocol, version != .none else { return nil }
+        let local = context?.channel.localAddress
+        let destination =
+            proxiedDestination
+            ?? ProxyAddress(ip: local?.ipAddress ?? "0.0.0.0", port: local?.port ?? 0)
+        let source = ProxyAddress(ip: clientIP, port: clientPort)
+        // A v1 header cannot mix families; fall back to UNKNOWN-free v2 semantics by using v2 then.
+        switch version {
+        case .v1 where source.ip.contains(":") == destination.ip.contains(":"):
+            return ProxyHeaderEncoder.v1(source: source, destination: destination)
+        case .v1, .v2:
+            return ProxyHeaderEncoder.v2(source: source, destination: destination)
+        case .none:
+            return nil
         }
     }
 

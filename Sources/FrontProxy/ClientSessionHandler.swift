@@ -3,6 +3,8 @@ import FrontCore
 import Logging
 import MQTTWire
 import NIOCore
+import NIOSSL
+import ProxyProtocol
 
 /// The client side of a session, from accept to close, as the only handler of the client channel:
 /// sniff the MQTT CONNECT (or nothing, on `tcp`), route, dial, then relay bytes with backpressure.
@@ -16,8 +18,12 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     typealias OutboundOut = ByteBuffer
 
     enum Phase {
+        /// Waiting for the PROXY header (`accept_proxy_protocol`); ``ProxyHeaderHandler`` reads it.
+        case awaitingProxyHeader
         /// Waiting for a complete CONNECT (mqtt listeners only).
         case sniffing
+        /// Admitted by every filter but over `accept_rate`: queued, reads withheld, the connect deadline running.
+        case awaitingAdmission
         /// Choosing and connecting to a server; client reads are withheld.
         case dialing
         /// Bytes flow both ways.
@@ -53,7 +59,16 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     let started = MonotonicTime.now()
     var clientAddress = "-"
     var clientIP = ""
+    var clientPort = 0
+    /// The address the client connected to, as a PROXY header reported it (else the listener's own).
+    var proxiedDestination: ProxyAddress?
+    /// Whether this session holds a slot of its source IP's `per_source_ip` count.
+    var holdsSourceSlot = false
+    /// MQTT 5: the first bytes from the broker, until its CONNACK (Server Keep Alive) is read.
+    var connackProbe: [UInt8]?
     var connect: MQTTConnect?
+    /// Subject CN of the client certificate (TLS listeners with `client_ca`).
+    var certificateCN: String?
     var backend: BackendRuntime?
     var server: ServerRuntime?
     var serverMetrics: ServerMetrics?
@@ -81,22 +96,37 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     func channelActive(context: ChannelHandlerContext) {
         if let remote = context.channel.remoteAddress {
-            clientIP = remote.ipAddress ?? ""
-            clientAddress =
-                remote.port.map { remote.protocol == .inet6 ? "[\(clientIP)]:\($0)" : "\(clientIP):\($0)" }
-                ?? clientIP
+            setClient(ip: remote.ipAddress ?? "", port: remote.port ?? 0)
         }
         listener.metrics.total.increment()
         listener.metrics.active.increment()
         loop.register(self)
+        // One deadline covers the PROXY header, the TLS handshake, the CONNECT and any admission wait.
+        connectDeadlineTick = loop.tickNow() + TimerWheel.ticks(for: listener.config.connectTimeout)
+        loop.wheel.schedule(self, at: connectDeadlineTick)
+        context.fireChannelActive()
+        if listener.config.acceptProxyProtocol {
+            phase = .awaitingProxyHeader
+        } else {
+            clientIdentified()
+        }
+    }
+
+    /// Records the client's address (from the socket, or from a PROXY header).
+    func setClient(ip: String, port: Int) {
+        clientIP = ip
+        clientPort = port
+        clientAddress = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    /// The client's address is known: an MQTT listener now waits for the CONNECT, a tcp one is admitted.
+    func clientIdentified() {
         switch listener.config.protocol {
         case .mqtt:
-            connectDeadlineTick = loop.wheel.currentTick + TimerWheel.ticks(for: listener.config.connectTimeout)
-            loop.wheel.schedule(self, at: connectDeadlineTick)
-            context.fireChannelActive()
+            phase = .sniffing
+            if pending != nil { sniff() }
         case .tcp:
-            phase = .dialing
-            beginRouting()
+            admit()
         }
     }
 
@@ -107,7 +137,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         listener.metrics.bytesIn.increment(by: Int64(count))
         switch phase {
         case .relaying:
-            lastActivityTick = loop.wheel.currentTick
+            lastActivityTick = loop.tickNow()
             if replay != nil {
                 if (replay?.readableBytes ?? 0) + buffer.readableBytes > listener.config.maxConnectSize * 2 {
                     replay = nil
@@ -123,7 +153,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
                 pending?.writeBuffer(&buffer)
             }
             sniff()
-        case .dialing:
+        case .awaitingProxyHeader, .awaitingAdmission, .dialing:
             // Pipelined bytes behind the CONNECT; bounded because reads are withheld while dialing.
             if pending == nil { pending = buffer } else { pending?.writeBuffer(&buffer) }
         case .closing:
@@ -140,6 +170,10 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let header = event as? ProxyHeaderEvent {
+            proxyHeader(header)
+            return
+        }
         guard case ChannelEvent.inputClosed = event else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -155,30 +189,39 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             }
         case .dialing:
             break  // applied when the relay starts
-        case .sniffing, .closing:
+        case .awaitingProxyHeader, .sniffing, .awaitingAdmission, .closing:
             terminate(reason: .clientClosed)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if reason == nil { reason = .clientClosed }
+        if reason == nil { reason = firstToFinish ?? .clientClosed }
         phase = .closing
         upstream?.close()
         finish()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if reason == nil { reason = .clientClosed }
+        if reason == nil {
+            // A TLS failure before the session was relayed is a refusal (bad or missing client certificate,
+            // wrong protocol version, not TLS at all); later it is just how the client went away.
+            let isTLS = error is NIOSSLError || error is BoringSSLError
+            reason = isTLS && phase != .relaying ? .tls : .clientClosed
+            if isTLS {
+                listener.logger.debug(
+                    "TLS error", metadata: ["client": .string(clientAddress), "error": .string("\(error)")])
+            }
+        }
         context.close(promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {
         switch phase {
-        case .sniffing:
+        case .awaitingProxyHeader, .sniffing:
             context.read()
         case .relaying where upstream?.isWritable ?? false:
             context.read()
-        case .relaying, .dialing:
+        case .relaying, .dialing, .awaitingAdmission:
             readPending = true
         case .closing:
             break
@@ -197,9 +240,9 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     func wheelTickReached(_ tick: Int64) -> Int64? {
         switch phase {
-        case .sniffing:
+        case .awaitingProxyHeader, .sniffing, .awaitingAdmission:
             if tick >= connectDeadlineTick {
-                terminate(reason: .connectTimeout)
+                terminate(reason: phase == .awaitingProxyHeader ? .proxyProtocol : .connectTimeout)
                 return nil
             }
             return connectDeadlineTick
@@ -225,6 +268,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         listener.metrics.active.decrement()
         let reason = self.reason ?? .clientClosed
         if reason.isRejection { listener.metrics.countRejection(reason) }
+        if holdsSourceSlot { listener.sourceLimiter.release(clientIP) }
         if phase == .closing, let server, upstreamWasOpened {
             server.sessionClosed()
             serverMetrics?.active.decrement()

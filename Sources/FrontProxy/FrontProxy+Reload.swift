@@ -2,6 +2,7 @@ import FrontConfig
 import FrontCore
 import Logging
 import NIOCore
+import NIOSSL
 
 /// What a reload changed, for the log line and the `POST /reload` answer.
 public struct ReloadSummary: Sendable, Equatable, Encodable {
@@ -27,6 +28,17 @@ extension FrontProxy {
         let oldSnapshot = routing.snapshot
         let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
 
+        // 0. TLS material for every listener loads first: a bad certificate fails the reload whole.
+        var contexts: [String: NIOSSLContext?] = [:]
+        for config in new.listeners {
+            let previous = old.listeners.first { $0.binding.name == config.name }?.slot.current
+            if let previous, previous.config.tls == config.tls {
+                contexts[config.name] = previous.tls
+            } else {
+                contexts[config.name] = try TLSContextFactory.make(for: config)
+            }
+        }
+
         // 1. Bind what needs a new socket, before anything is swapped.
         var bound: [String: Bound] = [:]
         do {
@@ -38,7 +50,7 @@ extension FrontProxy {
                 }
                 let runtime = ListenerRuntime(
                     config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
-                    previous: previous?.slot.current)
+                    tls: contexts[config.name] ?? nil, previous: previous?.slot.current)
                 bound[config.name] = try await bind(ListenerSlot(runtime))
                 if previous == nil {
                     summary.listenersAdded.append(config.name)
@@ -64,7 +76,7 @@ extension FrontProxy {
                 if kept.slot.current.config != config { summary.listenersUpdated.append(config.name) }
                 kept.slot.current = ListenerRuntime(
                     config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
-                    previous: kept.slot.current)
+                    tls: contexts[config.name] ?? nil, previous: kept.slot.current)
                 listeners.append(kept)
             }
         }

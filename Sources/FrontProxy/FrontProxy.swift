@@ -4,6 +4,7 @@ import FrontCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Where a listener ended up bound (the port is the real one when the config asked for port 0).
@@ -40,8 +41,6 @@ public final class FrontProxy: Sendable {
         var configuration: FrontConfiguration
         /// Bound listeners in config order.
         var listeners: [Bound] = []
-        /// Listener runtimes before `start()` binds them.
-        var prepared: [ListenerRuntime] = []
     }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
@@ -60,10 +59,7 @@ public final class FrontProxy: Sendable {
         self.routing = routing
         let events = ServerEvents(routing: routing, loops: loops, logger: logger)
         self.events = events
-        let prepared = configuration.listeners.map {
-            ListenerRuntime(config: $0, routing: routing, events: events, factory: metricsFactory, logger: logger)
-        }
-        self.state = Mutex(State(configuration: configuration, prepared: prepared))
+        self.state = Mutex(State(configuration: configuration))
     }
 
     /// The configuration in force (the last one applied).
@@ -74,7 +70,12 @@ public final class FrontProxy: Sendable {
         for state in loops.all {
             try await state.eventLoop.submit { state.start() }.get()
         }
-        let prepared = state.withLock { $0.prepared }
+        // Every listener's TLS material loads before anything is bound: all or nothing.
+        let prepared = try configuration.listeners.map { config in
+            ListenerRuntime(
+                config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
+                tls: try TLSContextFactory.make(for: config))
+        }
         do {
             for runtime in prepared {
                 let bound = try await bind(ListenerSlot(runtime))
@@ -162,8 +163,14 @@ public final class FrontProxy: Sendable {
                     guard let loop = loops.state(for: channel.eventLoop) else {
                         throw ChannelError.ioOnClosedChannel
                     }
-                    let handler = ClientSessionHandler(listener: slot.current, loop: loop)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let listener = slot.current
+                    if listener.config.acceptProxyProtocol {
+                        try channel.pipeline.syncOperations.addHandler(ProxyHeaderHandler())
+                    }
+                    if let tls = listener.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ClientSessionHandler(listener: listener, loop: loop))
                 }
             }
         if listener.config.reusePort {

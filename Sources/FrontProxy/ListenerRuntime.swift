@@ -2,6 +2,7 @@ import CoreMetrics
 import FrontConfig
 import FrontCore
 import Logging
+import NIOSSL
 import Synchronization
 
 /// The routing snapshot in force and the metrics of its servers, swapped together on reload.
@@ -34,14 +35,38 @@ final class ListenerRuntime: Sendable {
     let routing: RoutingState
     let events: ServerEvents
     let logger: Logger
+    /// The TLS context when the listener terminates TLS.
+    let tls: NIOSSLContext?
+    /// `client_ids` allow/deny globs.
+    let clientIDPolicy: ClientIDFilterPolicy
+    /// `limits.per_source_ip` counts (kept across reloads).
+    let sourceLimiter: SourceIPLimiter
+    /// `limits.accept_rate`, nil when 0.
+    let acceptRate: AcceptRateLimiter?
 
     /// A listener runtime; `previous` (the same listener before a reload) lends its limiter and
     /// metrics, so open connections stay counted against the cap and on the same series.
     init(
         config: ListenerConfig, routing: RoutingState, events: ServerEvents, factory: any MetricsFactory,
-        logger: Logger, previous: ListenerRuntime? = nil
+        logger: Logger, tls: NIOSSLContext? = nil, previous: ListenerRuntime? = nil
     ) {
         self.events = events
+        self.tls = tls
+        self.clientIDPolicy = ClientIDFilterPolicy(config.clientIDs)
+        if let limiter = previous?.sourceLimiter {
+            limiter.cap = config.limits.perSourceIP
+            self.sourceLimiter = limiter
+        } else {
+            self.sourceLimiter = SourceIPLimiter(cap: config.limits.perSourceIP)
+        }
+        if config.limits.acceptRate > 0 {
+            let kept = previous?.acceptRate
+            self.acceptRate =
+                kept?.rate == config.limits.acceptRate
+                ? kept : AcceptRateLimiter(rate: config.limits.acceptRate, connectTimeout: config.connectTimeout)
+        } else {
+            self.acceptRate = nil
+        }
         self.config = config
         self.metrics = previous?.metrics ?? ListenerMetrics(listener: config.name, factory: factory)
         if let limiter = previous?.limiter {

@@ -10,12 +10,17 @@ final class LoopState: @unchecked Sendable {
     let eventLoop: any EventLoop
     let wheel = TimerWheel()
     private var sessions: [ClientSessionHandler] = []
+    /// Sessions over their listener's `accept_rate`, in arrival order, per listener name.
+    private var admissionQueues: [String: [ClientSessionHandler]] = [:]
     private let origin: MonotonicTime
     private var ticker: RepeatedTask?
+    /// Tests replace the clock with a hand-driven tick counter.
+    private let manualTick: (() -> Int64)?
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, manualTick: (() -> Int64)? = nil) {
         self.eventLoop = eventLoop
         self.origin = MonotonicTime.now()
+        self.manualTick = manualTick
     }
 
     /// Starts the wheel's ticking task. Must run on `eventLoop`.
@@ -24,6 +29,7 @@ final class LoopState: @unchecked Sendable {
         let interval = TimeAmount.nanoseconds(Int64(TimerWheel.tickNanoseconds))
         ticker = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
             wheel.advance(to: tickNow())
+            if !admissionQueues.isEmpty { drainAdmissionQueues() }
         }
     }
 
@@ -33,9 +39,12 @@ final class LoopState: @unchecked Sendable {
         ticker = nil
     }
 
-    /// The wheel tick for the real time now.
+    /// The wheel tick for the real time now. Deadlines are based on it rather than on the wheel's
+    /// last processed tick, which lags real time by up to a tick plus the ticker's lateness and would
+    /// fire deadlines early. One vDSO clock read per call.
     func tickNow() -> Int64 {
-        Int64(MonotonicTime.now().since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
+        if let manualTick { return manualTick() }
+        return Int64(MonotonicTime.now().since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
     }
 
     /// Adds a session to the table.
@@ -71,6 +80,35 @@ final class LoopState: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         for session in sessions {
             if let server = session.server, matches(server) { session.terminate(reason: reason) }
+        }
+    }
+
+    /// Queues a session over its listener's accept rate; it is admitted on a later tick.
+    func enqueueForAdmission(_ session: ClientSessionHandler) {
+        eventLoop.assertInEventLoop()
+        admissionQueues[session.listener.config.name, default: []].append(session)
+    }
+
+    /// Admits queued sessions, oldest first, while their listener has tokens; drops the ones
+    /// that are no longer waiting (timed out, gone).
+    private func drainAdmissionQueues() {
+        for name in Array(admissionQueues.keys) {
+            guard var queue = admissionQueues[name] else { continue }
+            var admitted = 0
+            while admitted < queue.count {
+                let session = queue[admitted]
+                guard session.phase == .awaitingAdmission else {
+                    session.listener.acceptRate?.leftQueue()
+                    admitted += 1
+                    continue
+                }
+                guard session.listener.acceptRate?.tryTake() ?? true else { break }
+                session.listener.acceptRate?.leftQueue()
+                admitted += 1
+                session.admittedFromQueue()
+            }
+            queue.removeFirst(admitted)
+            admissionQueues[name] = queue.isEmpty ? nil : queue
         }
     }
 

@@ -11,11 +11,11 @@ struct CheckCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        do {
-            let loaded = try ConfigLoader.load(contentsOf: config)
+        switch ConfigLoading.load(config) {
+        case .success(let loaded):
             print("\(config): OK (\(loaded.listeners.count) listeners, \(loaded.backends.count) backends)")
-        } catch {
-            StandardError.write(error.description)
+        case .failure(let failure):
+            StandardError.write(failure.lines.joined(separator: "\n"))
             throw ExitCode(1)
         }
     }

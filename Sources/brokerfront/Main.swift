@@ -6,6 +6,6 @@ struct Brokerfront: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brokerfront",
         abstract: "An MQTT-aware TCP front for brokers and other TCP backends.",
-        subcommands: [RunCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, TuneCommand.self]
     )
 }

@@ -16,10 +16,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: FrontConfiguration
-        do {
-            configuration = try ConfigLoader.load(contentsOf: config)
-        } catch {
-            StandardError.write(error.description)
+        switch ConfigLoading.load(config) {
+        case .success(let loaded):
+            configuration = loaded
+        case .failure(let failure):
+            StandardError.write(failure.lines.joined(separator: "\n"))
             throw ExitCode(1)
         }
         let level = configuration.log.level.loggerLevel
@@ -37,9 +38,6 @@ struct RunCommand: AsyncParsableCommand {
                     "sessions_that_fit": .stringConvertible(limit.sessionsThatFit),
                     "hint": "lower max_connections or raise LimitNOFILE / ulimit -n",
                 ])
-        }
-        for note in UnsupportedFeatures.notes(for: configuration) {
-            logger.warning("not yet supported, ignored", metadata: ["setting": .string(note)])
         }
 
         let runner = FrontRunner(

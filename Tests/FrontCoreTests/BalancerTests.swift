@@ -118,8 +118,9 @@ struct OtherBalancerTests {
     func roundRobin() {
         let b = backend(.roundRobin, servers: ["b1", "b2", "b3"], weights: [1, 1, 2])
         var counts: [String: Int] = [:]
-        for _ in 0..<400 { counts[b.choose(for: RoutingKey(sourceIP: "x"), at: now)?.name ?? "-", default: 0] += 1 }
-        #expect(counts == ["b1": 100, "b2": 100, "b3": 200])
+        // Weights count in 1/64 steps (slow start), so one full cycle is 4 × 64 turns.
+        for _ in 0..<512 { counts[b.choose(for: RoutingKey(sourceIP: "x"), at: now)?.name ?? "-", default: 0] += 1 }
+        #expect(counts == ["b1": 128, "b2": 128, "b3": 256])
     }
 
     @Test("least connections prefers the emptiest server")

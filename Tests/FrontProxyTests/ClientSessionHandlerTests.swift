@@ -10,15 +10,23 @@ import Testing
 @testable import FrontProxy
 
 /// One client channel on an EmbeddedEventLoop with a ClientSessionHandler, and the metrics it writes.
+/// A tick counter the test moves by hand.
+private final class ManualTicks: @unchecked Sendable {
+    // Only touched on the test's thread (EmbeddedEventLoop runs everything inline).
+    var now: Int64 = 0
+}
+
 private struct Harness {
     let loop = EmbeddedEventLoop()
+    let ticks = ManualTicks()
     let state: LoopState
     let registry = PrometheusCollectorRegistry()
     let channel: EmbeddedChannel
     let routing: RoutingState
 
     init(listener: ListenerConfig = Harness.listenerConfig(), servers: [ServerConfig] = Harness.deadServers) {
-        state = LoopState(eventLoop: loop)
+        let ticks = self.ticks
+        state = LoopState(eventLoop: loop) { ticks.now }
         let configuration = FrontConfiguration(
             listeners: [listener], backends: [BackendConfig(name: "brokers", retries: 0, servers: servers)])
         let factory = PrometheusMetricsFactory(registry: registry)
@@ -106,10 +114,11 @@ struct ClientSessionHandlerTests {
         try h.connect()
         let connect = MQTTConnect(version: .v3_1_1, clientID: "slow").encode()
         try h.send(Array(connect.prefix(5)))  // half a CONNECT, then silence
-        let start = h.state.wheel.currentTick
-        h.state.wheel.advance(to: start + 9)
+        h.ticks.now = 9
+        h.state.wheel.advance(to: 9)
         #expect(h.channel.isActive)
-        h.state.wheel.advance(to: start + 10)
+        h.ticks.now = 10
+        h.state.wheel.advance(to: 10)
         #expect(!h.channel.isActive)
         #expect(h.metric("brokerfront_connections_rejected_total{listener=\"mqtt\",reason=\"connect_timeout\"} 1"))
     }

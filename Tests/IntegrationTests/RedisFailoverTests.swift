@@ -17,7 +17,7 @@ struct RedisFailoverTests {
         let backend = BackendConfig(
             name: "redis", balance: .first, connectTimeout: .milliseconds(500), retries: 1,
             healthCheck: HealthCheckConfig(
-                type: .redisMaster, interval: interval, timeout: .milliseconds(300), rise: 2, fall: fall),
+                type: .redisMaster, interval: interval, timeout: .seconds(1), rise: 2, fall: fall),
             onServerDown: .close, failback: failback,
             servers: [
                 ServerConfig(name: "primary", address: Endpoint(host: "127.0.0.1", port: primary)),
@@ -34,14 +34,21 @@ struct RedisFailoverTests {
     func failoverAndManualFailback() async throws {
         let primary = try await RedisProcess.start()
         let replica = try await RedisProcess.start(replicaOf: primary.port)
-        var revived: RedisProcess?
-        defer {
-            Task { [primary, replica, revived] in
-                await primary.stop()
-                await replica.stop()
-                await revived?.stop()
-            }
+        let revivedBox = RedisBox()
+        do {
+            try await failoverScenario(primary: primary, replica: replica, revivedBox: revivedBox)
+        } catch {
+            await primary.stop()
+            await replica.stop()
+            await revivedBox.value?.stop()
+            throw error
         }
+        await primary.stop()
+        await replica.stop()
+        await revivedBox.value?.stop()
+    }
+
+    private func failoverScenario(primary: RedisProcess, replica: RedisProcess, revivedBox: RedisBox) async throws {
         try await withFront(Self.config(primary: primary.port, replica: replica.port, failback: .manual)) { front in
             let port = try front.port("redis")
             // The replica answers role:slave, so only the primary comes up.
@@ -69,7 +76,8 @@ struct RedisFailoverTests {
             #expect(front.metric("brokerfront_failovers_total", ["backend": "redis"]) ?? 0 >= 1)
 
             // The old primary returns as a replica of the new master: traffic stays where it is.
-            revived = try await RedisProcess.start(port: primary.port, replicaOf: replica.port)
+            revivedBox.value = try await RedisProcess.start(port: primary.port, replicaOf: replica.port)
+            let revived = revivedBox.value
             try await Task.sleep(for: Self.interval * 4)
             #expect(Self.activeServer(front) == "replica")
             #expect(try await RedisProcess.command(port: port, ["SET", "k", "v3"]) == "OK")
@@ -101,12 +109,18 @@ struct RedisFailoverTests {
     func splitBrainAtStart() async throws {
         let first = try await RedisProcess.start()
         let second = try await RedisProcess.start()
-        defer {
-            Task {
-                await first.stop()
-                await second.stop()
-            }
+        do {
+            try await splitBrainScenario(first: first, second: second)
+        } catch {
+            await first.stop()
+            await second.stop()
+            throw error
         }
+        await first.stop()
+        await second.stop()
+    }
+
+    private func splitBrainScenario(first: RedisProcess, second: RedisProcess) async throws {
         try await withFront(Self.config(primary: first.port, replica: second.port, failback: .auto)) { front in
             let port = try front.port("redis")
             let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "redis"))
@@ -126,4 +140,10 @@ struct RedisFailoverTests {
             #expect(try await first.command(["GET", "x"]) == "2")
         }
     }
+}
+
+/// The revived primary, shared between the scenario and the cleanup.
+private final class RedisBox: @unchecked Sendable {
+    // Written and read by the one test task only.
+    var value: RedisProcess?
 }

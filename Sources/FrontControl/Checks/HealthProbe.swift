@@ -2,12 +2,14 @@ import FrontConfig
 import FrontCore
 import MQTTWire
 import NIOCore
+import ProxyProtocol
 
 /// Runs one health check of one server: dial, talk the check's protocol, judge the answer.
 /// The whole exchange (dial included) is bounded by the check's `timeout`.
 enum HealthProbe {
     static func run(
-        _ check: HealthCheckConfig, server: ServerRuntime, group: any EventLoopGroup
+        _ check: HealthCheckConfig, server: ServerRuntime, sendProxyProtocol: ProxyProtocolVersion = .none,
+        group: any EventLoopGroup
     ) async -> CheckResult {
         let started = ContinuousClock.now
         let outcome: (ok: Bool, message: String)
@@ -16,7 +18,14 @@ enum HealthProbe {
                 let connection = try await ProbeConnection.open(
                     to: server, from: server.nextSourceIP(), timeout: check.timeout, group: group)
                 return try await connection.exchange { exchange in
-                    try await talk(check, server: server, exchange)
+                    // Brokers that expect a PROXY header expect it from checks too (as HAProxy's
+                    // check-send-proxy): a LOCAL header says "this is the front itself".
+                    switch sendProxyProtocol {
+                    case .none: break
+                    case .v1: try await exchange.send(Array("PROXY UNKNOWN\r\n".utf8))
+                    case .v2: try await exchange.send(ProxyHeaderEncoder.v2Local())
+                    }
+                    return try await talk(check, server: server, exchange)
                 }
             }
         } catch {
