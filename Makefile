@@ -17,11 +17,11 @@ release:
 ## Installs missing tools (mosquitto, redis-server, ...), builds, and runs every test tier.
 test: deps
 	swift build --build-tests
-	swift test --skip-build --parallel
+	swift test --skip-build
 
 ## Pure and EmbeddedChannel tests only (no brokers needed).
 unit:
-	swift test --filter 'MQTTWireTests|FrontConfigTests|FrontCoreTests|FrontProxyTests'
+	swift test --filter 'MQTTWireTests|ProxyProtocolTests|FrontConfigTests|FrontCoreTests|FrontProxyTests|FrontControlTests'
 
 lint:
 	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 
-scripts/install-deps.sh
+DEPS=demo scripts/install-deps.sh
 swift build -c release --product brokerfront
 bin="$(swift build -c release --show-bin-path)/brokerfront"
 

@@ -10,6 +10,15 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v prlimit >/dev/null 2>&1 || need+=(util-linux)
+# Tests only: HAProxy is a real PROXY-protocol peer (and the benchmark baseline); chromium renders
+# the status page. `DEPS=demo` skips them.
+if [ "${DEPS:-test}" != "demo" ]; then
+    command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

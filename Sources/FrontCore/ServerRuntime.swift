@@ -81,6 +81,26 @@ public final class ServerRuntime: Sendable {
         return sourceIPs[Int(UInt(bitPattern: turn) % UInt(sourceIPs.count))]
     }
 
+    /// Takes the next source IP for an upstream connection to this server and counts it as in use
+    /// (one ephemeral port of that IP toward this destination); returns the IP and how many are in
+    /// use now. Nil when no source IP is configured. Pair with ``releaseSource(_:)``.
+    public func acquireSource() -> (ip: String, inUse: Int)? {
+        guard let ip = nextSourceIP() else { return nil }
+        let inUse = live.counters.sourceInUse.withLock { counts in
+            counts[ip, default: 0] += 1
+            return counts[ip, default: 0]
+        }
+        return (ip, inUse)
+    }
+
+    /// An upstream connection from `ip` ended (or its dial failed).
+    public func releaseSource(_ ip: String) {
+        live.counters.sourceInUse.withLock { counts in
+            guard let count = counts[ip] else { return }
+            counts[ip] = count > 1 ? count - 1 : nil
+        }
+    }
+
     /// A session to this server began relaying.
     public func sessionOpened() {
         live.counters.active.wrappingAdd(1, ordering: .relaxed)
@@ -146,4 +166,6 @@ final class ServerCounters: Sendable {
     let active = Atomic<Int>(0)
     let total = Atomic<Int>(0)
     let sourceCursor = Atomic<Int>(0)
+    /// Upstream connections open (or being dialed) per source IP, to this server.
+    let sourceInUse = Mutex<[String: Int]>([:])
 }

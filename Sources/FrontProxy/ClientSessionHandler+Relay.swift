@@ -88,6 +88,7 @@ extension ClientSessionHandler {
         self.replay = nil
         server.sessionClosed()
         serverMetrics?.active.decrement()
+        if let sourceIP { sourceReleased(sourceIP, on: server) }
         serverMetrics = nil
         upstreamWasOpened = false
         self.server = nil

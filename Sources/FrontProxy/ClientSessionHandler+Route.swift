@@ -113,7 +113,9 @@ extension ClientSessionHandler {
         }
         attemptsLeft -= 1
         tried.append(server)
-        let source = server.nextSourceIP()
+        let acquired = server.acquireSource()
+        let source = acquired?.ip
+        if let acquired { sourceTaken(acquired, on: server) }
         let handler = UpstreamHandler(partner: self)
         UpstreamDialer.dial(
             server, from: source, on: context.eventLoop, timeout: backend.config.connectTimeout, handler: handler
@@ -124,11 +126,13 @@ extension ClientSessionHandler {
             case .success(let channel):
                 self.noteDialSucceeded(server)
                 guard self.phase == .dialing else {
+                    if let source { self.sourceReleased(source, on: server) }
                     channel.close(promise: nil)
                     return
                 }
                 self.startRelay(to: server, source: source, handler: handler)
             case .failure(let error):
+                if let source { self.sourceReleased(source, on: server) }
                 self.noteDialFailed(server, error: error)
                 self.dialNext()
             }
@@ -166,6 +170,10 @@ extension ClientSessionHandler {
         }
         if let pending, pending.readableBytes > 0 {
             handler.write(pending)
+            if connect != nil {
+                clientStream = MQTTStreamTracker()
+                trackClient(pending)
+            }
         }
         handler.flush()
         if connect?.version == .v5 { connackProbe = [] }
@@ -187,6 +195,26 @@ extension ClientSessionHandler {
             readPending = false
             context.read()
         }
+    }
+
+    /// Counts an upstream port of `acquired.ip` toward `server`, and warns once when that pair
+    /// reaches 80% of the ephemeral port range (the classic 64k wall, per destination).
+    private func sourceTaken(_ acquired: (ip: String, inUse: Int), on server: ServerRuntime) {
+        snapshotMetrics?.sourcePorts(for: acquired.ip)?.increment()
+        if acquired.inUse == PortRange.warningThreshold {
+            listener.logger.warning(
+                "source IP near its port range toward a server: add source_ips or widen ip_local_port_range",
+                metadata: [
+                    "source_ip": .string(acquired.ip), "backend": .string(server.backendName),
+                    "server": .string(server.name), "in_use": "\(acquired.inUse)", "port_range": "\(PortRange.size)",
+                ])
+        }
+    }
+
+    /// Gives back a source port counted by ``sourceTaken(_:on:)``.
+    func sourceReleased(_ ip: String, on server: ServerRuntime) {
+        server.releaseSource(ip)
+        snapshotMetrics?.sourcePorts(for: ip)?.decrement()
     }
 
     /// The PROXY header for the broker (`send_proxy_protocol`): the real client and the address it

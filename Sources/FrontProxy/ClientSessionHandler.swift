@@ -66,6 +66,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var holdsSourceSlot = false
     /// MQTT 5: the first bytes from the broker, until its CONNACK (Server Keep Alive) is read.
     var connackProbe: [UInt8]?
+    /// MQTT: packet boundaries of what the client sends, to notice its DISCONNECT.
+    var clientStream: MQTTStreamTracker?
     var connect: MQTTConnect?
     /// Subject CN of the client certificate (TLS listeners with `client_ca`).
     var certificateCN: String?
@@ -138,6 +140,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         switch phase {
         case .relaying:
             lastActivityTick = loop.tickNow()
+            if clientStream != nil { trackClient(buffer) }
             if replay != nil {
                 if (replay?.readableBytes ?? 0) + buffer.readableBytes > listener.config.maxConnectSize * 2 {
                     replay = nil
@@ -228,6 +231,19 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         }
     }
 
+    /// Follows the client's packets; a DISCONNECT makes the client the side that ended the session,
+    /// whoever closes the socket first afterwards.
+    func trackClient(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { clientStream?.feed($0) }
+        guard let tracker = clientStream else { return }
+        if tracker.sawDisconnect {
+            if firstToFinish == nil { firstToFinish = .clientClosed }
+            clientStream = nil
+        } else if !tracker.isTracking {
+            clientStream = nil
+        }
+    }
+
     /// Closes the session (both sides) with `reason`, unless a reason was already recorded.
     func terminate(reason: CloseReason) {
         if self.reason == nil { self.reason = reason }
@@ -272,6 +288,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         if phase == .closing, let server, upstreamWasOpened {
             server.sessionClosed()
             serverMetrics?.active.decrement()
+            if let sourceIP { sourceReleased(sourceIP, on: server) }
         }
         logClosed(reason: reason)
         pending = nil

@@ -54,11 +54,17 @@ final class ServerMetrics: Sendable {
 final class SnapshotMetrics: Sendable {
     private let servers: [ObjectIdentifier: ServerMetrics]
     private let failovers: [ObjectIdentifier: Counter]
+    private let sourcePorts: [String: Meter]
 
     init(snapshot: RoutingSnapshot, factory: any MetricsFactory) {
         var servers: [ObjectIdentifier: ServerMetrics] = [:]
         var failovers: [ObjectIdentifier: Counter] = [:]
+        var sourcePorts: [String: Meter] = [:]
         for backend in snapshot.backends {
+            for ip in backend.servers.flatMap(\.sourceIPs) where sourcePorts[ip] == nil {
+                sourcePorts[ip] = Meter(
+                    label: "brokerfront_source_ports_in_use", dimensions: [("source_ip", ip)], factory: factory)
+            }
             failovers[ObjectIdentifier(backend)] = Counter(
                 label: "brokerfront_failovers_total", dimensions: [("backend", backend.name)], factory: factory)
             for server in backend.servers {
@@ -69,6 +75,12 @@ final class SnapshotMetrics: Sendable {
         }
         self.servers = servers
         self.failovers = failovers
+        self.sourcePorts = sourcePorts
+    }
+
+    /// `brokerfront_source_ports_in_use{source_ip}`: upstream connections bound to this source IP.
+    func sourcePorts(for ip: String) -> Meter? {
+        sourcePorts[ip]
     }
 
     func failovers(for backend: BackendRuntime) -> Counter? {

@@ -12,7 +12,7 @@ struct MQTTFailoverTests {
         } backend: { backend in
             backend.retries = 3
             backend.healthCheck = HealthCheckConfig(
-                type: .mqtt, interval: .milliseconds(200), timeout: .milliseconds(500), rise: 1, fall: 1)
+                type: .mqtt, interval: .milliseconds(200), timeout: .seconds(1), rise: 1, fall: 2)
             backend.servers[ports.count].name = "backup"
             backend.servers[ports.count].backup = true
         }

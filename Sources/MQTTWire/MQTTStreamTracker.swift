@@ -1,0 +1,56 @@
+/// Follows packet boundaries in one direction of a relayed MQTT stream without buffering it: reads
+/// each fixed header (MQTT 3.1.1 §2.2, 5.0 §2.1.1) and skips the body by its Remaining Length.
+/// The front uses it to notice a client's DISCONNECT (type 14), so a broker that closes right
+/// after one is not blamed for ending the session. O(packets) per chunk, a few bytes of state.
+public struct MQTTStreamTracker: Sendable, Equatable {
+    /// Body bytes still to skip in the current packet.
+    private var remaining = 0
+    /// 0: at a packet start; 1: type byte read, in the length varint.
+    private var inHeader = false
+    private var packetType: UInt8 = 0
+    private var length = 0
+    private var shift = 0
+    /// False once the stream stopped looking like MQTT (a 5-byte length); tracking then ends.
+    public private(set) var isTracking = true
+    /// Whether a DISCONNECT packet has been seen.
+    public private(set) var sawDisconnect = false
+
+    public init() {}
+
+    /// Feeds the next chunk of the stream.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        var index = 0
+        let count = bytes.count
+        while isTracking && index < count {
+            if remaining > 0 {
+                let skip = min(remaining, count - index)
+                remaining -= skip
+                index += skip
+                continue
+            }
+            let byte = bytes[index]
+            index += 1
+            if !inHeader {
+                packetType = byte >> 4
+                inHeader = true
+                length = 0
+                shift = 0
+                continue
+            }
+            length |= Int(byte & 0x7F) << shift
+            shift += 7
+            if byte & 0x80 != 0 {
+                if shift >= 28 { isTracking = false }
+                continue
+            }
+            inHeader = false
+            remaining = length
+            if packetType == 14 { sawDisconnect = true }
+        }
+    }
+
+    /// Feeds an array (tests).
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+}

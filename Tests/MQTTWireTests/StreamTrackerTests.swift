@@ -1,0 +1,38 @@
+import Testing
+
+@testable import MQTTWire
+
+@Suite("MQTT stream tracker")
+struct StreamTrackerTests {
+    let connect = MQTTConnect(version: .v3_1_1, clientID: "dev").encode()
+    let publish = MQTTPacket.publish(
+        topic: "t/\u{E0}", payload: [0xE0, 0x00, 0xE0, 0x00] + Array(repeating: 7, count: 300))
+
+    @Test("a DISCONNECT after other packets is seen, whole or byte by byte")
+    func seesDisconnect() {
+        let stream = connect + publish + MQTTPacket.pingReq + MQTTPacket.disconnect
+        var whole = MQTTStreamTracker()
+        whole.feed(stream)
+        #expect(whole.sawDisconnect)
+        var drip = MQTTStreamTracker()
+        for (index, byte) in stream.enumerated() {
+            #expect(!drip.sawDisconnect, "seen before byte \(index)")
+            drip.feed([byte])
+        }
+        #expect(drip.sawDisconnect && drip.isTracking)
+    }
+
+    @Test("0xE0 bytes inside payloads are not mistaken for a DISCONNECT")
+    func payloadIsSkipped() {
+        var tracker = MQTTStreamTracker()
+        tracker.feed(connect + publish + publish + MQTTPacket.pingReq)
+        #expect(!tracker.sawDisconnect && tracker.isTracking)
+    }
+
+    @Test("a Remaining Length of 5 bytes stops tracking")
+    func malformedStops() {
+        var tracker = MQTTStreamTracker()
+        tracker.feed([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0xE0, 0x00])
+        #expect(!tracker.isTracking && !tracker.sawDisconnect)
+    }
+}
