@@ -9,7 +9,7 @@ let package = Package(
     name: "brokerfront",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "brokerfront", targets: ["brokerfront"]),
+        .executable(name: "brokerfront", targets: ["brokerfront"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
