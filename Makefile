@@ -1,7 +1,7 @@
 # Everyday targets. `make test` is what CI runs (via .ci/run); `make demo` runs the front on a demo setup.
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all build release test unit lint format demo deps clean
+.PHONY: all build release test unit lint format demo deps clean bench
 
 all: build
 
@@ -31,6 +31,12 @@ format:
 
 demo:
 	scripts/demo.sh
+
+## Benchmarks against mosquitto and HAProxy 2.6 (docs/benchmarks.md); bench/ports.sh and bench/scale.sh for the big runs.
+bench:
+	DEPS=test scripts/install-deps.sh
+	swift build -c release --scratch-path .build-bench
+	bench/compare.sh 3
 
 clean:
 	rm -rf .build

@@ -9,7 +9,8 @@ let package = Package(
     name: "brokerfront",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "brokerfront", targets: ["brokerfront"])
+        .executable(name: "brokerfront", targets: ["brokerfront"]),
+        .executable(name: "brokerfront-bench", targets: ["brokerfront-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure MQTT codec: fixed header, varint, CONNECT parse, CONNACK build. No NIO.
@@ -73,6 +75,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The MQTT load generator and sink behind `brokerfront-bench`.
+        .target(
+            name: "FrontBench",
+            dependencies: [
+                "MQTTWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "brokerfront-bench",
+            dependencies: [
+                "FrontBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         // Helpers for tests: real brokers on free ports, raw MQTT clients, CONNECT builders.
         .target(
             name: "FrontTesting",
@@ -100,6 +121,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "FrontBenchTests", dependencies: ["FrontBench", "MQTTWire"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -105,9 +105,18 @@ public struct ServerHealthState: Sendable, Equatable {
     /// Whether the server counts as healthy for failover decisions (up and admin ready).
     public var isUsable: Bool { admin == .ready && operational == .up }
 
-    /// A dial to the server failed (refused, timed out, reset before use).
-    public mutating func dialFailed(at now: MonotonicTime) -> HealthTransition? {
+    /// Failed dials in a row that take a server down when none of them was definitive.
+    public static let ambiguousDialFailuresForDown = 3
+
+    /// A dial to the server failed. `definitive` failures (connection refused or reset: nothing
+    /// listens there) take the server down at once; ambiguous ones (timeouts, which an overloaded but
+    /// healthy broker also produces during a reconnect storm) only after
+    /// ``ambiguousDialFailuresForDown`` in a row. Either way the failed session tries another server.
+    public mutating func dialFailed(at now: MonotonicTime, definitive: Bool = true) -> HealthTransition? {
         consecutiveDialFailures += 1
+        if !definitive && operational == .up && consecutiveDialFailures < Self.ambiguousDialFailuresForDown {
+            return nil
+        }
         let exponent = min(consecutiveDialFailures - 1, 5)
         let backoff = min(Self.initialBackoff * (1 << exponent), Self.maximumBackoff)
         retryAt = now.adding(backoff)

@@ -113,8 +113,8 @@ public final class ServerRuntime: Sendable {
     }
 
     /// Records a failed dial; returns the transition when it flipped the server down.
-    public func dialFailed(at now: MonotonicTime) -> HealthTransition? {
-        live.health.withLock { $0.dialFailed(at: now) }
+    public func dialFailed(at now: MonotonicTime, definitive: Bool = true) -> HealthTransition? {
+        live.health.withLock { $0.dialFailed(at: now, definitive: definitive) }
     }
 
     /// Records a successful dial; returns the transition when it brought the server back up.

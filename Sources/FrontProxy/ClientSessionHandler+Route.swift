@@ -3,8 +3,13 @@ import FrontCore
 import Logging
 import MQTTWire
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ProxyProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension ClientSessionHandler {
     /// Feeds the bytes so far to the CONNECT parser and acts on its verdict.
@@ -151,8 +156,43 @@ extension ClientSessionHandler {
                 "backend": .string(server.backendName), "server": .string(server.name),
                 "error": .string("\(error)"),
             ])
-        guard let transition = server.dialFailed(at: .now()) else { return }
+        // Out of local ports or descriptors says nothing about the server: try the next candidate
+        // without marking it down (that would close every session on it).
+        if Self.isLocalResourceError(error) {
+            listener.logger.warning(
+                "dial failed for lack of a local resource; server not marked down",
+                metadata: [
+                    "backend": .string(server.backendName), "server": .string(server.name),
+                    "error": .string("\(error)"),
+                ])
+            return
+        }
+        guard let transition = server.dialFailed(at: .now(), definitive: Self.isDefinitive(error)) else { return }
         listener.events.serverTransitioned(server, transition, cause: "dial", message: "\(error)")
+    }
+
+    /// Whether a dial failure proves nothing listens there (refused, reset) rather than that the
+    /// server is slow (a timeout, a close before answering).
+    static func isDefinitive(_ error: any Error) -> Bool {
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return false }
+        if error is UpstreamClosedSilently { return false }
+        if let failed = error as? NIOConnectionError {
+            return !failed.connectionErrors.isEmpty && failed.connectionErrors.allSatisfy { isDefinitive($0.error) }
+        }
+        return true
+    }
+
+    /// EADDRNOTAVAIL (no free source port), EMFILE/ENFILE (no descriptor), ENOBUFS: the front's
+    /// own limits, not the server's health.
+    static func isLocalResourceError(_ error: any Error) -> Bool {
+        let local: Set<CInt> = [EADDRNOTAVAIL, EMFILE, ENFILE, ENOBUFS]
+        if let io = error as? IOError { return local.contains(io.errnoCode) }
+        if let failed = error as? NIOConnectionError {
+            return failed.connectionErrors.contains {
+                ($0.error as? IOError).map { local.contains($0.errnoCode) } ?? false
+            }
+        }
+        return false
     }
 
     /// The upstream is connected: send what the client sent so far and start relaying.

@@ -104,7 +104,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         listener.metrics.active.increment()
         loop.register(self)
         // One deadline covers the PROXY header, the TLS handshake, the CONNECT and any admission wait.
-        connectDeadlineTick = loop.tickNow() + TimerWheel.ticks(for: listener.config.connectTimeout)
+        // +1: tickNow() rounds down, so without it the deadline could fire up to one tick early.
+        connectDeadlineTick = loop.tickNow() + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
         loop.wheel.schedule(self, at: connectDeadlineTick)
         context.fireChannelActive()
         if listener.config.acceptProxyProtocol {

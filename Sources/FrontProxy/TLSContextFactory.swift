@@ -26,6 +26,9 @@ public enum TLSContextFactory {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
+        // A client that half-closes without close_notify would otherwise hold the session (and its
+        // broker connection) for NIOSSL's default 5 s while the graceful shutdown waits.
+        configuration.shutdownTimeout = .milliseconds(250)
         if let ca = tls.clientCA {
             do {
                 let roots = try NIOSSLCertificate.fromPEMFile(ca)

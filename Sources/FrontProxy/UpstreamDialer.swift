@@ -19,7 +19,7 @@ enum SocketTuning {
     /// A small first receive buffer: NIO keeps each channel's pooled buffer while it idles, so this
     /// bounds memory per idle session; it grows for busy sessions.
     static func receiveAllocator() -> AdaptiveRecvByteBufferAllocator {
-        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64, maximum: 65_536)
     }
 }
 

@@ -29,6 +29,21 @@ struct HealthStateTests {
         #expect(state.dialSucceeded() == nil)
     }
 
+    @Test("timeouts take a server down only after three in a row; a refusal does at once")
+    func ambiguousFailures() {
+        var state = ServerHealthState()
+        #expect(state.dialFailed(at: t0, definitive: false) == nil)
+        #expect(state.acceptsNewSessions(at: t0))
+        #expect(state.dialFailed(at: t0, definitive: false) == nil)
+        #expect(state.dialFailed(at: t0, definitive: false) == .wentDown)
+        var refused = ServerHealthState()
+        #expect(refused.dialFailed(at: t0, definitive: true) == .wentDown)
+        var reset = ServerHealthState()
+        _ = reset.dialFailed(at: t0, definitive: false)
+        #expect(reset.dialSucceeded() == nil)
+        #expect(reset.consecutiveDialFailures == 0)
+    }
+
     @Test("drain and maint refuse new sessions whatever the health")
     func adminStates() {
         var state = ServerHealthState()

@@ -114,11 +114,12 @@ struct ClientSessionHandlerTests {
         try h.connect()
         let connect = MQTTConnect(version: .v3_1_1, clientID: "slow").encode()
         try h.send(Array(connect.prefix(5)))  // half a CONNECT, then silence
-        h.ticks.now = 9
-        h.state.wheel.advance(to: 9)
-        #expect(h.channel.isActive)
+        // 1 s = 10 ticks, plus one tick of rounding slack.
         h.ticks.now = 10
         h.state.wheel.advance(to: 10)
+        #expect(h.channel.isActive)
+        h.ticks.now = 11
+        h.state.wheel.advance(to: 11)
         #expect(!h.channel.isActive)
         #expect(h.metric("brokerfront_connections_rejected_total{listener=\"mqtt\",reason=\"connect_timeout\"} 1"))
     }

@@ -11,13 +11,15 @@ struct RedisFailoverTests {
     static let fall = 2
 
     /// A front with one `tcp` listener `redis` in front of `primary` then `replica`.
-    static func config(primary: Int, replica: Int, failback: FailbackMode) -> FrontConfiguration {
+    static func config(
+        primary: Int, replica: Int, failback: FailbackMode, checkTimeout: Duration = .seconds(1)
+    ) -> FrontConfiguration {
         let listener = ListenerConfig(
             name: "redis", bind: Endpoint(host: "127.0.0.1", port: 0), protocol: .tcp, backend: "redis")
         let backend = BackendConfig(
             name: "redis", balance: .first, connectTimeout: .milliseconds(500), retries: 1,
             healthCheck: HealthCheckConfig(
-                type: .redisMaster, interval: interval, timeout: .seconds(1), rise: 2, fall: fall),
+                type: .redisMaster, interval: interval, timeout: checkTimeout, rise: 2, fall: fall),
             onServerDown: .close, failback: failback,
             servers: [
                 ServerConfig(name: "primary", address: Endpoint(host: "127.0.0.1", port: primary)),
@@ -121,7 +123,10 @@ struct RedisFailoverTests {
     }
 
     private func splitBrainScenario(first: RedisProcess, second: RedisProcess) async throws {
-        try await withFront(Self.config(primary: first.port, replica: second.port, failback: .auto)) { front in
+        // A generous check timeout: under load a first check that times out would let the other
+        // master be activated alone before the conflict is seen.
+        let config = Self.config(primary: first.port, replica: second.port, failback: .auto, checkTimeout: .seconds(3))
+        try await withFront(config) { front in
             let port = try front.port("redis")
             let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "redis"))
             #expect(await Poll.until(timeout: .seconds(3)) { backend.servers.allSatisfy { $0.displayState == "up" } })

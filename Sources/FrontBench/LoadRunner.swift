@@ -1,0 +1,255 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs one load scenario to completion and returns its report.
+///
+/// Phases: connect (rate- and concurrency-capped, from rotated source IPs), wait for SUBACKs, hold
+/// (keepalive PINGREQs; publishers run), disconnect. The calling thread polls the shared counters,
+/// prints progress and drives the phases; connections live on the event loops. `run()` blocks and
+/// must not be called on an event loop.
+public final class LoadRunner: Sendable {
+    private let options: LoadOptions
+    /// The live counters, readable while the run goes on.
+    public let stats = BenchStats()
+    private let channels = Mutex<[any Channel]>([])
+    private let publishers = Mutex<[any Channel]>([])
+    private let progress: ProgressPrinter
+
+    /// Prepares a run; nothing starts until ``run()``.
+    public init(options: LoadOptions, progress: ProgressPrinter = ProgressPrinter()) {
+        self.options = options
+        self.progress = progress
+    }
+
+    /// Runs the scenario; returns the report (also when the duration bound cut it short).
+    public func run() throws -> BenchReport {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
+        defer { try? group.syncShutdownGracefully() }
+        let loops = Array(group.makeIterator())
+        let runStart = BenchClock.now()
+        let deadline = runStart + UInt64(options.durationSeconds * 1e9)
+        var timedOut = false
+        let links = (0..<options.pairs).map { _ in PairLinkBox() }
+
+        // Connect phase: this thread starts connections on schedule, bounded by count and deadline.
+        var next = 0
+        var lastProgress = runStart
+        let target = try SocketAddress.makeAddressResolvingHost(options.target.host, port: options.target.port)
+        while true {
+            let now = BenchClock.now()
+            if now >= deadline {
+                timedOut = true
+                break
+            }
+            let allowedByRate =
+                options.rate > 0 ? Int(options.rate * Double(now - runStart) / 1e9) + 1 : options.connections
+            var budget = min(options.connections, allowedByRate) - next
+            if options.concurrency > 0 {
+                budget = min(budget, options.concurrency - stats.pending.load(ordering: .relaxed))
+            }
+            while budget > 0, next < options.connections {
+                startConnection(index: next, loops: loops, links: links, target: target)
+                next += 1
+                budget -= 1
+            }
+            let done =
+                stats.connected.load(ordering: .relaxed) + stats.failed.load(ordering: .relaxed)
+            if next >= options.connections, done >= options.connections { break }
+            lastProgress = maybeProgress(phase: "connect", last: lastProgress, now: now, runStart: runStart)
+            usleep(1_000)
+        }
+        let connectEnd = BenchClock.now()
+
+        // Wait (bounded) until every connected subscriber has its SUBACK.
+        if options.pairs > 0, !timedOut {
+            let wanted = min(options.pairs, stats.connected.load(ordering: .relaxed))
+            let subDeadline = min(deadline, BenchClock.now() + 10_000_000_000)
+            while stats.subscribed.load(ordering: .relaxed) < wanted, BenchClock.now() < subDeadline {
+                usleep(5_000)
+            }
+        }
+
+        // Hold phase.
+        var holdStart = BenchClock.now()
+        var sentAtWarmup = 0
+        var receivedAtWarmup = 0
+        var warmedUp = options.warmupSeconds == 0
+        let dropsBeforeHold = stats.dropped.load(ordering: .relaxed)
+        if !timedOut, options.holdSeconds > 0 {
+            if options.pairs > 0 {
+                let perPublisher = options.publishRate / Double(max(1, options.pairs))
+                let command = PublishCommand.start(ratePerSecond: perPublisher, window: options.window)
+                for channel in publishers.withLock({ $0 }) {
+                    channel.pipeline.fireUserInboundEventTriggered(command)
+                }
+            }
+            let holdEnd = holdStart + UInt64(options.holdSeconds * 1e9)
+            var now = BenchClock.now()
+            while now < holdEnd {
+                if now >= deadline {
+                    timedOut = true
+                    break
+                }
+                if !warmedUp, now - holdStart >= UInt64(options.warmupSeconds * 1e9) {
+                    warmedUp = true
+                    stats.resetRoundTrips()
+                    sentAtWarmup = stats.published.load(ordering: .relaxed)
+                    receivedAtWarmup = stats.received.load(ordering: .relaxed)
+                    holdStart = now
+                }
+                lastProgress = maybeProgress(phase: "hold", last: lastProgress, now: now, runStart: runStart)
+                usleep(10_000)
+                now = BenchClock.now()
+            }
+        }
+        let holdEnd = BenchClock.now()
+        let sent = stats.published.load(ordering: .relaxed) - sentAtWarmup
+        let received = stats.received.load(ordering: .relaxed) - receivedAtWarmup
+        let dropsInHold = stats.dropped.load(ordering: .relaxed) - dropsBeforeHold
+        let rtt = stats.roundTripHistogram()
+
+        // Disconnect everything, bounded.
+        for channel in publishers.withLock({ $0 }) {
+            channel.pipeline.fireUserInboundEventTriggered(PublishCommand.stop)
+        }
+        let open = channels.withLock { all in
+            let copy = all
+            all.removeAll()
+            return copy
+        }
+        let closes = open.map { channel in
+            channel.pipeline.fireUserInboundEventTriggered(PublishCommand.disconnect)
+            return channel.closeFuture
+        }
+        if let loop = loops.first, !closes.isEmpty {
+            let all = EventLoopFuture.andAllComplete(closes, on: loop)
+            _ = try? all.flatMapError { _ in loop.makeSucceededVoidFuture() }.wait()
+        }
+        progress.finish()
+
+        let connack = stats.connAckHistogram()
+        let firstStart = stats.firstStartNanos.load(ordering: .relaxed)
+        let lastAck = stats.lastConnAckNanos.load(ordering: .relaxed)
+        let connectSeconds = lastAck > firstStart ? Double(lastAck - firstStart) / 1e9 : 0
+        let holdSeconds = Double(holdEnd - holdStart) / 1e9
+        return BenchReport(
+            connections: options.connections,
+            started: stats.started.load(ordering: .relaxed),
+            connected: stats.connected.load(ordering: .relaxed),
+            failed: stats.failed.load(ordering: .relaxed),
+            failedConnect: stats.failedConnect.load(ordering: .relaxed),
+            failedClosed: stats.failedClosed.load(ordering: .relaxed),
+            failedRefused: stats.failedRefused.load(ordering: .relaxed),
+            failedTimeout: stats.failedTimeout.load(ordering: .relaxed),
+            droppedInHold: dropsInHold,
+            dropped: stats.dropped.load(ordering: .relaxed),
+            connectSeconds: connectSeconds,
+            connAckP50Micros: connack.totalCount > 0 ? connack.valueAtPercentile(50) : 0,
+            connAckP99Micros: connack.totalCount > 0 ? connack.valueAtPercentile(99) : 0,
+            connAckMaxMicros: connack.totalCount > 0 ? connack.max : 0,
+            holdSeconds: holdSeconds,
+            published: sent,
+            received: received,
+            roundTripP50Micros: rtt.totalCount > 0 ? rtt.valueAtPercentile(50) : 0,
+            roundTripP99Micros: rtt.totalCount > 0 ? rtt.valueAtPercentile(99) : 0,
+            roundTripMaxMicros: rtt.totalCount > 0 ? rtt.max : 0,
+            publishedTotal: stats.published.load(ordering: .relaxed),
+            receivedTotal: stats.received.load(ordering: .relaxed),
+            pings: stats.pings.load(ordering: .relaxed),
+            pongs: stats.pongs.load(ordering: .relaxed),
+            elapsedSeconds: Double(BenchClock.now() - runStart) / 1e9,
+            connectPhaseSeconds: Double(connectEnd - runStart) / 1e9,
+            timedOut: timedOut)
+    }
+
+    private func maybeProgress(phase: String, last: UInt64, now: UInt64, runStart: UInt64) -> UInt64 {
+        guard options.progressSeconds > 0, now - last >= UInt64(options.progressSeconds * 1e9) else { return last }
+        progress.update(
+            ProgressSample(
+                phase: phase, elapsedSeconds: Double(now - runStart) / 1e9,
+                connected: stats.connected.load(ordering: .relaxed), failed: stats.failed.load(ordering: .relaxed),
+                active: stats.active.load(ordering: .relaxed), dropped: stats.dropped.load(ordering: .relaxed),
+                received: stats.received.load(ordering: .relaxed), intervalSeconds: Double(now - last) / 1e9))
+        return now
+    }
+
+    /// Starts connection `index`: subscribers first (pair i on loop i), then their publishers on the
+    /// same loops, then idle sessions round-robin.
+    private func startConnection(
+        index: Int, loops: [any EventLoop], links: [PairLinkBox], target: SocketAddress
+    ) {
+        let role: BenchRole
+        let loop: any EventLoop
+        let linkBox: PairLinkBox?
+        if index < options.pairs {
+            role = .subscriber(topic: "\(options.topicPrefix)\(index)")
+            loop = loops[index % loops.count]
+            linkBox = links[index]
+        } else if index < 2 * options.pairs {
+            let pair = index - options.pairs
+            role = .publisher(topic: "\(options.topicPrefix)\(pair)")
+            loop = loops[pair % loops.count]
+            linkBox = links[pair]
+        } else {
+            role = .idle
+            loop = loops[index % loops.count]
+            linkBox = nil
+        }
+        let settings = options.client
+        let clientID = "\(options.clientIDPrefix)-\(index)"
+        let stats = self.stats
+        let startedAt = BenchClock.now()
+        stats.recordStart(at: startedAt)
+        let isPublisher: Bool
+        if case .publisher = role { isPublisher = true } else { isPublisher = false }
+        let onConnected: @Sendable (any Channel) -> Void = { [self] channel in
+            self.channels.withLock { $0.append(channel) }
+            if isPublisher { self.publishers.withLock { $0.append(channel) } }
+        }
+        var bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(10))
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
+            )
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = BenchClientHandler(
+                        settings: settings, clientID: clientID, role: role, stats: stats,
+                        link: linkBox?.link, startedAt: startedAt, onConnected: onConnected)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        if !options.sourceIPs.isEmpty {
+            let source = options.sourceIPs[index % options.sourceIPs.count]
+            if let local = try? SocketAddress(ipAddress: source, port: 0) {
+                bootstrap = bootstrap.channelOption(BenchSocketOptions.ipBindAddressNoPort, value: 1).bind(to: local)
+            }
+        }
+        bootstrap.connect(to: target).whenFailure { _ in stats.recordFailure(.connect) }
+    }
+}
+
+/// Holds a pair's link so it can cross into the channel initializer.
+///
+/// `@unchecked Sendable`: the box is created on the driving thread before either connection of the pair
+/// exists and only read afterwards; the ``PairLink`` inside is touched only on the pair's event loop,
+/// where both connections of the pair are created (see `startConnection`).
+final class PairLinkBox: @unchecked Sendable {
+    let link = PairLink()
+}
+
+/// Socket options NIO has no names for.
+public enum BenchSocketOptions {
+    /// Linux `IP_BIND_ADDRESS_NO_PORT` (include/uapi/linux/in.h, 24): the port is picked at connect(),
+    /// per destination, so one source IP reaches ~64k connections to each destination.
+    public static let ipBindAddressNoPort = ChannelOptions.Types.SocketOption(level: .init(IPPROTO_IP), name: 24)
+    /// `SO_REUSEPORT`: several sink processes share one listening port.
+    public static let reusePort = ChannelOptions.Types.SocketOption(level: .init(SOL_SOCKET), name: SO_REUSEPORT)
+}

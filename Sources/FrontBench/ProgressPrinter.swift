@@ -1,0 +1,77 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One progress observation.
+public struct ProgressSample: Sendable, Equatable {
+    public var phase: String
+    public var elapsedSeconds: Double
+    public var connected: Int
+    public var failed: Int
+    public var active: Int
+    public var dropped: Int
+    /// Messages received so far (the rate is computed against the previous sample).
+    public var received: Int
+    /// Seconds since the previous sample.
+    public var intervalSeconds: Double
+
+    public init(
+        phase: String, elapsedSeconds: Double, connected: Int, failed: Int, active: Int, dropped: Int,
+        received: Int, intervalSeconds: Double
+    ) {
+        self.phase = phase
+        self.elapsedSeconds = elapsedSeconds
+        self.connected = connected
+        self.failed = failed
+        self.active = active
+        self.dropped = dropped
+        self.received = received
+        self.intervalSeconds = intervalSeconds
+    }
+}
+
+/// Prints progress to standard error: one line rewritten in place on a terminal, plain lines otherwise.
+///
+/// Called from the driving thread only; the state sits behind a mutex so the type is Sendable.
+public final class ProgressPrinter: Sendable {
+    private let inPlace: Bool
+    private let lastReceived = Mutex<Int>(0)
+    private let wroteInPlace = Atomic<Bool>(false)
+
+    /// `inPlace` nil: decide by whether standard error is a terminal.
+    public init(inPlace: Bool? = nil) {
+        self.inPlace = inPlace ?? (isatty(STDERR_FILENO) == 1)
+    }
+
+    /// Formats a sample; `previousReceived` gives the message rate.
+    public static func line(_ sample: ProgressSample, previousReceived: Int) -> String {
+        let rate = sample.intervalSeconds > 0 ? Double(sample.received - previousReceived) / sample.intervalSeconds : 0
+        return "[\(BenchReport.fixed(sample.elapsedSeconds, 1))s] \(sample.phase) connected=\(sample.connected)"
+            + " failed=\(sample.failed) active=\(sample.active) dropped=\(sample.dropped)"
+            + " msgs_per_s=\(BenchReport.fixed(rate, 0))"
+    }
+
+    /// Prints `sample`.
+    public func update(_ sample: ProgressSample) {
+        let previous = lastReceived.withLock { last in
+            defer { last = sample.received }
+            return last
+        }
+        let text = Self.line(sample, previousReceived: previous)
+        if inPlace {
+            BenchOutput.standardError("\r\u{1B}[K" + text)
+            wroteInPlace.store(true, ordering: .relaxed)
+        } else {
+            BenchOutput.standardError(text + "\n")
+        }
+    }
+
+    /// Ends an in-place line so what follows starts on its own line.
+    public func finish() {
+        if wroteInPlace.exchange(false, ordering: .relaxed) {
+            BenchOutput.standardError("\n")
+        }
+    }
+}

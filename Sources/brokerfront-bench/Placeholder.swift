@@ -1,0 +1,1 @@
+// Keeps the target non-empty while the bench tool is written.
