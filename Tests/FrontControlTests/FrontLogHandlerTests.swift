@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import FrontControl
+
+@Suite("Log lines")
+struct FrontLogHandlerTests {
+    let metadata: Logger.Metadata = [
+        "reason": "client_closed", "bytes_out": "11", "listener": "mqtt", "client": "127.0.0.1:5000",
+        "client_id": "dev 1", "backend": "brokers", "server": "b1", "source": "127.0.2.1", "duration": "2ms",
+        "bytes_in": "36", "extra": "x",
+    ]
+    let time = Date(timeIntervalSince1970: 0)
+
+    @Test("text: the session fields in INTERFACE.md order, values with spaces quoted, other keys after")
+    func text() {
+        let line = FrontLogHandler.render(
+            level: .info, message: "session closed", metadata: metadata, format: .text, time: time)
+        #expect(
+            line.hasSuffix(
+                "info session closed listener=mqtt client=127.0.0.1:5000 client_id=\"dev 1\" backend=brokers"
+                    + " server=b1 source=127.0.2.1 duration=2ms bytes_in=36 bytes_out=11 reason=client_closed extra=x"),
+            "\(line)")
+    }
+
+    @Test("json: one object per line with the same fields, escaped")
+    func json() throws {
+        var fields = metadata
+        fields["client_id"] = "quote\" and \\ and \n"
+        let line = FrontLogHandler.render(
+            level: .info, message: "session closed", metadata: fields, format: .json, time: time)
+        #expect(!line.contains("\n"))
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
+        #expect(object["message"] == "session closed")
+        #expect(object["level"] == "info")
+        #expect(object["client_id"] == "quote\" and \\ and \n")
+        #expect(object["reason"] == "client_closed")
+        #expect(object["bytes_in"] == "36")
+    }
+}
