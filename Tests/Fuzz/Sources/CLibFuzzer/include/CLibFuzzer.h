@@ -1,0 +1,11 @@
+#ifndef C_LIB_FUZZER_H
+#define C_LIB_FUZZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's driver (compiler-rt, FuzzerInterface.h): parses libFuzzer's flags from argv and runs
+/// `callback` on every input. Linked in by `-sanitize=fuzzer`.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif
