@@ -428,7 +428,9 @@ extension EdgeLoadTests {
                 // front's read counter moved for 2 s although every client still has bytes to send.
                 expectMeasured(stalled.int("pushdone") == 0, "\(stalled)")
                 #expect(stalled.int("pushed") < total, "\(stalled)")
-                #expect(stillStalled.int("pushed") == stalled.int("pushed"), "\(stalled) -> \(stillStalled)")
+                // A few hundred KiB may still drain into socket buffers under load; the stream must not flow.
+                #expect(
+                    stillStalled.int("pushed") - stalled.int("pushed") < 4 * 1_048_576, "\(stalled) -> \(stillStalled)")
                 #expect(frontIn > 0 && frontInLater == frontIn, "\(frontIn) -> \(frontInLater)")
                 // What it read it did not keep: per session it holds at most a write buffer up to its
                 // high-water mark and one read, so RSS grows with sessions, not with bytes.
