@@ -3,6 +3,7 @@ import FrontConfig
 import FrontCore
 import FrontProxy
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -116,8 +117,13 @@ public enum AdminServer {
         return Application(
             router: router,
             configuration: .init(
-                address: .hostname(config.bind.host, port: config.bind.port), serverName: "brokerfront"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? config.bind.port) },
+                address: .hostname(config.bind.host, port: config.bind.port), serverName: "brokerfront",
+                // Bounded so idle admin connections cannot use up the descriptors kept in reserve.
+                availableConnectionsDelegate: MaximumAvailableConnections(FileDescriptorLimit.adminConnections)),
+            onServerRunning: { channel in
+                try? await channel.pipeline.addHandler(AcceptPauseHandler(name: "admin", logger: logger))
+                await onRunning(channel.localAddress?.port ?? config.bind.port)
+            },
             eventLoopGroupProvider: .shared(group),
             logger: adminLogger)
     }

@@ -35,8 +35,28 @@ public enum FileDescriptorLimit {
             sessionsThatFit: soft > reserve ? (soft - reserve) / 2 : 0)
     }
 
-    /// Descriptors kept for listeners, the admin plane, checks and logs.
+    /// Descriptors kept for listeners, the admin plane (at most `adminConnections`), checks and logs.
     static let reserve: UInt64 = 64
+
+    /// Admin connections served at once; more wait in the admin socket's backlog.
+    public static let adminConnections = 32
+
+    /// Sessions that fit in the soft limit in force now (2 descriptors each, after the reserve).
+    public static func sessionsThatFitNow() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .max }
+        let soft = UInt64(limit.rlim_cur)
+        if soft >= UInt64(Int.max) { return .max }
+        return soft > reserve ? Int((soft - reserve) / 2) : 1
+    }
+
+    /// The process-wide session cap in force: `configured` (0 = none), lowered to what fits in the
+    /// descriptors, so the front stops accepting (clients wait in the backlog) before `accept` or a
+    /// dial fails for lack of descriptors.
+    public static func effectiveCap(configured: Int) -> Int {
+        let fit = sessionsThatFitNow()
+        return configured <= 0 ? fit : min(configured, fit)
+    }
 
     /// 2 per session at the effective cap (global cap, or the sum of listener caps if smaller), plus the reserve.
     public static func needed(for configuration: FrontConfiguration) -> UInt64 {

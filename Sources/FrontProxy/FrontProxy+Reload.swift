@@ -65,7 +65,7 @@ extension FrontProxy {
 
         // 2. Swap routing and caps.
         routing.replace(with: newSnapshot)
-        globalLimiter.capacity = new.maxConnections
+        globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections)
 
         // 3. Listeners in new config order: kept ones get a new runtime in their slot.
         var listeners: [Bound] = []

@@ -54,7 +54,8 @@ public final class FrontProxy: Sendable {
         self.loops = LoopStates(group: group)
         self.logger = logger
         self.metricsFactory = metricsFactory
-        self.globalLimiter = ConnectionLimiter(capacity: configuration.maxConnections)
+        self.globalLimiter = ConnectionLimiter(
+            capacity: FileDescriptorLimit.effectiveCap(configured: configuration.maxConnections))
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
         let events = ServerEvents(routing: routing, loops: loops, logger: logger)
@@ -141,6 +142,7 @@ public final class FrontProxy: Sendable {
     func bind(_ slot: ListenerSlot) async throws -> Bound {
         let global = globalLimiter
         let loops = self.loops
+        let logger = self.logger
         let listener = slot.current
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
@@ -152,7 +154,7 @@ public final class FrontProxy: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(gate)
                     try channel.pipeline.syncOperations.addHandler(
-                        AcceptBackoffHandler(shouldForwardIOErrorCaught: false))
+                        AcceptPauseHandler(name: listener.config.name, logger: logger))
                 }
             }
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)

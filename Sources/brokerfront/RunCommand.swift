@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
         let limit = FileDescriptorLimit.raise(for: configuration)
         if !limit.fits {
             logger.warning(
-                "open-file limit too low for the configured connection caps",
+                "open-file limit too low for the configured connection caps; accepting pauses at sessions_that_fit",
                 metadata: [
                     "nofile_soft": .stringConvertible(limit.soft), "nofile_hard": .stringConvertible(limit.hard),
                     "needed": .stringConvertible(limit.needed == .max ? "unbounded" : "\(limit.needed)"),
