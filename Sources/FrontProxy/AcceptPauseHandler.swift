@@ -24,7 +24,8 @@ public final class AcceptPauseHandler: ChannelInboundHandler, RemovableChannelHa
 
     private let logger: Logger
     private let name: String
-    private var backoff = AcceptPauseHandler.firstBackoff
+    /// The pause the next shortage gets.
+    private(set) var nextBackoff = AcceptPauseHandler.firstBackoff
     private var resume: Scheduled<Void>?
     /// Pauses since the last accepted connection; 0 while accepting normally.
     private var pausesInRow = 0
@@ -47,7 +48,7 @@ public final class AcceptPauseHandler: ChannelInboundHandler, RemovableChannelHa
             logger.notice(
                 "accepting again", metadata: ["listener": .string(name), "pauses": .stringConvertible(pausesInRow)])
             pausesInRow = 0
-            backoff = Self.firstBackoff
+            nextBackoff = Self.firstBackoff
         }
         context.fireChannelRead(data)
     }
@@ -65,8 +66,8 @@ public final class AcceptPauseHandler: ChannelInboundHandler, RemovableChannelHa
         }
         pausesInRow += 1
         try? options.setOption(ChannelOptions.autoRead, value: false)
-        let delay = backoff
-        backoff = min(backoff * 2, Self.longestBackoff)
+        let delay = nextBackoff
+        nextBackoff = min(nextBackoff * 2, Self.longestBackoff)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         resume = context.eventLoop.scheduleTask(in: delay) {
             let (handler, context) = loopBound.value

@@ -162,9 +162,26 @@ public final class ChildProcess: Sendable {
         case stderr
     }
 
-    static func read(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
-        return String(decoding: data, as: UTF8.self)
+    /// The text of a file, empty when it is missing. Plain `open`/`read`: the files read here grow
+    /// while they are read (logs) or report size 0 (/proc), and FoundationEssentials'
+    /// `FileManager.contents(atPath:)` leaks its buffer on such files (LeakSanitizer, Swift 6.3.1).
+    public static func read(_ path: String) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return "" }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                bytes.append(contentsOf: chunk[0..<count])
+            } else if count < 0, errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `posix_spawn` with stdin from /dev/null, stdout/stderr to (truncated) files, default signal

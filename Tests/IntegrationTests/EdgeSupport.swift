@@ -189,10 +189,7 @@ func withStopping<P: Sendable, T>(
 
 extension ChildProcess {
     /// The text of a file, empty when it is missing.
-    static func readFile(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func readFile(_ path: String) -> String { read(path) }
 }
 
 /// Process memory as the kernel reports it.
