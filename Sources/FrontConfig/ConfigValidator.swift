@@ -25,6 +25,21 @@ enum ConfigValidator {
         checkBackendReferences(config, reader: &reader)
         applyBalance(&config, reader: &reader)
         checkBinds(config, reader: &reader)
+        checkSourcePorts(config, reader: &reader)
+    }
+
+    /// `source_ports` picks ports for source IPs, so every server of the backend needs some.
+    private static func checkSourcePorts(_ config: FrontConfiguration, reader: inout YAMLReader) {
+        for (index, backend) in config.backends.enumerated() where backend.sourcePorts != nil {
+            let path = "backends[\(index)].source_ports"
+            guard reader.isUsable(path), backend.sourceIPs.isEmpty else { continue }
+            if let server = backend.servers.first(where: { $0.sourceIPs.isEmpty }) {
+                reader.report(
+                    at: path,
+                    "source_ports needs source_ips (server `\(server.name)` has none); the front binds each "
+                        + "upstream connection to a source IP and a port of this range")
+            }
+        }
     }
 
     /// Each name once; the second and later occurrences are reported.

@@ -299,6 +299,9 @@ public struct BackendConfig: Sendable, Equatable {
     public var balance: BalanceAlgorithm
     /// Outbound connections are spread over these (IP literals).
     public var sourceIPs: [String]
+    /// When set, the front picks each outbound connection's source port itself from this range
+    /// (per source IP and server) instead of leaving it to the kernel's ephemeral range.
+    public var sourcePorts: SourcePortRange?
     public var connectTimeout: Duration
     /// On a failed dial, how many further servers to try.
     public var retries: Int
@@ -314,6 +317,7 @@ public struct BackendConfig: Sendable, Equatable {
         name: String,
         balance: BalanceAlgorithm = .clientID,
         sourceIPs: [String] = [],
+        sourcePorts: SourcePortRange? = nil,
         connectTimeout: Duration = .seconds(2),
         retries: Int = 2,
         slowStart: Duration = .zero,
@@ -327,6 +331,7 @@ public struct BackendConfig: Sendable, Equatable {
         self.name = name
         self.balance = balance
         self.sourceIPs = sourceIPs
+        self.sourcePorts = sourcePorts
         self.connectTimeout = connectTimeout
         self.retries = retries
         self.slowStart = slowStart
@@ -336,5 +341,32 @@ public struct BackendConfig: Sendable, Equatable {
         self.failback = failback
         self.onFailback = onFailback
         self.servers = servers
+    }
+}
+
+/// `source_ports: LOW-HIGH`: the ports the front binds outbound connections to itself.
+public struct SourcePortRange: Sendable, Equatable, CustomStringConvertible {
+    public var lower: Int
+    public var upper: Int
+
+    public init(lower: Int, upper: Int) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    public var count: Int { upper - lower + 1 }
+    public var description: String { "\(lower)-\(upper)" }
+
+    /// Parses `LOW-HIGH` (1 ≤ LOW ≤ HIGH ≤ 65535).
+    public static func parse(_ text: String) throws(ConfigValueError) -> SourcePortRange {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let lower = Int(parts[0].filter { $0 != " " }),
+            let upper = Int(parts[1].filter { $0 != " " })
+        else { throw ConfigValueError("`\(text)` is not a port range; use LOW-HIGH, e.g. 1024-65535") }
+        guard (1...65_535).contains(lower), (1...65_535).contains(upper) else {
+            throw ConfigValueError("`\(text)`: ports must be within 1...65535")
+        }
+        guard lower <= upper else { throw ConfigValueError("`\(text)`: the low port is above the high one") }
+        return SourcePortRange(lower: lower, upper: upper)
     }
 }

@@ -4,7 +4,8 @@ import Yams
 extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let backendKeys = [
-        "name", "balance", "source_ips", "connect_timeout", "retries", "slow_start", "send_proxy_protocol",
+        "name", "balance", "source_ips", "source_ports", "connect_timeout", "retries", "slow_start",
+        "send_proxy_protocol",
         "health_check", "on_server_down", "failback", "on_failback", "servers",
     ]
     static let healthCheckKeys = [
@@ -22,6 +23,7 @@ extension YAMLReader {
             try ScalarParser.choice(text, of: BalanceAlgorithm.self)
         }
         backend.sourceIPs = scalarList(fields, "source_ips", EndpointParser.parseIP) ?? []
+        backend.sourcePorts = scalar(fields, "source_ports", SourcePortRange.parse)
         read(&backend.connectTimeout, fields, "connect_timeout", Self.positiveDuration)
         read(&backend.retries, fields, "retries", Self.count)
         read(&backend.slowStart, fields, "slow_start", DurationParser.parse)

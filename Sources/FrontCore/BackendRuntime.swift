@@ -21,7 +21,8 @@ public final class BackendRuntime: Sendable {
         self.servers = config.servers.enumerated().map { index, server in
             ServerRuntime(
                 backendName: config.name, config: server, index: index, backendSourceIPs: config.sourceIPs,
-                check: config.healthCheck, previous: previous?.server(named: server.name),
+                sourcePorts: config.sourcePorts, check: config.healthCheck,
+                previous: previous?.server(named: server.name),
                 addedAt: previous != nil && previous?.server(named: server.name) == nil ? .now() : nil)
         }
         self.balancer = config.balance.makeBalancer()

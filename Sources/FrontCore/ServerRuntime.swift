@@ -14,6 +14,8 @@ public final class ServerRuntime: Sendable {
     public let index: Int
     /// Source IPs outbound connections are bound to: the server's own list, else the backend's.
     public let sourceIPs: [String]
+    /// The backend's `source_ports`: when set, the front picks source ports itself.
+    public let sourcePorts: SourcePortRange?
     /// Stable hash of the server name: its identity in consistent hashing, the same in every process.
     public let hashSeed: UInt64
     /// When a reload added this server (it ramps up like a server that came back).
@@ -27,13 +29,15 @@ public final class ServerRuntime: Sendable {
     /// replaced, whose counters and health carry over when its check settings are unchanged.
     public init(
         backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String],
-        check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil, addedAt: MonotonicTime? = nil
+        sourcePorts: SourcePortRange? = nil, check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil,
+        addedAt: MonotonicTime? = nil
     ) {
         self.addedAt = addedAt ?? previous?.addedAt
         self.backendName = backendName
         self.config = config
         self.index = index
         self.sourceIPs = config.sourceIPs.isEmpty ? backendSourceIPs : config.sourceIPs
+        self.sourcePorts = sourcePorts
         self.hashSeed = StableHash.mix(StableHash.of(config.name))
         if let previous, previous.live.check == check {
             self.live = previous.live
@@ -82,22 +86,52 @@ public final class ServerRuntime: Sendable {
     }
 
     /// Takes the next source IP for an upstream connection to this server and counts it as in use
-    /// (one ephemeral port of that IP toward this destination); returns the IP and how many are in
-    /// use now. Nil when no source IP is configured. Pair with ``releaseSource(_:)``.
-    public func acquireSource() -> (ip: String, inUse: Int)? {
-        guard let ip = nextSourceIP() else { return nil }
+    /// (one port of that IP toward this destination); returns the IP, how many are in use now, and
+    /// with `source_ports` the port to bind (nil: the kernel picks). Nil when no source IP is
+    /// configured, or when every port of every source IP's pool is taken. Pair with
+    /// ``releaseSource(_:port:)``.
+    public func acquireSource() -> (ip: String, inUse: Int, port: Int?)? {
+        guard !sourceIPs.isEmpty else { return nil }
+        var port: Int?
+        var chosen: String?
+        for _ in 0..<sourceIPs.count {
+            guard let ip = nextSourceIP() else { return nil }
+            if let range = sourcePorts {
+                guard let taken = portPool(for: ip, range: range).acquire() else { continue }
+                port = taken
+            }
+            chosen = ip
+            break
+        }
+        guard let ip = chosen else { return nil }
         let inUse = live.counters.sourceInUse.withLock { counts in
             counts[ip, default: 0] += 1
             return counts[ip, default: 0]
         }
-        return (ip, inUse)
+        return (ip, inUse, port)
     }
 
-    /// An upstream connection from `ip` ended (or its dial failed).
-    public func releaseSource(_ ip: String) {
+    /// An upstream connection from `ip` (and `port`, when the front picked it) ended or its dial failed.
+    /// `collided`: the port turned out to be taken by another socket outside this pool.
+    public func releaseSource(_ ip: String, port: Int? = nil, collided: Bool = false) {
         live.counters.sourceInUse.withLock { counts in
             guard let count = counts[ip] else { return }
             counts[ip] = count > 1 ? count - 1 : nil
+        }
+        if let port, let range = sourcePorts {
+            let pool = portPool(for: ip, range: range)
+            if collided { pool.collided(port) } else { pool.release(port) }
+        }
+    }
+
+    /// The port pool of `ip` toward this server (made on first use; kept across reloads with the
+    /// counters, and made anew when the range changes).
+    func portPool(for ip: String, range: SourcePortRange) -> SourcePortPool {
+        live.counters.portPools.withLock { pools in
+            if let pool = pools[ip], pool.lower == range.lower, pool.upper == range.upper { return pool }
+            let pool = SourcePortPool(lower: range.lower, upper: range.upper)
+            pools[ip] = pool
+            return pool
         }
     }
 
@@ -168,4 +202,6 @@ final class ServerCounters: Sendable {
     let sourceCursor = Atomic<Int>(0)
     /// Upstream connections open (or being dialed) per source IP, to this server.
     let sourceInUse = Mutex<[String: Int]>([:])
+    /// With `source_ports`: the ports each source IP uses toward this server.
+    let portPools = Mutex<[String: SourcePortPool]>([:])
 }

@@ -88,11 +88,12 @@ extension ClientSessionHandler {
         self.replay = nil
         server.sessionClosed()
         serverMetrics?.active.decrement()
-        if let sourceIP { sourceReleased(sourceIP, on: server) }
+        if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
         serverMetrics = nil
         upstreamWasOpened = false
         self.server = nil
         self.sourceIP = nil
+        self.sourcePort = 0
         loop.wheel.cancel(self)
         noteDialFailed(server, error: UpstreamClosedSilently())
         phase = .dialing

@@ -118,30 +118,67 @@ extension ClientSessionHandler {
         }
         attemptsLeft -= 1
         tried.append(server)
+        dial(server, on: context.eventLoop, timeout: backend.config.connectTimeout)
+    }
+
+    /// One dial of `server`; a failure moves on to the next candidate, except a source port that
+    /// turned out to be taken by another socket (`source_ports`), which is retried with another port.
+    private func dial(_ server: ServerRuntime, on eventLoop: any EventLoop, timeout: Duration) {
         let acquired = server.acquireSource()
+        if acquired == nil, !server.sourceIPs.isEmpty {
+            // `source_ports` pools of every source IP are full toward this server.
+            noteDialFailed(server, error: IOError(errnoCode: EADDRNOTAVAIL, reason: "every source_ports port taken"))
+            dialNext()
+            return
+        }
         let source = acquired?.ip
-        if let acquired { sourceTaken(acquired, on: server) }
+        let port = acquired?.port
+        if let acquired { sourceTaken((acquired.ip, acquired.inUse), on: server) }
         let handler = UpstreamHandler(partner: self)
-        UpstreamDialer.dial(
-            server, from: source, on: context.eventLoop, timeout: backend.config.connectTimeout, handler: handler
-        )
-        .assumeIsolated()
-        .whenComplete { result in
-            switch result {
-            case .success(let channel):
-                self.noteDialSucceeded(server)
-                guard self.phase == .dialing else {
-                    if let source { self.sourceReleased(source, on: server) }
-                    channel.close(promise: nil)
-                    return
+        UpstreamDialer.dial(server, from: source, port: port, on: eventLoop, timeout: timeout, handler: handler)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    self.noteDialSucceeded(server)
+                    guard self.phase == .dialing else {
+                        if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+                        channel.close(promise: nil)
+                        return
+                    }
+                    self.sourcePort = UInt16(port ?? 0)
+                    self.startRelay(to: server, source: source, handler: handler)
+                case .failure(let error):
+                    let collided = port != nil && Self.isPortCollision(error)
+                    if let source {
+                        self.sourceReleased(source, port: UInt16(port ?? 0), on: server, collided: collided)
+                    }
+                    if collided, self.phase == .dialing, self.portCollisions < Self.maxPortCollisions {
+                        self.portCollisions += 1
+                        self.listener.metrics.sourcePortCollisions.increment()
+                        self.dial(server, on: eventLoop, timeout: timeout)
+                        return
+                    }
+                    self.noteDialFailed(server, error: error)
+                    self.dialNext()
                 }
-                self.startRelay(to: server, source: source, handler: handler)
-            case .failure(let error):
-                if let source { self.sourceReleased(source, on: server) }
-                self.noteDialFailed(server, error: error)
-                self.dialNext()
+            }
+    }
+
+    /// Port collisions one session retries before it counts as a failed dial.
+    static let maxPortCollisions: UInt8 = 16
+
+    /// EADDRINUSE (bind: another socket holds the port) or EADDRNOTAVAIL (connect: the 4-tuple is
+    /// taken, or the port is in TIME_WAIT toward this server).
+    static func isPortCollision(_ error: any Error) -> Bool {
+        let codes: Set<CInt> = [EADDRINUSE, EADDRNOTAVAIL]
+        if let io = error as? IOError { return codes.contains(io.errnoCode) }
+        if let failed = error as? NIOConnectionError {
+            return failed.connectionErrors.contains {
+                ($0.error as? IOError).map { codes.contains($0.errnoCode) } ?? false
             }
         }
+        return false
     }
 
     private func noteDialSucceeded(_ server: ServerRuntime) {
@@ -185,7 +222,7 @@ extension ClientSessionHandler {
     /// EADDRNOTAVAIL (no free source port), EMFILE/ENFILE (no descriptor), ENOBUFS: the front's
     /// own limits, not the server's health.
     static func isLocalResourceError(_ error: any Error) -> Bool {
-        let local: Set<CInt> = [EADDRNOTAVAIL, EMFILE, ENFILE, ENOBUFS]
+        let local: Set<CInt> = [EADDRNOTAVAIL, EADDRINUSE, EMFILE, ENFILE, ENOBUFS]
         if let io = error as? IOError { return local.contains(io.errnoCode) }
         if let failed = error as? NIOConnectionError {
             return failed.connectionErrors.contains {
@@ -251,9 +288,9 @@ extension ClientSessionHandler {
         }
     }
 
-    /// Gives back a source port counted by ``sourceTaken(_:on:)``.
-    func sourceReleased(_ ip: String, on server: ServerRuntime) {
-        server.releaseSource(ip)
+    /// Gives back a source port counted by ``sourceTaken(_:on:)`` (`port` 0: the kernel picked it).
+    func sourceReleased(_ ip: String, port: UInt16, on server: ServerRuntime, collided: Bool = false) {
+        server.releaseSource(ip, port: port == 0 ? nil : Int(port), collided: collided)
         snapshotMetrics?.sourcePorts(for: ip)?.decrement()
     }
 

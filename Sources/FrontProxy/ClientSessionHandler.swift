@@ -76,6 +76,10 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var serverMetrics: ServerMetrics?
     var snapshotMetrics: SnapshotMetrics?
     var sourceIP: String?
+    /// The source port the front picked (`source_ports`); 0 when the kernel picked it.
+    var sourcePort: UInt16 = 0
+    /// Dials retried on another source port because this one was taken outside our pool.
+    var portCollisions: UInt8 = 0
     var tried: [ServerRuntime] = []
     var attemptsLeft = 0
     var bytesIn: UInt64 = 0
@@ -289,7 +293,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         if phase == .closing, let server, upstreamWasOpened {
             server.sessionClosed()
             serverMetrics?.active.decrement()
-            if let sourceIP { sourceReleased(sourceIP, on: server) }
+            if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
         }
         logClosed(reason: reason)
         pending = nil

@@ -7,6 +7,8 @@ final class ListenerMetrics: Sendable {
     let total: Counter
     let bytesIn: Counter
     let bytesOut: Counter
+    /// Dials retried because a `source_ports` port was taken outside the front's pool.
+    let sourcePortCollisions: Counter
     private let rejected: [CloseReason: Counter]
 
     init(listener: String, factory: any MetricsFactory) {
@@ -17,6 +19,8 @@ final class ListenerMetrics: Sendable {
             label: "brokerfront_bytes_total", dimensions: labels + [("direction", "in")], factory: factory)
         bytesOut = Counter(
             label: "brokerfront_bytes_total", dimensions: labels + [("direction", "out")], factory: factory)
+        sourcePortCollisions = Counter(
+            label: "brokerfront_source_port_collisions_total", dimensions: labels, factory: factory)
         var rejected: [CloseReason: Counter] = [:]
         for reason in CloseReason.rejections {
             rejected[reason] = Counter(

@@ -25,11 +25,13 @@ enum SocketTuning {
 
 /// Opens the upstream connection of a session on the client's own event loop, bound to a source IP.
 enum UpstreamDialer {
-    /// Dials `server`, binding to `sourceIP` when given, and installs `handler` on the new channel.
+    /// Dials `server`, binding to `sourceIP` when given (and to `port` when the front picked one;
+    /// else the kernel picks the port at connect), and installs `handler` on the new channel.
     /// Fails after `timeout`. Runs on `eventLoop`; the future completes there.
     static func dial(
         _ server: ServerRuntime,
         from sourceIP: String?,
+        port: Int? = nil,
         on eventLoop: any EventLoop,
         timeout: Duration,
         handler: UpstreamHandler
@@ -47,8 +49,14 @@ enum UpstreamDialer {
             }
         if let sourceIP {
             do {
-                let local = try SocketAddress(ipAddress: sourceIP, port: 0)
-                bootstrap = bootstrap.channelOption(SocketTuning.ipBindAddressNoPort, value: 1).bind(to: local)
+                let local = try SocketAddress(ipAddress: sourceIP, port: port ?? 0)
+                if port != nil {
+                    // The same port may serve other servers, and follow a TIME_WAIT toward this one.
+                    bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                } else {
+                    bootstrap = bootstrap.channelOption(SocketTuning.ipBindAddressNoPort, value: 1)
+                }
+                bootstrap = bootstrap.bind(to: local)
             } catch {
                 return eventLoop.makeFailedFuture(error)
             }

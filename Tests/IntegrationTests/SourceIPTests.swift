@@ -1,5 +1,10 @@
+import FrontConfig
 import FrontTesting
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `source_ips`: outbound connections are spread over the configured local addresses.
 @Suite("Outbound source IPs")
@@ -34,6 +39,81 @@ struct SourceIPTests {
                 let logged = Set(front.logs.sessionsClosed.compactMap { $0["source"] })
                 _ = await front.waitForActive(0)
                 #expect(logged.isSubset(of: ["127.0.2.1", "127.0.2.2"]))
+            }
+        }
+    }
+
+    /// A listening socket on `ip:port` (so a bind of that address by anyone else fails with EADDRINUSE).
+    static func occupy(ip: String, port: Int) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, ip, &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else {
+            close(descriptor)
+            throw HarnessError("cannot occupy \(ip):\(port): errno \(errno)")
+        }
+        return descriptor
+    }
+
+    @Test(
+        "source_ports: the front binds upstream connections to ports of the range itself, skips ports taken by other sockets, refuses cleanly when the range is full and reuses ports that come free"
+    )
+    func sourcePortsPickedByTheFront() async throws {
+        let ip = "127.0.8.1"
+        let range = 20_100...20_109
+        // Three ports of the range are held by someone else.
+        let occupied = try (20_100...20_102).map { try Self.occupy(ip: ip, port: $0) }
+        defer { for descriptor in occupied { close(descriptor) } }
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(
+                ports: [broker.port], admin: true,
+                backend: {
+                    $0.sourceIPs = [ip]
+                    $0.sourcePorts = SourcePortRange(lower: range.lowerBound, upper: range.upperBound)
+                    $0.retries = 0
+                })
+            try await withFront(config) { front in
+                let port = try front.port()
+                var clients: [MQTTTestClient] = []
+                for index in 1...7 {
+                    let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "sp-\(index)")
+                    #expect(code == 0, "client \(index)")
+                    clients.append(client)
+                }
+                let seen = broker.clientsConnected().filter { $0.clientID.hasPrefix("sp-") }.map(\.address)
+                let ports = Set(seen.compactMap { Int($0.split(separator: ":").last ?? "") })
+                #expect(seen.allSatisfy { $0.hasPrefix(ip + ":") }, "\(seen)")
+                #expect(ports == Set(20_103...20_109), "broker saw \(seen)")
+                #expect(front.metric("brokerfront_source_ports_in_use", ["source_ip": ip]) == 7)
+
+                // The 3 ports left in the pool are taken outside it: retried, then refused, server kept up.
+                let (eighth, code) = try await MQTTTestClient.connect(port: port, clientID: "sp-8")
+                #expect(code == 3, "3.1.1 server unavailable")
+                await eighth.close()
+                let collisions = front.metric("brokerfront_source_port_collisions_total") ?? 0
+                #expect(collisions >= 16, "\(collisions) collisions")
+                #expect(!front.logs.all.contains { $0.message.contains("server down") }, "the server was marked down")
+
+                // A port comes free: the next client gets it.
+                let freed = clients.removeFirst()
+                await freed.disconnect()
+                _ = await front.waitForActive(6)
+                let (ninth, again) = try await MQTTTestClient.connect(port: port, clientID: "sp-9")
+                #expect(again == 0)
+                clients.append(ninth)
+                for client in clients { await client.disconnect() }
+                _ = await front.waitForActive(0)
+                let drained = await Poll.until(timeout: .seconds(5)) {
+                    front.metric("brokerfront_source_ports_in_use", ["source_ip": ip]) == 0
+                }
+                #expect(drained, "every port given back")
             }
         }
     }
