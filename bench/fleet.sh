@@ -6,6 +6,7 @@
 #
 #   SESSIONS=66000 FRONTS=8 BENCHES=4 SINKS=4 FRONT_SOURCE_IPS="127.0.3.1, 127.0.3.2" HOLD=20s \
 #   RATE=3000 KEEPALIVE=120 NAME=ports-2ip bench/fleet.sh
+#   SOURCE_PORTS=1024-65535 makes the fronts pick source ports themselves (`source_ports`).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SESSIONS=${SESSIONS:-20000} FRONTS=${FRONTS:-3} BENCHES=${BENCHES:-2} SINKS=${SINKS:-2}
@@ -33,7 +34,8 @@ listeners:
 backends:
   - name: sinks
     balance: client-id
-    source_ips: [$FRONT_SOURCE_IPS]
+    source_ips: [$FRONT_SOURCE_IPS]${SOURCE_PORTS:+
+    source_ports: $SOURCE_PORTS}
     connect_timeout: 5s
     retries: 0
     on_server_down: ${ON_SERVER_DOWN:-keep}

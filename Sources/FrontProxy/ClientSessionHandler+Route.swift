@@ -278,12 +278,15 @@ extension ClientSessionHandler {
     /// reaches 80% of the ephemeral port range (the classic 64k wall, per destination).
     private func sourceTaken(_ acquired: (ip: String, inUse: Int), on server: ServerRuntime) {
         snapshotMetrics?.sourcePorts(for: acquired.ip)?.increment()
-        if acquired.inUse == PortRange.warningThreshold {
+        let range = server.sourcePorts?.count ?? PortRange.size
+        if acquired.inUse == range * 8 / 10 {
             listener.logger.warning(
-                "source IP near its port range toward a server: add source_ips or widen ip_local_port_range",
+                server.sourcePorts == nil
+                    ? "source IP near its port range toward a server: add source_ips or widen ip_local_port_range"
+                    : "source IP near its source_ports range toward a server: add source_ips or widen source_ports",
                 metadata: [
                     "source_ip": .string(acquired.ip), "backend": .string(server.backendName),
-                    "server": .string(server.name), "in_use": "\(acquired.inUse)", "port_range": "\(PortRange.size)",
+                    "server": .string(server.name), "in_use": "\(acquired.inUse)", "port_range": "\(range)",
                 ])
         }
     }

@@ -71,6 +71,24 @@ struct TuneAdvisorTests {
         #expect(TuneFixtures.check(advice, "source_ips")?.status == .ok)
     }
 
+    @Test("with source_ports the front's own range counts, not ip_local_port_range, and the advice says so")
+    func sourcePortsRangeCounts() throws {
+        var host = TuneFixtures.roomyHost
+        host.portRange = 60000...60999
+        let yaml = TuneFixtures.oneServerYAML.replacingOccurrences(
+            of: "source_ips: [10.0.0.5]", with: "source_ips: [10.0.0.5, 10.0.0.6]\n    source_ports: 2000-61999")
+        let fits = TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 90_000, host: host).advise()
+        let ports = try #require(TuneFixtures.check(fits, "ports 10.1.0.9:1883"))
+        #expect(ports.status == .ok, "\(ports)")
+        #expect(
+            ports.found.contains(
+                "45,000 sessions per source IP (2 source IPs) over 60,000 ports 2000-61999 (source_ports)"))
+        let tooMany = TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 200_000, host: host).advise()
+        let full = try #require(TuneFixtures.check(tooMany, "ports 10.1.0.9:1883"))
+        #expect(full.status == .fail)
+        #expect(full.needed.contains("with source_ports: 1024-65535"), "\(full.needed)")
+    }
+
     @Test("a pair between 80% and 100% of the range warns, and a wider range is recommended")
     func nearlyFullRangeWarns() throws {
         var host = TuneFixtures.roomyHost

@@ -194,6 +194,12 @@ extension ChildProcess {
 
 /// Process memory as the kernel reports it.
 enum ProcessMemory {
+    /// Memory bounds are multiplied by this: 3 under a sanitizer (`BROKERFRONT_SANITIZER` set by
+    /// scripts/sanitizers.sh), whose shadow memory, redzones and quarantine inflate RSS; else 1.
+    static var boundFactor: Double {
+        ProcessInfo.processInfo.environment["BROKERFRONT_SANITIZER"].map { $0.isEmpty ? 1 : 3 } ?? 1
+    }
+
     /// `VmRSS` of `pid` (or of this process) in KiB; nil when it cannot be read.
     static func residentKiB(pid: Int32? = nil) -> Int? {
         let path = pid.map { "/proc/\($0)/status" } ?? "/proc/self/status"

@@ -69,7 +69,13 @@ extension TuneAdvisor {
             let ips =
                 kernelChosen
                 ? "one kernel-chosen source IP" : mine.count == 1 ? "1 source IP" : "\(mine.count) source IPs"
-            guard let range = host.portRange else {
+            // With `source_ports` on every backend dialing this address the front's own range counts.
+            let picked = servers.compactMap { server in
+                configuration.backends.first { $0.name == server.backend }?.sourcePorts
+            }
+            let ownRange =
+                picked.count == servers.count ? picked.min { $0.count < $1.count }.map { $0.lower...$0.upper } : nil
+            guard let range = ownRange ?? host.portRange else {
                 return TuneCheck(
                     .warn, name, found: "ip_local_port_range could not be read",
                     needed: "\(TuneFormat.count(busiest)) ports per source IP (\(ips))")
@@ -77,7 +83,8 @@ extension TuneAdvisor {
             let share = Double(busiest) / Double(range.count)
             let found =
                 "\(TuneFormat.count(busiest)) sessions per source IP (\(ips)) over \(TuneFormat.count(range.count)) "
-                + "ports \(range.lowerBound)-\(range.upperBound), \(TuneFormat.percent(share))"
+                + "ports \(range.lowerBound)-\(range.upperBound)\(ownRange == nil ? "" : " (source_ports)"), "
+                + TuneFormat.percent(share)
             let total = servers.reduce(0) { $0 + $1.sessions }
             if share <= Self.warnShare {
                 return TuneCheck(
@@ -91,8 +98,10 @@ extension TuneAdvisor {
                 + TuneFormat.percent(Self.warnShare)
             if neededWide < neededHere {
                 advice +=
-                    ", or \(neededWide) with ip_local_port_range "
-                    + "\(wider.lowerBound) \(wider.upperBound)"
+                    ownRange == nil
+                    ? ", or \(neededWide) with ip_local_port_range \(wider.lowerBound) \(wider.upperBound)"
+                        + " or source_ports: \(wider.lowerBound)-\(wider.upperBound)"
+                    : ", or \(neededWide) with source_ports: \(wider.lowerBound)-\(wider.upperBound)"
             }
             return TuneCheck(share > 1 ? .fail : .warn, name, found: found, needed: advice)
         }
