@@ -8,7 +8,12 @@ extension ClientSessionHandler {
     func deliverFromServer(_ buffer: ByteBuffer) {
         guard let context, phase == .relaying else { return }
         let count = buffer.readableBytes
-        replay = nil
+        if replay != nil {
+            // The broker answered: no more retries, so neither the CONNECT copy nor the list of servers
+            // tried is needed for the rest of the session.
+            replay = nil
+            tried = []
+        }
         if connackProbe != nil { probeConnAck(buffer) }
         bytesOut &+= UInt64(count)
         listener.metrics.bytesOut.increment(by: Int64(count))

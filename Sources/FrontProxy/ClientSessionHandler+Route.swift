@@ -26,7 +26,12 @@ extension ClientSessionHandler {
                 "refusing client: not a valid CONNECT",
                 metadata: ["client": .string(clientAddress), "error": .string("\(error)")])
             terminate(reason: .malformedConnect)
-        case .complete(let packet, _):
+        case .complete(var packet, _):
+            // Kept for the session's life: only what routing, limits, logs and the sessions API read.
+            // The bytes themselves are relayed from `pending`, untouched.
+            packet.password = nil
+            packet.will = nil
+            packet.properties = []
             connect = packet
             admit()
         }
