@@ -492,6 +492,22 @@ extension EdgeLoadTests {
             return front
         }
 
+        /// 40 sessions echo-publishing 5 messages/s each through the front, all connected.
+        func startKeepers(
+            in directory: TemporaryDirectory, port: Int, lifetime: Int, stops: StopList
+        ) async throws -> SessionScript {
+            let keepers = try SessionScript.start(
+                in: directory, name: "keep", port: port,
+                [
+                    "--count", "40", "--inflight", "20", "--echo", "--publish-interval", "0.2", "--lifetime",
+                    "\(lifetime)",
+                ])
+            stops.add { await keepers.stop() }
+            let kept = try #require(await keepers.wait(for: "READY", timeout: .seconds(20)), "\(keepers.diagnostics)")
+            #expect(kept.int("ok") == 40, "\(kept)")
+            return keepers
+        }
+
         /// Keepers (40 echoing sessions), then 300 connections that never send a byte (each accepted one
         /// holds a descriptor until connect_timeout, 60 s), then 5 MQTT clients; checks the full phase
         /// and the recovery once the silent connections leave.
@@ -507,13 +523,7 @@ extension EdgeLoadTests {
                 stops.add { await front.stop() }
                 let idleDescriptors = front.openDescriptors
 
-                let keepers = try SessionScript.start(
-                    in: directory, name: "keep", port: front.port,
-                    ["--count", "40", "--inflight", "20", "--echo", "--publish-interval", "0.2", "--lifetime", "120"])
-                stops.add { await keepers.stop() }
-                let kept = try #require(
-                    await keepers.wait(for: "READY", timeout: .seconds(20)), "\(keepers.diagnostics)")
-                #expect(kept.int("ok") == 40, "\(kept)")
+                let keepers = try await startKeepers(in: directory, port: front.port, lifetime: 120, stops: stops)
 
                 let silent = try ChildProcess.launch(
                     PythonTool.interpreter, [silentScript, "127.0.0.1", "\(front.port)", "300", "127.0.7.9", "90"],
@@ -629,13 +639,7 @@ extension EdgeLoadTests {
                 stops.add { await broker.stop() }
                 let front = try await startLimitedFront(.limitAtStart, in: directory, broker: broker)
                 stops.add { await front.stop() }
-                let keepers = try SessionScript.start(
-                    in: directory, name: "keep", port: front.port,
-                    ["--count", "40", "--inflight", "20", "--echo", "--publish-interval", "0.2", "--lifetime", "60"])
-                stops.add { await keepers.stop() }
-                let kept = try #require(
-                    await keepers.wait(for: "READY", timeout: .seconds(20)), "\(keepers.diagnostics)")
-                #expect(kept.int("ok") == 40, "\(kept)")
+                let keepers = try await startKeepers(in: directory, port: front.port, lifetime: 60, stops: stops)
                 let silent = try ChildProcess.launch(
                     PythonTool.interpreter,
                     [silentScript, "127.0.0.1", "\(front.adminPort)", "300", "127.0.7.10", "60"],
@@ -689,13 +693,7 @@ extension EdgeLoadTests {
                 stops.add { await broker.stop() }
                 let front = try await startLimitedFront(.limitLoweredAtRuntime, in: directory, broker: broker)
                 stops.add { await front.stop() }
-                let keepers = try SessionScript.start(
-                    in: directory, name: "keep", port: front.port,
-                    ["--count", "40", "--inflight", "20", "--echo", "--publish-interval", "0.2", "--lifetime", "60"])
-                stops.add { await keepers.stop() }
-                let kept = try #require(
-                    await keepers.wait(for: "READY", timeout: .seconds(20)), "\(keepers.diagnostics)")
-                #expect(kept.int("ok") == 40, "\(kept)")
+                let keepers = try await startKeepers(in: directory, port: front.port, lifetime: 60, stops: stops)
                 // 300 MQTT clients at once: the descriptors run out between an accept and its dial.
                 let flood = try SessionScript.start(
                     in: directory, name: "flood", port: front.port,
