@@ -1,7 +1,7 @@
 # Everyday targets. `make test` is what CI runs (via .ci/run); `make demo` runs the front on a demo setup.
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all build release test unit lint format demo deps clean bench
+.PHONY: all build release test unit lint format demo deps clean bench sanitize soak fuzz
 
 all: build
 
@@ -40,3 +40,17 @@ bench:
 
 clean:
 	rm -rf .build
+
+## The test suite under AddressSanitizer and ThreadSanitizer (docs/robustness.md); before each release.
+sanitize: deps
+	scripts/sanitizers.sh
+
+## 30 minutes, 9,000 sessions with churn and publishing; RSS and descriptors must stay flat.
+soak: deps
+	swift build -c release --scratch-path .build-bench
+	bench/soak.sh
+
+## libFuzzer targets (MQTT codec, PROXY header, config loader), 20 s each.
+fuzz:
+	scripts/fuzz.sh
+
