@@ -7,17 +7,24 @@ import Synchronization
 /// A bitmap of the range and a cursor: `acquire` takes the next free port after the cursor (a word
 /// scan, O(1) amortised), `release` frees it. Other processes may hold ports of the same range
 /// (fronts sharing a listener with `reuse_port`, anything else on the host); the dial then fails
-/// with EADDRINUSE or EADDRNOTAVAIL and the caller calls `collided`, which moves the cursor to a
-/// random place so the next try lands outside the other process's run of ports. Thread-safe.
+/// with EADDRINUSE or EADDRNOTAVAIL and the caller calls `collided`, which keeps that port out of
+/// use for `quarantine` and moves the cursor to a random place so the next try lands outside the
+/// other process's run of ports. Thread-safe.
 public final class SourcePortPool: Sendable {
     public let lower: Int
     public let upper: Int
     private let state: Mutex<State>
 
+    /// How long a port found taken by someone else stays out of use.
+    public static let quarantine = Duration.seconds(30)
+
     struct State {
         var words: [UInt64]
         var cursor: Int
         var inUse = 0
+        /// Ports taken outside the pool, oldest first, with when they may be tried again.
+        var foreign: [(port: Int, until: ContinuousClock.Instant)] = []
+        var foreignHead = 0
     }
 
     /// A pool of `lower...upper`, all free, with the cursor at a random place (two processes do not
@@ -41,6 +48,7 @@ public final class SourcePortPool: Sendable {
     /// Takes the first free port at or after the cursor (wrapping); nil when every port is taken.
     public func acquire() -> Int? {
         state.withLock { state in
+            if state.foreignHead < state.foreign.count { releaseExpiredForeign(&state) }
             let words = state.words.count
             var word = state.cursor / 64
             // The cursor's own word, ignoring bits below the cursor, then whole words around.
@@ -76,11 +84,34 @@ public final class SourcePortPool: Sendable {
         }
     }
 
-    /// `port` was taken by someone else: give it back and jump the cursor to a random place.
+    /// `port` (taken from this pool) was found taken by someone else: it stays marked for
+    /// `quarantine` but no longer counts as in use, and the cursor jumps to a random place.
     public func collided(_ port: Int) {
-        release(port)
+        guard port >= lower, port <= upper else { return }
         let count = self.count
-        state.withLock { $0.cursor = Int.random(in: 0..<count) }
+        let until = ContinuousClock.now + Self.quarantine
+        state.withLock { state in
+            state.inUse -= 1
+            state.foreign.append((port, until))
+            state.cursor = Int.random(in: 0..<count)
+        }
+    }
+
+    /// Frees the quarantined ports whose time is up.
+    private func releaseExpiredForeign(_ state: inout State) {
+        let now = ContinuousClock.now
+        while state.foreignHead < state.foreign.count, state.foreign[state.foreignHead].until <= now {
+            let index = state.foreign[state.foreignHead].port - lower
+            state.words[index / 64] &= ~(UInt64(1) << UInt64(index % 64))
+            state.foreignHead += 1
+        }
+        if state.foreignHead == state.foreign.count {
+            state.foreign.removeAll(keepingCapacity: false)
+            state.foreignHead = 0
+        } else if state.foreignHead > 64, state.foreignHead * 2 > state.foreign.count {
+            state.foreign.removeFirst(state.foreignHead)
+            state.foreignHead = 0
+        }
     }
 
     /// Test support: whether `port` is taken in this pool.

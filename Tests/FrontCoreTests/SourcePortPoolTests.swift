@@ -40,15 +40,16 @@ struct SourcePortPoolTests {
         }
     }
 
-    @Test("a collision frees the port and moves the cursor; the pool still hands out only free ports")
+    @Test("a port found taken elsewhere stays out of use (quarantine) and no longer counts as ours")
     func collision() throws {
         let pool = SourcePortPool(lower: 40_000, upper: 40_009)
         let port = try #require(pool.acquire())
         pool.collided(port)
-        #expect(!pool.isTaken(port))
+        #expect(pool.isTaken(port))
+        #expect(pool.inUse == 0)
         var seen = Set<Int>()
         while let next = pool.acquire() { seen.insert(next) }
-        #expect(seen.count == 10)
+        #expect(seen.count == 9 && !seen.contains(port))
     }
 
     @Test("a server with source_ports binds each upstream connection to a port of its own pool per source IP")

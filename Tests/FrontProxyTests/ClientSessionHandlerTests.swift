@@ -45,6 +45,12 @@ private struct Harness {
 
     static let deadServers = [ServerConfig(name: "b1", address: Endpoint(host: "127.0.0.1", port: 1))]
 
+    /// Ends the channel and the loop, so nothing of the test outlives it (LeakSanitizer runs).
+    func tearDown() {
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+        try? loop.syncShutdownGracefully()
+    }
+
     func connect() throws {
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
     }
@@ -78,6 +84,7 @@ struct ClientSessionHandlerTests {
     @Test("a first packet that is not a CONNECT is closed and counted as malformed_connect")
     func notConnect() throws {
         let h = Harness()
+        defer { h.tearDown() }
         try h.connect()
         try h.send(Array("GET / HTTP/1.1\r\n\r\n".utf8))
         #expect(!h.channel.isActive)
@@ -91,6 +98,7 @@ struct ClientSessionHandlerTests {
     @Test("a CONNECT larger than max_connect_size is closed as soon as its header says so")
     func oversized() throws {
         let h = Harness()
+        defer { h.tearDown() }
         try h.connect()
         let big = MQTTConnect(version: .v3_1_1, clientID: String(repeating: "x", count: 400)).encode()
         try h.send(Array(big.prefix(3)))
@@ -101,6 +109,7 @@ struct ClientSessionHandlerTests {
     @Test("a CONNECT with a bad protocol level is closed")
     func badLevel() throws {
         let h = Harness()
+        defer { h.tearDown() }
         try h.connect()
         var bytes = MQTTConnect(version: .v3_1_1, clientID: "dev").encode()
         bytes[8] = 9  // protocol level byte of "MQTT"
@@ -111,6 +120,7 @@ struct ClientSessionHandlerTests {
     @Test("no complete CONNECT within connect_timeout: closed by the wheel, counted as connect_timeout")
     func connectTimeout() throws {
         let h = Harness()
+        defer { h.tearDown() }
         try h.connect()
         let connect = MQTTConnect(version: .v3_1_1, clientID: "slow").encode()
         try h.send(Array(connect.prefix(5)))  // half a CONNECT, then silence
@@ -127,6 +137,7 @@ struct ClientSessionHandlerTests {
     @Test("every server down: a 3.1.1 client gets CONNACK code 3, then close")
     func noServer311() throws {
         let h = Harness()
+        defer { h.tearDown() }
         h.markAllServersDown()
         try h.connect()
         try h.send(MQTTConnect(version: .v3_1_1, clientID: "dev-1").encode())
@@ -138,6 +149,7 @@ struct ClientSessionHandlerTests {
     @Test("every server down: a 5.0 client gets CONNACK reason 0x88, then close")
     func noServer5() throws {
         let h = Harness()
+        defer { h.tearDown() }
         h.markAllServersDown()
         try h.connect()
         try h.send(MQTTConnect(version: .v5, clientID: "dev-5").encode())
@@ -148,6 +160,7 @@ struct ClientSessionHandlerTests {
     @Test("every server down: a 3.1 client gets CONNACK code 3")
     func noServer31() throws {
         let h = Harness()
+        defer { h.tearDown() }
         h.markAllServersDown()
         try h.connect()
         try h.send(MQTTConnect(version: .v3_1, clientID: "legacy").encode())
@@ -157,6 +170,7 @@ struct ClientSessionHandlerTests {
     @Test("a CONNECT fed one byte at a time is recognised only when complete")
     func byteAtATime() throws {
         let h = Harness()
+        defer { h.tearDown() }
         h.markAllServersDown()
         try h.connect()
         let bytes = MQTTConnect(version: .v5, keepAlive: 30, clientID: "drip", username: "u").encode()
@@ -171,6 +185,7 @@ struct ClientSessionHandlerTests {
     @Test("the client closing first is booked once: active back to 0, reason client_closed, nothing rejected")
     func clientCloses() throws {
         let h = Harness()
+        defer { h.tearDown() }
         try h.connect()
         try h.channel.close().wait()
         #expect(h.metric("brokerfront_connections_active{listener=\"mqtt\"} 0.0"))
