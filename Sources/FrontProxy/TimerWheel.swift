@@ -30,6 +30,9 @@ final class TimerWheel {
         slots = Array(repeating: [], count: Self.slotCount)
     }
 
+    /// Entries the slots have storage for (test support: memory must follow the load, not its peak).
+    var storageCapacity: Int { slots.reduce(0) { $0 + $1.capacity } }
+
     /// Ticks for a duration, at least one.
     static func ticks(for duration: Duration) -> Int64 {
         let nanos = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
@@ -58,6 +61,9 @@ final class TimerWheel {
             moved.wheelPosition = Int32(position)
         }
         slots[slot].removeLast()
+        // An emptied slot gives its storage back: otherwise every one of the 4,096 slots keeps the
+        // capacity of its busiest moment (a connect burst files thousands of deadlines in one slot).
+        if last == 0 { slots[slot] = [] }
         entry.wheelSlot = -1
         entry.wheelPosition = -1
         count -= 1
@@ -79,7 +85,6 @@ final class TimerWheel {
         guard !slots[slot].isEmpty else { return }
         let due = slots[slot]
         slots[slot] = []
-        slots[slot].reserveCapacity(due.count / 2)
         count -= due.count
         for entry in due {
             entry.wheelSlot = -1

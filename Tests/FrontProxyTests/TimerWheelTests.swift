@@ -75,6 +75,27 @@ struct TimerWheelTests {
         #expect(probes.map { $0.firedAt != nil } == [true, false, true, true, false])
     }
 
+    @Test("a burst's storage is given back when its entries are cancelled or fired (no growth under churn)")
+    func storageFollowsLoad() {
+        let wheel = TimerWheel()
+        // A connect burst: 5,000 deadlines in one slot, all cancelled (sessions that got through).
+        let burst = (0..<5000).map { _ in Probe(deadline: 50) }
+        for probe in burst { wheel.schedule(probe, at: 50) }
+        #expect(wheel.storageCapacity >= 5000)
+        for probe in burst { wheel.cancel(probe) }
+        #expect(wheel.storageCapacity == 0)
+        // Bursts spread over a whole turn of the wheel, half fired and half cancelled.
+        for round in 0..<8 {
+            let base = Int64(round) * 600
+            let probes = (0..<3000).map { Probe(deadline: base + 10 + Int64($0 % 500)) }
+            for probe in probes { wheel.schedule(probe, at: probe.deadline) }
+            for probe in probes.prefix(1500) { wheel.cancel(probe) }
+            wheel.advance(to: base + 600)
+            #expect(wheel.count == 0)
+        }
+        #expect(wheel.storageCapacity == 0)
+    }
+
     @Test("ticks round durations up, at least one tick")
     func ticks() {
         #expect(TimerWheel.ticks(for: .milliseconds(1)) == 1)
