@@ -36,11 +36,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Pure decisions: balancers, consistent hash, server state, passive health. No sockets.
-        .target(name: "FrontCore", dependencies: ["FrontConfig"], swiftSettings: strict),
+        .target(
+            name: "FrontCore",
+            dependencies: ["FrontConfig", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict),
         // The data path on NIO: listener, CONNECT sniff, route, dial, relay, idle deadlines.
         .target(
             name: "FrontProxy",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "MQTTWire", "FrontConfig", "FrontCore", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -54,6 +58,7 @@ let package = Package(
         .target(
             name: "FrontControl",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "FrontProxy", "FrontConfig", "FrontCore", "ProxyProtocol", "MQTTWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -80,6 +85,7 @@ let package = Package(
         .target(
             name: "FrontBench",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "MQTTWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,6 +105,7 @@ let package = Package(
         .target(
             name: "FrontTesting",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "MQTTWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -127,6 +134,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "FrontControl", "FrontProxy", "FrontConfig", "FrontTesting", "MQTTWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

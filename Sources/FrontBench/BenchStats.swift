@@ -1,6 +1,8 @@
 import Histogram
 import Synchronization
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 /// Counters and latency histograms of one bench run, shared by every connection handler and the
 /// progress reporter.
 ///
@@ -44,8 +46,8 @@ public final class BenchStats: Sendable {
     /// Monotonic time of the latest successful CONNACK.
     public let lastConnAckNanos = Atomic<UInt64>(0)
 
-    private let connAckMicros = Mutex(BenchStats.makeHistogram())
-    private let roundTripMicros = Mutex(BenchStats.makeHistogram())
+    private let connAckMicros = NIOLockedValueBox(BenchStats.makeHistogram())
+    private let roundTripMicros = NIOLockedValueBox(BenchStats.makeHistogram())
 
     /// Empty counters.
     public init() {}
@@ -63,7 +65,7 @@ public final class BenchStats: Sendable {
         active.add(1, ordering: .relaxed)
         pending.subtract(1, ordering: .relaxed)
         _ = lastConnAckNanos.max(nanos, ordering: .relaxed)
-        connAckMicros.withLock { _ = $0.record(max(1, latencyNanos / 1_000)) }
+        connAckMicros.withLockedValue { _ = $0.record(max(1, latencyNanos / 1_000)) }
     }
 
     /// Records a connection that never got a successful CONNACK; `reason` picks the detail counter.
@@ -81,19 +83,19 @@ public final class BenchStats: Sendable {
     /// Records one delivered message's round trip.
     public func recordRoundTrip(nanos: UInt64) {
         received.add(1, ordering: .relaxed)
-        roundTripMicros.withLock { _ = $0.record(max(1, nanos / 1_000)) }
+        roundTripMicros.withLockedValue { _ = $0.record(max(1, nanos / 1_000)) }
     }
 
     /// Forgets the round trips recorded so far (end of warm-up).
     public func resetRoundTrips() {
-        roundTripMicros.withLock { $0.reset() }
+        roundTripMicros.withLockedValue { $0.reset() }
     }
 
     /// A copy of the CONNACK latency histogram (µs).
-    public func connAckHistogram() -> Histogram<UInt64> { connAckMicros.withLock { $0 } }
+    public func connAckHistogram() -> Histogram<UInt64> { connAckMicros.withLockedValue { $0 } }
 
     /// A copy of the round-trip histogram (µs).
-    public func roundTripHistogram() -> Histogram<UInt64> { roundTripMicros.withLock { $0 } }
+    public func roundTripHistogram() -> Histogram<UInt64> { roundTripMicros.withLockedValue { $0 } }
 
     /// Why a connection did not reach a successful CONNACK.
     public enum FailureReason: Sendable {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
-import Synchronization
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 #if canImport(Glibc)
     import Glibc
@@ -16,8 +17,8 @@ public final class LoadRunner: Sendable {
     private let options: LoadOptions
     /// The live counters, readable while the run goes on.
     public let stats = BenchStats()
-    private let channels = Mutex<[any Channel]>([])
-    private let publishers = Mutex<[any Channel]>([])
+    private let channels = NIOLockedValueBox<[any Channel]>([])
+    private let publishers = NIOLockedValueBox<[any Channel]>([])
     private let progress: ProgressPrinter
 
     /// Prepares a run; nothing starts until ``run()``.
@@ -84,7 +85,7 @@ public final class LoadRunner: Sendable {
             if options.pairs > 0 {
                 let perPublisher = options.publishRate / Double(max(1, options.pairs))
                 let command = PublishCommand.start(ratePerSecond: perPublisher, window: options.window)
-                for channel in publishers.withLock({ $0 }) {
+                for channel in publishers.withLockedValue({ $0 }) {
                     channel.pipeline.fireUserInboundEventTriggered(command)
                 }
             }
@@ -114,10 +115,10 @@ public final class LoadRunner: Sendable {
         let rtt = stats.roundTripHistogram()
 
         // Disconnect everything, bounded.
-        for channel in publishers.withLock({ $0 }) {
+        for channel in publishers.withLockedValue({ $0 }) {
             channel.pipeline.fireUserInboundEventTriggered(PublishCommand.stop)
         }
-        let open = channels.withLock { all in
+        let open = channels.withLockedValue { all in
             let copy = all
             all.removeAll()
             return copy
@@ -208,8 +209,8 @@ public final class LoadRunner: Sendable {
         let isPublisher: Bool
         if case .publisher = role { isPublisher = true } else { isPublisher = false }
         let onConnected: @Sendable (any Channel) -> Void = { [self] channel in
-            self.channels.withLock { $0.append(channel) }
-            if isPublisher { self.publishers.withLock { $0.append(channel) } }
+            self.channels.withLockedValue { $0.append(channel) }
+            if isPublisher { self.publishers.withLockedValue { $0.append(channel) } }
         }
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))

@@ -1,5 +1,7 @@
 import Synchronization
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -37,7 +39,7 @@ public struct ProgressSample: Sendable, Equatable {
 /// Called from the driving thread only; the state sits behind a mutex so the type is Sendable.
 public final class ProgressPrinter: Sendable {
     private let inPlace: Bool
-    private let lastReceived = Mutex<Int>(0)
+    private let lastReceived = NIOLockedValueBox<Int>(0)
     private let wroteInPlace = Atomic<Bool>(false)
 
     /// `inPlace` nil: decide by whether standard error is a terminal.
@@ -55,7 +57,7 @@ public final class ProgressPrinter: Sendable {
 
     /// Prints `sample`.
     public func update(_ sample: ProgressSample) {
-        let previous = lastReceived.withLock { last in
+        let previous = lastReceived.withLockedValue { last in
             defer { last = sample.received }
             return last
         }

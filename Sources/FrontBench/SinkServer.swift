@@ -2,6 +2,8 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -34,7 +36,7 @@ public final class SinkServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let bind: BenchEndpoint
     private let backlog: Int32
-    private let channel = Mutex<(any Channel)?>(nil)
+    private let channel = NIOLockedValueBox<(any Channel)?>(nil)
     /// Live counters.
     public let counters = SinkCounters()
 
@@ -67,13 +69,13 @@ public final class SinkServer: Sendable {
             }
             .bind(host: bind.host, port: bind.port)
             .wait()
-        channel.withLock { $0 = server }
+        channel.withLockedValue { $0 = server }
         return server.localAddress?.port ?? bind.port
     }
 
     /// Closes the listener and every connection, and stops the event loops.
     public func stop() {
-        if let server = channel.withLock({ $0 }) { try? server.close().wait() }
+        if let server = channel.withLockedValue({ $0 }) { try? server.close().wait() }
         try? group.syncShutdownGracefully()
     }
 }

@@ -3,8 +3,9 @@ import FrontConfig
 import FrontProxy
 import Logging
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// The outcome of one reload, as `POST /reload` reports it.
 public enum ReloadResult: Sendable {
@@ -25,7 +26,7 @@ public final class ConfigReloader: Sendable {
     let logger: Logger
     private let ok: Counter
     private let error: Counter
-    private let serial = Mutex<Bool>(false)
+    private let serial = NIOLockedValueBox<Bool>(false)
 
     public init(path: String?, proxy: FrontProxy, logger: Logger, factory: any MetricsFactory) {
         self.path = path
@@ -49,14 +50,14 @@ public final class ConfigReloader: Sendable {
 
     /// Applies an already validated configuration (tests, and `reload()` after loading).
     public func reload(with configuration: FrontConfiguration) async -> ReloadResult {
-        while !serial.withLock({ busy in
+        while !serial.withLockedValue({ busy in
             if busy { return false }
             busy = true
             return true
         }) {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        defer { serial.withLock { $0 = false } }
+        defer { serial.withLockedValue { $0 = false } }
         let before = proxy.configuration
         do {
             let summary = try await proxy.apply(configuration)

@@ -5,8 +5,9 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// One whole front: data path, admin plane and metrics registry, run as one ServiceGroup.
 ///
@@ -43,7 +44,7 @@ public final class FrontRunner: Sendable {
         self.reloader = reloader
         let ready = self.ready
         var services: [any Service] = [
-            ProxyService(proxy: proxy, logger: logger) { ready.state.withLock { $0.proxy = true } },
+            ProxyService(proxy: proxy, logger: logger) { ready.state.withLockedValue { $0.proxy = true } },
             HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
         ]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
@@ -52,7 +53,7 @@ public final class FrontRunner: Sendable {
                 AdminServer.make(
                     config: admin, proxy: proxy, registry: registry, reloader: reloader, group: eventLoopGroup,
                     logger: logger,
-                    onRunning: { port in ready.state.withLock { $0.adminPort = port } }))
+                    onRunning: { port in ready.state.withLockedValue { $0.adminPort = port } }))
         }
         self.hasAdmin = configuration.admin != nil
         self.group = ServiceGroup(
@@ -74,7 +75,7 @@ public final class FrontRunner: Sendable {
     public func waitUntilReady(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let state = ready.state.withLock { $0 }
+            let state = ready.state.withLockedValue { $0 }
             if state.proxy && (!hasAdmin || state.adminPort != nil) { return true }
             try? await Task.sleep(for: .milliseconds(10))
         }
@@ -82,10 +83,10 @@ public final class FrontRunner: Sendable {
     }
 
     /// The admin plane's bound port, once it runs.
-    public var adminPort: Int? { ready.state.withLock { $0.adminPort } }
+    public var adminPort: Int? { ready.state.withLockedValue { $0.adminPort } }
 }
 
 /// Readiness flags set by the services as they come up; a class so closures can share it.
 private final class ReadyState: Sendable {
-    let state = Mutex<(proxy: Bool, adminPort: Int?)>((false, nil))
+    let state = NIOLockedValueBox<(proxy: Bool, adminPort: Int?)>((false, nil))
 }

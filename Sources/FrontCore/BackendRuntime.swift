@@ -1,5 +1,6 @@
 import FrontConfig
-import Synchronization
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// One backend's servers, balancer and failover state: the object that answers "which server
 /// takes this session?"
@@ -11,7 +12,7 @@ public final class BackendRuntime: Sendable {
     public let config: BackendConfig
     public let servers: [ServerRuntime]
     public let balancer: any Balancer
-    private let failover: Mutex<FailoverPolicy>
+    private let failover: NIOLockedValueBox<FailoverPolicy>
 
     /// A backend runtime; `previous` is the backend of the same name in the snapshot being
     /// replaced: its servers' live state carries over by name, and its failover decision too when
@@ -33,9 +34,9 @@ public final class BackendRuntime: Sendable {
             previous.config.balance == config.balance, previous.config.failback == config.failback,
             previous.config.healthCheck?.type == config.healthCheck?.type
         {
-            self.failover = Mutex(previous.failover.withLock { $0 })
+            self.failover = NIOLockedValueBox(previous.failover.withLockedValue { $0 })
         } else {
-            self.failover = Mutex(fresh)
+            self.failover = NIOLockedValueBox(fresh)
         }
         _ = reevaluate()
     }
@@ -50,7 +51,7 @@ public final class BackendRuntime: Sendable {
     public func choose(for key: RoutingKey, at now: MonotonicTime, excluding excluded: [ServerRuntime] = [])
         -> ServerRuntime?
     {
-        let policy = failover.withLock { $0 }
+        let policy = failover.withLockedValue { $0 }
         let eligible: (ServerRuntime) -> Bool = { server in
             !excluded.contains { $0 === server } && server.acceptsNewSessions(at: now)
         }
@@ -86,27 +87,27 @@ public final class BackendRuntime: Sendable {
         let usable = servers.map(\.isUsable)
         let isBackup = servers.map(\.config.backup)
         let allChecked = servers.allSatisfy { !$0.healthState.isChecked || $0.healthState.checked }
-        return failover.withLock { $0.reevaluate(usable: usable, isBackup: isBackup, allChecked: allChecked) }
+        return failover.withLockedValue { $0.reevaluate(usable: usable, isBackup: isBackup, allChecked: allChecked) }
     }
 
     /// An operator's failback request.
     public func operatorFailback() -> [FailoverEvent] {
         let usable = servers.map(\.isUsable)
         let isBackup = servers.map(\.config.backup)
-        return failover.withLock { $0.operatorFailback(usable: usable, isBackup: isBackup) }
+        return failover.withLockedValue { $0.operatorFailback(usable: usable, isBackup: isBackup) }
     }
 
     /// The server new sessions go to under `balance: first` (for the status page); nil otherwise
     /// or when none is usable.
     public func activeServer(at now: MonotonicTime) -> ServerRuntime? {
         guard config.balance == .first else { return nil }
-        let policy = failover.withLock { $0 }
+        let policy = failover.withLockedValue { $0 }
         if let current = policy.current, servers[current].acceptsNewSessions(at: now) { return servers[current] }
         return choose(for: RoutingKey(sourceIP: ""), at: now)
     }
 
     /// Whether the backup tier is in use (balances other than `first`).
-    public var isOnBackupTier: Bool { failover.withLock { $0.onBackupTier } }
+    public var isOnBackupTier: Bool { failover.withLockedValue { $0.onBackupTier } }
 
     /// The server with this name, if any.
     public func server(named name: String) -> ServerRuntime? {

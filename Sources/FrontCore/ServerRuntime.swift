@@ -1,6 +1,8 @@
 import FrontConfig
 import Synchronization
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 /// One configured server and its live state, shared by every event loop.
 ///
 /// Counters are atomics and the health state sits behind a mutex: both are touched once per
@@ -69,13 +71,13 @@ public final class ServerRuntime: Sendable {
     public var totalConnections: Int { live.counters.total.load(ordering: .relaxed) }
 
     /// A snapshot of the health state machine.
-    public var healthState: ServerHealthState { live.health.withLock { $0 } }
+    public var healthState: ServerHealthState { live.health.withLockedValue { $0 } }
 
     /// Whether this server may take a new session at `now`: healthy (or due a trial), admin-ready,
     /// and under its `max_connections`.
     public func acceptsNewSessions(at now: MonotonicTime) -> Bool {
         if config.maxConnections > 0 && activeConnections >= config.maxConnections { return false }
-        return live.health.withLock { $0.acceptsNewSessions(at: now) }
+        return live.health.withLockedValue { $0.acceptsNewSessions(at: now) }
     }
 
     /// The next source IP to bind an outbound connection to, rotating; nil when none is configured.
@@ -104,7 +106,7 @@ public final class ServerRuntime: Sendable {
             break
         }
         guard let ip = chosen else { return nil }
-        let inUse = live.counters.sourceInUse.withLock { counts in
+        let inUse = live.counters.sourceInUse.withLockedValue { counts in
             counts[ip, default: 0] += 1
             return counts[ip, default: 0]
         }
@@ -114,7 +116,7 @@ public final class ServerRuntime: Sendable {
     /// An upstream connection from `ip` (and `port`, when the front picked it) ended or its dial failed.
     /// `collided`: the port turned out to be taken by another socket outside this pool.
     public func releaseSource(_ ip: String, port: Int? = nil, collided: Bool = false) {
-        live.counters.sourceInUse.withLock { counts in
+        live.counters.sourceInUse.withLockedValue { counts in
             guard let count = counts[ip] else { return }
             counts[ip] = count > 1 ? count - 1 : nil
         }
@@ -127,7 +129,7 @@ public final class ServerRuntime: Sendable {
     /// The port pool of `ip` toward this server (made on first use; kept across reloads with the
     /// counters, and made anew when the range changes).
     func portPool(for ip: String, range: SourcePortRange) -> SourcePortPool {
-        live.counters.portPools.withLock { pools in
+        live.counters.portPools.withLockedValue { pools in
             if let pool = pools[ip], pool.lower == range.lower, pool.upper == range.upper { return pool }
             let pool = SourcePortPool(lower: range.lower, upper: range.upper)
             pools[ip] = pool
@@ -148,26 +150,26 @@ public final class ServerRuntime: Sendable {
 
     /// Records a failed dial; returns the transition when it flipped the server down.
     public func dialFailed(at now: MonotonicTime, definitive: Bool = true) -> HealthTransition? {
-        live.health.withLock { $0.dialFailed(at: now, definitive: definitive) }
+        live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive) }
     }
 
     /// Records a successful dial; returns the transition when it brought the server back up.
     public func dialSucceeded() -> HealthTransition? {
-        live.health.withLock { $0.dialSucceeded() }
+        live.health.withLockedValue { $0.dialSucceeded() }
     }
 
     /// Records a completed active check; returns the transition when rise/fall flipped the server.
     public func checkCompleted(_ result: CheckResult) -> HealthTransition? {
-        live.health.withLock { $0.checkCompleted(result) }
+        live.health.withLockedValue { $0.checkCompleted(result) }
     }
 
     /// Sets the operator state (drain/maint/ready).
     public func setAdminState(_ state: AdminState) {
-        live.health.withLock { $0.admin = state }
+        live.health.withLockedValue { $0.admin = state }
     }
 
     /// Up and admin-ready: what failover decisions count as usable.
-    public var isUsable: Bool { live.health.withLock { $0.isUsable } }
+    public var isUsable: Bool { live.health.withLockedValue { $0.isUsable } }
 
     /// The state word the admin API shows: `maint`/`drain` when an operator set it, else `up`/`down`.
     public var displayState: String {
@@ -186,12 +188,13 @@ public final class ServerRuntime: Sendable {
 final class ServerLiveState: Sendable {
     let check: HealthCheckConfig?
     let counters: ServerCounters
-    let health: Mutex<ServerHealthState>
+    let health: NIOLockedValueBox<ServerHealthState>
 
     init(check: HealthCheckConfig?, counters: ServerCounters = ServerCounters()) {
         self.check = check
         self.counters = counters
-        self.health = Mutex(check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
+        self.health = NIOLockedValueBox(
+            check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
     }
 }
 
@@ -201,7 +204,7 @@ final class ServerCounters: Sendable {
     let total = Atomic<Int>(0)
     let sourceCursor = Atomic<Int>(0)
     /// Upstream connections open (or being dialed) per source IP, to this server.
-    let sourceInUse = Mutex<[String: Int]>([:])
+    let sourceInUse = NIOLockedValueBox<[String: Int]>([:])
     /// With `source_ports`: the ports each source IP uses toward this server.
-    let portPools = Mutex<[String: SourcePortPool]>([:])
+    let portPools = NIOLockedValueBox<[String: SourcePortPool]>([:])
 }

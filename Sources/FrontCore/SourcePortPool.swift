@@ -1,4 +1,4 @@
-import Synchronization
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// The source ports one source IP uses toward one server when the front picks ports itself
 /// (`source_ports`), instead of the kernel's `connect()` search, which walks every taken port of the
@@ -13,7 +13,7 @@ import Synchronization
 public final class SourcePortPool: Sendable {
     public let lower: Int
     public let upper: Int
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     /// How long a port found taken by someone else stays out of use.
     public static let quarantine = Duration.seconds(30)
@@ -37,17 +37,17 @@ public final class SourcePortPool: Sendable {
         // Bits past the range are marked taken so the scan never returns them.
         let spare = words.count * 64 - count
         if spare > 0 { words[words.count - 1] = ~UInt64(0) << UInt64(64 - spare) }
-        self.state = Mutex(State(words: words, cursor: Int.random(in: 0..<count)))
+        self.state = NIOLockedValueBox(State(words: words, cursor: Int.random(in: 0..<count)))
     }
 
     public var count: Int { upper - lower + 1 }
 
     /// Ports taken now.
-    public var inUse: Int { state.withLock { $0.inUse } }
+    public var inUse: Int { state.withLockedValue { $0.inUse } }
 
     /// Takes the first free port at or after the cursor (wrapping); nil when every port is taken.
     public func acquire() -> Int? {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.foreignHead < state.foreign.count { releaseExpiredForeign(&state) }
             let words = state.words.count
             var word = state.cursor / 64
@@ -76,7 +76,7 @@ public final class SourcePortPool: Sendable {
     public func release(_ port: Int) {
         guard port >= lower, port <= upper else { return }
         let index = port - lower
-        state.withLock { state in
+        state.withLockedValue { state in
             let mask = UInt64(1) << UInt64(index % 64)
             guard state.words[index / 64] & mask != 0 else { return }
             state.words[index / 64] &= ~mask
@@ -90,7 +90,7 @@ public final class SourcePortPool: Sendable {
         guard port >= lower, port <= upper else { return }
         let count = self.count
         let until = ContinuousClock.now + Self.quarantine
-        state.withLock { state in
+        state.withLockedValue { state in
             state.inUse -= 1
             state.foreign.append((port, until))
             state.cursor = Int.random(in: 0..<count)
@@ -118,6 +118,6 @@ public final class SourcePortPool: Sendable {
     public func isTaken(_ port: Int) -> Bool {
         guard port >= lower, port <= upper else { return false }
         let index = port - lower
-        return state.withLock { $0.words[index / 64] & (UInt64(1) << UInt64(index % 64)) != 0 }
+        return state.withLockedValue { $0.words[index / 64] & (UInt64(1) << UInt64(index % 64)) != 0 }
     }
 }

@@ -1,23 +1,25 @@
 import FrontCore
 import Synchronization
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 /// `limits.per_source_ip`: concurrent sessions per client IP on one listener. Thread-safe.
 final class SourceIPLimiter: Sendable {
-    private let state: Mutex<(cap: Int, counts: [String: Int])>
+    private let state: NIOLockedValueBox<(cap: Int, counts: [String: Int])>
 
     init(cap: Int) {
-        state = Mutex((cap, [:]))
+        state = NIOLockedValueBox((cap, [:]))
     }
 
     /// The cap; a reload changes it (open sessions stay counted).
     var cap: Int {
-        get { state.withLock { $0.cap } }
-        set { state.withLock { $0.cap = newValue } }
+        get { state.withLockedValue { $0.cap } }
+        set { state.withLockedValue { $0.cap = newValue } }
     }
 
     /// Counts one more session from `ip`; false when it is at the cap.
     func tryAcquire(_ ip: String) -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             let count = state.counts[ip, default: 0]
             guard state.cap == 0 || count < state.cap else { return false }
             state.counts[ip] = count + 1
@@ -27,7 +29,7 @@ final class SourceIPLimiter: Sendable {
 
     /// A session from `ip` ended.
     func release(_ ip: String) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard let count = state.counts[ip] else { return }
             state.counts[ip] = count > 1 ? count - 1 : nil
         }
@@ -41,18 +43,18 @@ final class AcceptRateLimiter: Sendable {
     let rate: Int
     /// Sessions allowed to wait at once: what `connect_timeout` could ever admit, at least 16.
     let queueCapacity: Int
-    private let bucket: Mutex<TokenBucket>
+    private let bucket: NIOLockedValueBox<TokenBucket>
     private let queued = Atomic<Int>(0)
 
     init(rate: Int, connectTimeout: Duration) {
         self.rate = rate
         self.queueCapacity = max(16, Int(Double(rate) * connectTimeout.secondsDouble))
-        self.bucket = Mutex(TokenBucket(rate: rate, now: .now()))
+        self.bucket = NIOLockedValueBox(TokenBucket(rate: rate, now: .now()))
     }
 
     /// Takes a token now if there is one.
     func tryTake() -> Bool {
-        bucket.withLock { $0.take(at: .now()) }
+        bucket.withLockedValue { $0.take(at: .now()) }
     }
 
     /// Reserves a place in the queue; false when it is full.

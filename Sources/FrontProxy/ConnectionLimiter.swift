@@ -1,5 +1,7 @@
 import Synchronization
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 /// A count of open client connections against a cap, shared by every listener and event loop.
 ///
 /// Accept gates ask it before they accept and hear from it when a slot frees after it was full,
@@ -8,7 +10,7 @@ import Synchronization
 public final class ConnectionLimiter: Sendable {
     private let cap: Atomic<Int>
     private let open = Atomic<Int>(0)
-    private let waiters = Mutex<[@Sendable () -> Void]>([])
+    private let waiters = NIOLockedValueBox<[@Sendable () -> Void]>([])
 
     public init(capacity: Int) {
         self.cap = Atomic(capacity)
@@ -59,11 +61,11 @@ public final class ConnectionLimiter: Sendable {
     }
 
     private func wakeWaiters() {
-        for wake in waiters.withLock({ $0 }) { wake() }
+        for wake in waiters.withLockedValue({ $0 }) { wake() }
     }
 
     /// Registers a callback run (on any thread) whenever a slot frees after the cap was reached.
     public func onSlotFreed(_ wake: @escaping @Sendable () -> Void) {
-        waiters.withLock { $0.append(wake) }
+        waiters.withLockedValue { $0.append(wake) }
     }
 }

@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import NIOSSL
 
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
 /// What a reload changed, for the log line and the `POST /reload` answer.
 public struct ReloadSummary: Sendable, Equatable, Encodable {
     public var listenersAdded: [String] = []
@@ -24,7 +26,7 @@ extension FrontProxy {
     /// had to be closed first to reuse their address.
     public func apply(_ new: FrontConfiguration) async throws -> ReloadSummary {
         var summary = ReloadSummary()
-        let old = state.withLock { $0 }
+        let old = state.withLockedValue { $0 }
         let oldSnapshot = routing.snapshot
         let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
 
@@ -86,7 +88,7 @@ extension FrontProxy {
             if !keptNames.contains(listener.binding.name) { summary.listenersRemoved.append(listener.binding.name) }
             try? await listener.channel.close()
         }
-        state.withLock {
+        state.withLockedValue {
             $0.configuration = new
             $0.listeners = listeners
         }

@@ -5,7 +5,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// Where a listener ended up bound (the port is the real one when the config asked for port 0).
 public struct ListenerBinding: Sendable, Equatable {
@@ -28,7 +29,7 @@ public final class FrontProxy: Sendable {
     let metricsFactory: any MetricsFactory
     /// Health flips, failover and operator actions on servers.
     public let events: ServerEvents
-    let state: Mutex<State>
+    let state: NIOLockedValueBox<State>
 
     /// One listening socket and the runtime its new connections get.
     struct Bound {
@@ -60,11 +61,11 @@ public final class FrontProxy: Sendable {
         self.routing = routing
         let events = ServerEvents(routing: routing, loops: loops, logger: logger)
         self.events = events
-        self.state = Mutex(State(configuration: configuration))
+        self.state = NIOLockedValueBox(State(configuration: configuration))
     }
 
     /// The configuration in force (the last one applied).
-    public var configuration: FrontConfiguration { state.withLock { $0.configuration } }
+    public var configuration: FrontConfiguration { state.withLockedValue { $0.configuration } }
 
     /// Binds every listener; on any failure closes those already bound and throws.
     public func start() async throws {
@@ -80,7 +81,7 @@ public final class FrontProxy: Sendable {
         do {
             for runtime in prepared {
                 let bound = try await bind(ListenerSlot(runtime))
-                state.withLock { $0.listeners.append(bound) }
+                state.withLockedValue { $0.listeners.append(bound) }
             }
         } catch {
             await stopAccepting()
@@ -89,19 +90,19 @@ public final class FrontProxy: Sendable {
     }
 
     /// The bound address of every listener, in config order.
-    public var boundListeners: [ListenerBinding] { state.withLock { $0.listeners.map(\.binding) } }
+    public var boundListeners: [ListenerBinding] { state.withLockedValue { $0.listeners.map(\.binding) } }
 
     /// Client connections open now, in all listeners.
     public var activeSessions: Int { globalLimiter.current }
 
     /// Open connections of one listener.
     public func activeSessions(listener name: String) -> Int {
-        state.withLock { $0.listeners.first { $0.binding.name == name }?.slot.current.limiter.current } ?? 0
+        state.withLockedValue { $0.listeners.first { $0.binding.name == name }?.slot.current.limiter.current } ?? 0
     }
 
     /// Closes every listening socket; open sessions go on.
     public func stopAccepting() async {
-        let channels = state.withLock { state in
+        let channels = state.withLockedValue { state in
             defer { state.listeners.removeAll() }
             return state.listeners.map(\.channel)
         }

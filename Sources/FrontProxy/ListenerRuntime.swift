@@ -3,27 +3,28 @@ import FrontConfig
 import FrontCore
 import Logging
 import NIOSSL
-import Synchronization
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// The routing snapshot in force and the metrics of its servers, swapped together on reload.
 public final class RoutingState: Sendable {
-    private let state: Mutex<(snapshot: RoutingSnapshot, metrics: SnapshotMetrics)>
+    private let state: NIOLockedValueBox<(snapshot: RoutingSnapshot, metrics: SnapshotMetrics)>
     private let factory: any MetricsFactory
 
     init(snapshot: RoutingSnapshot, factory: any MetricsFactory) {
         self.factory = factory
-        self.state = Mutex((snapshot, SnapshotMetrics(snapshot: snapshot, factory: factory)))
+        self.state = NIOLockedValueBox((snapshot, SnapshotMetrics(snapshot: snapshot, factory: factory)))
     }
 
     /// The snapshot new sessions are routed with.
-    public var snapshot: RoutingSnapshot { state.withLock { $0.snapshot } }
+    public var snapshot: RoutingSnapshot { state.withLockedValue { $0.snapshot } }
 
-    var current: (snapshot: RoutingSnapshot, metrics: SnapshotMetrics) { state.withLock { $0 } }
+    var current: (snapshot: RoutingSnapshot, metrics: SnapshotMetrics) { state.withLockedValue { $0 } }
 
     /// Installs a new snapshot; sessions already routed keep the servers they hold.
     public func replace(with snapshot: RoutingSnapshot) {
         let metrics = SnapshotMetrics(snapshot: snapshot, factory: factory)
-        state.withLock { $0 = (snapshot, metrics) }
+        state.withLockedValue { $0 = (snapshot, metrics) }
     }
 }
 
@@ -85,14 +86,14 @@ final class ListenerRuntime: Sendable {
 /// The runtime new connections of one listening socket get; a reload swaps it without rebinding
 /// when the socket itself (bind, protocol, reuse_port) is unchanged. Thread-safe.
 final class ListenerSlot: Sendable {
-    private let runtime: Mutex<ListenerRuntime>
+    private let runtime: NIOLockedValueBox<ListenerRuntime>
 
     init(_ runtime: ListenerRuntime) {
-        self.runtime = Mutex(runtime)
+        self.runtime = NIOLockedValueBox(runtime)
     }
 
     var current: ListenerRuntime {
-        get { runtime.withLock { $0 } }
-        set { runtime.withLock { $0 = newValue } }
+        get { runtime.withLockedValue { $0 } }
+        set { runtime.withLockedValue { $0 = newValue } }
     }
 }

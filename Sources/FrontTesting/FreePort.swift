@@ -1,4 +1,4 @@
-import Synchronization
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 #if canImport(Glibc)
     import Glibc
@@ -13,7 +13,7 @@ import Synchronization
 /// process may still take it before the test binds it, which is why the process helpers retry on a
 /// failed start. Thread-safe; the calls are short non-blocking system calls.
 public enum FreePort {
-    private static let handedOut = Mutex<Set<Int>>([])
+    private static let handedOut = NIOLockedValueBox<Set<Int>>([])
 
     /// A port on 127.0.0.1 that nothing listened on when it was probed.
     ///
@@ -21,7 +21,7 @@ public enum FreePort {
     public static func next() -> Int {
         for _ in 0..<64 {
             guard let port = probe() else { continue }
-            let fresh = handedOut.withLock { $0.insert(port).inserted }
+            let fresh = handedOut.withLockedValue { $0.insert(port).inserted }
             if fresh { return port }
         }
         preconditionFailure("FreePort: could not find a free TCP port on 127.0.0.1 (errno \(errno))")

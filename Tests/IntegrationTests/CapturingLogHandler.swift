@@ -1,5 +1,6 @@
 import Logging
-import Synchronization
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// Every log event of one in-process front, kept in memory so a test can look for its
 /// `session closed ... reason=...` lines without a global logging bootstrap. Thread-safe.
@@ -11,7 +12,7 @@ final class CapturedLogs: Sendable {
         var metadata: [String: String]
     }
 
-    private let events = Mutex<[Event]>([])
+    private let events = NIOLockedValueBox<[Event]>([])
 
     /// A logger writing into this store at `level` (nothing reaches stdout).
     func logger(level: Logger.Level = .info) -> Logger {
@@ -21,11 +22,11 @@ final class CapturedLogs: Sendable {
     }
 
     func append(_ event: Event) {
-        events.withLock { $0.append(event) }
+        events.withLockedValue { $0.append(event) }
     }
 
     /// All events so far.
-    var all: [Event] { events.withLock { $0 } }
+    var all: [Event] { events.withLockedValue { $0 } }
 
     /// The metadata of every `session closed` event so far.
     var sessionsClosed: [[String: String]] {

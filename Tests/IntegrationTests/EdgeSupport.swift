@@ -1,8 +1,9 @@
 import Foundation
 import FrontConfig
 import FrontTesting
-import Synchronization
 import Testing
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 #if canImport(Glibc)
     import Glibc
@@ -265,12 +266,12 @@ func withStopList<T>(_ body: (StopList) async throws -> T) async throws -> T {
 
 /// A value behind a mutex, shareable by closures (the harness's own `Locked` is internal to FrontTesting).
 final class LockedValue<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
+    private let mutex: NIOLockedValueBox<Value>
 
-    init(_ value: Value) { mutex = Mutex(value) }
+    init(_ value: Value) { mutex = NIOLockedValueBox(value) }
 
     func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
-        mutex.withLock { body(&$0) }
+        mutex.withLockedValue { body(&$0) }
     }
 
     var value: Value { withLock { $0 } }

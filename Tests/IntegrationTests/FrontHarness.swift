@@ -1,7 +1,8 @@
 import FrontConfig
 import FrontControl
 import FrontTesting
-import Synchronization
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// A test-setup failure with a message.
 struct HarnessError: Error, CustomStringConvertible {
@@ -11,9 +12,9 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// A boolean shared between a task and its observers (a `Mutex` itself cannot be captured).
 final class SharedFlag: Sendable {
-    private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    var isSet: Bool { value.withLock { $0 } }
+    private let value = NIOLockedValueBox(false)
+    func set() { value.withLockedValue { $0 = true } }
+    var isSet: Bool { value.withLockedValue { $0 } }
 }
 
 /// One in-process front started for a test: the runner, its captured logs and the task running it.

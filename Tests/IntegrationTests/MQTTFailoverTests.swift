@@ -1,8 +1,9 @@
 import FrontConfig
 import FrontCore
 import FrontTesting
-import Synchronization
 import Testing
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// Three mosquitto brokers routed by client id, a fourth as backup, with `mqtt` checks.
 @Suite("MQTT broker failover")
@@ -134,7 +135,7 @@ struct MQTTFailoverTests {
 
 /// Failures collected from concurrent tasks.
 private final class FailureLog: Sendable {
-    private let lines = Mutex<[String]>([])
-    func add(_ line: String) { lines.withLock { $0.append(line) } }
-    var entries: [String] { lines.withLock { $0 } }
+    private let lines = NIOLockedValueBox<[String]>([])
+    func add(_ line: String) { lines.withLockedValue { $0.append(line) } }
+    var entries: [String] { lines.withLockedValue { $0 } }
 }
