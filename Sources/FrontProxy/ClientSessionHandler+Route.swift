@@ -176,7 +176,11 @@ extension ClientSessionHandler {
     /// EADDRINUSE (bind: another socket holds the port) or EADDRNOTAVAIL (connect: the 4-tuple is
     /// taken, or the port is in TIME_WAIT toward this server).
     static func isPortCollision(_ error: any Error) -> Bool {
-        let codes: Set<CInt> = [EADDRINUSE, EADDRNOTAVAIL]
+        hasErrno(error, in: [EADDRINUSE, EADDRNOTAVAIL])
+    }
+
+    /// Whether `error`, or one of the attempts of a failed connection, is a system error in `codes`.
+    static func hasErrno(_ error: any Error, in codes: Set<CInt>) -> Bool {
         if let io = error as? IOError { return codes.contains(io.errnoCode) }
         if let failed = error as? NIOConnectionError {
             return failed.connectionErrors.contains {
@@ -224,17 +228,10 @@ extension ClientSessionHandler {
         return true
     }
 
-    /// EADDRNOTAVAIL (no free source port), EMFILE/ENFILE (no descriptor), ENOBUFS: the front's
-    /// own limits, not the server's health.
+    /// EADDRNOTAVAIL/EADDRINUSE (no free source port), EMFILE/ENFILE (no descriptor), ENOBUFS: the
+    /// front's own limits, not the server's health.
     static func isLocalResourceError(_ error: any Error) -> Bool {
-        let local: Set<CInt> = [EADDRNOTAVAIL, EADDRINUSE, EMFILE, ENFILE, ENOBUFS]
-        if let io = error as? IOError { return local.contains(io.errnoCode) }
-        if let failed = error as? NIOConnectionError {
-            return failed.connectionErrors.contains {
-                ($0.error as? IOError).map { local.contains($0.errnoCode) } ?? false
-            }
-        }
-        return false
+        hasErrno(error, in: [EADDRNOTAVAIL, EADDRINUSE, EMFILE, ENFILE, ENOBUFS])
     }
 
     /// The upstream is connected: send what the client sent so far and start relaying.

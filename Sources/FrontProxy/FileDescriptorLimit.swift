@@ -32,7 +32,7 @@ public enum FileDescriptorLimit {
         let soft = UInt64(limit.rlim_cur)
         return Report(
             soft: soft, hard: UInt64(limit.rlim_max), needed: needed(for: configuration),
-            sessionsThatFit: soft > reserve ? (soft - reserve) / 2 : 0)
+            sessionsThatFit: sessionsThatFit(soft: soft))
     }
 
     /// Descriptors kept for listeners, the admin plane (at most `adminConnections`), checks and logs.
@@ -47,7 +47,12 @@ public enum FileDescriptorLimit {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .max }
         let soft = UInt64(limit.rlim_cur)
         if soft >= UInt64(Int.max) { return .max }
-        return soft > reserve ? Int((soft - reserve) / 2) : 1
+        return max(Int(sessionsThatFit(soft: soft)), 1)
+    }
+
+    /// 2 descriptors per session after the reserve.
+    static func sessionsThatFit(soft: UInt64) -> UInt64 {
+        soft > reserve ? (soft - reserve) / 2 : 0
     }
 
     /// The process-wide session cap in force: `configured` (0 = none), lowered to what fits in the
