@@ -140,27 +140,13 @@ final class SilentListener: Sendable {
     private let fillers = LockedValue<[Int32]>([])
 
     init(backlog: Int32) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0, listen(fd, backlog) == 0 else {
+        guard let fd = BoundSocket.tcp() else { throw HarnessError("socket/bind: errno \(errno)") }
+        guard listen(fd, backlog) == 0, let port = BoundSocket.localPort(fd) else {
             Glibc.close(fd)
-            throw HarnessError("bind/listen: errno \(errno)")
-        }
-        var actual = sockaddr_in()
-        var actualLength = length
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+            throw HarnessError("listen: errno \(errno)")
         }
         descriptor = fd
-        port = Int(UInt16(bigEndian: actual.sin_port))
+        self.port = port
     }
 
     /// Connects `count` sockets of the test's own to it (never used, closed with the listener), so its

@@ -45,19 +45,12 @@ struct SourceIPTests {
 
     /// A listening socket on `ip:port` (so a bind of that address by anyone else fails with EADDRINUSE).
     static func occupy(ip: String, port: Int) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, ip, &address.sin_addr)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        guard let descriptor = BoundSocket.tcp(ip: ip, port: port) else {
+            throw HarnessError("cannot bind \(ip):\(port): errno \(errno)")
         }
-        guard bound == 0, listen(descriptor, 1) == 0 else {
+        guard listen(descriptor, 1) == 0 else {
             close(descriptor)
-            throw HarnessError("cannot occupy \(ip):\(port): errno \(errno)")
+            throw HarnessError("cannot listen on \(ip):\(port): errno \(errno)")
         }
         return descriptor
     }
