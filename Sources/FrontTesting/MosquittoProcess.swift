@@ -33,16 +33,18 @@ public final class MosquittoProcess: Sendable {
     /// Path of its log file.
     public var logPath: String { "\(directory.path)/mosquitto.log" }
 
-    /// Starts mosquitto on `port` (a free one when nil) and waits (up to `timeout`) until it accepts
-    /// TCP connections. With an automatic port, a start that loses the port to another process is
-    /// retried on a new one.
+    /// Starts mosquitto on `port` (a free one when nil), with `extraConfig` lines appended to the
+    /// usual test config, and waits (up to `timeout`) until it accepts TCP connections. With an
+    /// automatic port, a start that loses the port to another process is retried on a new one.
     ///
     /// - Throws: ``ChildProcessError`` when mosquitto is missing, exits, or does not listen in time.
-    public static func start(port: Int? = nil, timeout: Duration = .seconds(5)) async throws -> MosquittoProcess {
+    public static func start(
+        port: Int? = nil, extraConfig: [String] = [], timeout: Duration = .seconds(5)
+    ) async throws -> MosquittoProcess {
         var lastError: (any Error)?
         for _ in 0..<(port == nil ? 3 : 1) {
             do {
-                return try await startOnce(port: port ?? FreePort.next(), timeout: timeout)
+                return try await startOnce(port: port ?? FreePort.next(), extraConfig: extraConfig, timeout: timeout)
             } catch let error as ChildProcessError {
                 if case .exitedEarly = error {
                     lastError = error
@@ -54,7 +56,9 @@ public final class MosquittoProcess: Sendable {
         throw lastError ?? ChildProcessError.notReady(command: "mosquitto", output: "")
     }
 
-    private static func startOnce(port: Int, timeout: Duration) async throws -> MosquittoProcess {
+    private static func startOnce(
+        port: Int, extraConfig: [String], timeout: Duration
+    ) async throws -> MosquittoProcess {
         let directory = try TemporaryDirectory(prefix: "mosquitto-\(port)")
         var config = """
             listener \(port) 127.0.0.1
@@ -68,6 +72,7 @@ public final class MosquittoProcess: Sendable {
         // Started as root, mosquitto switches to user `mosquitto` before opening its log file, which it
         // then may not create in our directory; staying root avoids that (it only warns).
         if geteuid() == 0 { config += "user root\n" }
+        for line in extraConfig { config += line + "\n" }
         let configPath = try directory.write(config, to: "mosquitto.conf")
         let child: ChildProcess
         do {

@@ -92,54 +92,6 @@ enum PythonTool {
     }
 }
 
-/// A mosquitto broker with extra config lines (e.g. `max_keepalive 10`), which ``MosquittoProcess``
-/// does not take. Logs like ``MosquittoProcess`` to `mosquitto.log` in its own directory; stopped by PID.
-final class TunedMosquitto: Sendable {
-    let port: Int
-    let directory: TemporaryDirectory
-    let child: ChildProcess
-
-    private init(port: Int, directory: TemporaryDirectory, child: ChildProcess) {
-        self.port = port
-        self.directory = directory
-        self.child = child
-    }
-
-    /// Starts mosquitto on a free port with `extra` appended to the usual test config.
-    static func start(extra: [String]) async throws -> TunedMosquitto {
-        let port = FreePort.next()
-        let directory = try TemporaryDirectory(prefix: "mosquitto-tuned-\(port)")
-        var config = """
-            listener \(port) 127.0.0.1
-            allow_anonymous true
-            persistence false
-            log_dest file \(directory.path)/mosquitto.log
-            log_type all
-            connection_messages true
-
-            """
-        if geteuid() == 0 { config += "user root\n" }
-        config += extra.joined(separator: "\n") + "\n"
-        let path = try directory.write(config, to: "mosquitto.conf")
-        let child = try ChildProcess.launch("mosquitto", ["-c", path], outputDirectory: directory.path)
-        let broker = TunedMosquitto(port: port, directory: directory, child: child)
-        guard await PortProbe.waitUntilAccepting(port: port, timeout: .seconds(15), stillRunning: { child.isRunning })
-        else {
-            let output = child.stderrText() + ChildProcess.readFile("\(directory.path)/mosquitto.log")
-            await broker.stop()
-            throw HarnessError("mosquitto with \(extra) did not start: \(output)")
-        }
-        return broker
-    }
-
-    func logText() -> String { ChildProcess.readFile("\(directory.path)/mosquitto.log") }
-
-    func stop() async {
-        await child.stop()
-        directory.remove()
-    }
-}
-
 /// An HAProxy 2.6 process (`haproxy -f CFG -db`, foreground) with a config written by the test.
 final class HAProxyProcess: Sendable {
     let child: ChildProcess

@@ -40,7 +40,7 @@ struct ServerKeepAliveTests {
         "mosquitto max_keepalive 10: a silent 5.0 client asking 60 is closed by the front at ~10 s (idle_timeout); a 3.1.1 client is not"
     )
     func serverKeepAliveDrivesIdleDeadline() async throws {
-        let broker = try await TunedMosquitto.start(extra: ["max_keepalive 10"])
+        let broker = try await MosquittoProcess.start(extraConfig: ["max_keepalive 10"], timeout: .seconds(15))
         try await withStopping(broker, stop: { await $0.stop() }) { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) {
                 $0.keepaliveFactor = 1.0
