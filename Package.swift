@@ -40,12 +40,14 @@ let package = Package(
             name: "FrontCore",
             dependencies: ["FrontConfig", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict),
+        // epoll/eventfd for the relay threads (not in the Glibc module).
+        .target(name: "CEpoll"),
         // The data path on NIO: listener, CONNECT sniff, route, dial, relay, idle deadlines.
         .target(
             name: "FrontProxy",
             dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "MQTTWire", "FrontConfig", "FrontCore", "ProxyProtocol",
+                "MQTTWire", "FrontConfig", "FrontCore", "ProxyProtocol", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),

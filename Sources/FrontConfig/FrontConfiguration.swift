@@ -12,6 +12,10 @@ public struct FrontConfiguration: Sendable, Equatable {
     public var drainTimeout: Duration
     /// Process-wide cap on client connections; above it accepting pauses.
     public var maxConnections: Int
+    /// Threads that relay established plain-TCP sessions on their own epoll loop, off the SwiftNIO
+    /// channels (`relay_threads`); nil: one per event loop; 0: every session stays on its channels.
+    /// Read at start only.
+    public var relayThreads: Int?
     /// The listening sockets, in file order.
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
@@ -22,6 +26,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         log: LogConfig = LogConfig(),
         drainTimeout: Duration = .seconds(30),
         maxConnections: Int = 100_000,
+        relayThreads: Int? = nil,
         listeners: [ListenerConfig] = [],
         backends: [BackendConfig] = []
     ) {
@@ -29,6 +34,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.log = log
         self.drainTimeout = drainTimeout
         self.maxConnections = maxConnections
+        self.relayThreads = relayThreads
         self.listeners = listeners
         self.backends = backends
     }

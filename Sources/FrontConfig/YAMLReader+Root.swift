@@ -3,7 +3,9 @@ import Yams
 /// Decoding of the document root and its small sections (`admin`, `log`).
 extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
-    static let rootKeys = ["admin", "log", "drain_timeout", "max_connections", "listeners", "backends"]
+    static let rootKeys = [
+        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "listeners", "backends",
+    ]
     static let adminKeys = ["bind", "token"]
     static let logKeys = ["level", "format"]
 
@@ -30,6 +32,9 @@ extension YAMLReader {
         read(&config.drainTimeout, fields, "drain_timeout", DurationParser.parse)
         read(&config.maxConnections, fields, "max_connections") { text throws(ConfigValueError) in
             try ScalarParser.integer(text, atLeast: 1)
+        }
+        read(&config.relayThreads, fields, "relay_threads") { text throws(ConfigValueError) in
+            text == "auto" ? nil : try ScalarParser.integer(text, in: 0...64)
         }
         config.listeners = decodeList(fields, "listeners", what: "listener") { reader, node, path in
             reader.decodeListener(node, path: path)

@@ -50,6 +50,7 @@ extension ClientSessionHandler {
 
     func flushToClient() {
         context?.flush()
+        considerHandOff()
     }
 
     /// The broker's side became writable or not: resume client reads when it can take more.

@@ -87,6 +87,11 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var reason: CloseReason?
     /// Which side sent its FIN first, so a close that follows a half-close is blamed on the right side.
     var firstToFinish: CloseReason?
+    /// Set once a relay thread carries the session's bytes (``considerHandOff()``).
+    var relay: RelayLink?
+    var handOffQueued = false
+    /// The channels' descriptors could not be taken: the session stays on its channels.
+    var handOffRefused = false
     private var finished = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
@@ -170,7 +175,9 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if phase == .relaying { upstream?.flush() }
+        guard phase == .relaying else { return }
+        upstream?.flush()
+        considerHandOff()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -203,6 +210,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Closed by the hand-off: the relay thread holds the connection now.
+        if relay != nil { return }
         if reason == nil { reason = firstToFinish ?? .clientClosed }
         phase = .closing
         upstream?.close()
@@ -253,6 +262,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     func terminate(reason: CloseReason) {
         if self.reason == nil { self.reason = reason }
         phase = .closing
+        if let relay { loop.relay?.close(relay) }
         upstream?.close()
         context?.close(promise: nil)
     }
@@ -269,6 +279,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             return connectDeadlineTick
         case .relaying:
             guard idleTicks > 0 else { return nil }
+            refreshActivityFromRelay()
             let deadline = lastActivityTick + idleTicks
             if tick >= deadline {
                 terminate(reason: .idleTimeout)
@@ -281,7 +292,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     }
 
     /// Books the end of the session once: counters, gauges, tables, the log line.
-    private func finish() {
+    func finish() {
         guard !finished else { return }
         finished = true
         loop.wheel.cancel(self)

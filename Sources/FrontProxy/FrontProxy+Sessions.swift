@@ -87,9 +87,11 @@ extension LoopState {
 extension ClientSessionHandler {
     /// This session as the admin API shows it.
     func info(now: MonotonicTime) -> SessionInfo {
-        SessionInfo(
+        let bytes = totalBytes
+        return SessionInfo(
             client_id: connect?.clientID, client: clientAddress, listener: listener.config.name,
             backend: backend?.name, server: server?.name, source: sourceIP,
-            age_seconds: (now.since(started).secondsDouble * 10).rounded() / 10, bytes_in: bytesIn, bytes_out: bytesOut)
+            age_seconds: (now.since(started).secondsDouble * 10).rounded() / 10, bytes_in: bytes.in,
+            bytes_out: bytes.out)
     }
 }

@@ -42,6 +42,8 @@ public final class FrontProxy: Sendable {
         var configuration: FrontConfiguration
         /// Bound listeners in config order.
         var listeners: [Bound] = []
+        /// Relay threads (`relay_threads`), started with the front.
+        var relays: [RelayEngine] = []
     }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
@@ -69,8 +71,15 @@ public final class FrontProxy: Sendable {
 
     /// Binds every listener; on any failure closes those already bound and throws.
     public func start() async throws {
-        for state in loops.all {
-            try await state.eventLoop.submit { state.start() }.get()
+        let relays = startRelays()
+        let global = globalLimiter
+        for (index, state) in loops.all.enumerated() {
+            let relay = relays.isEmpty ? nil : relays[index % relays.count]
+            try await state.eventLoop.submit {
+                state.relay = relay
+                state.globalLimiter = global
+                state.start()
+            }.get()
         }
         // Every listener's TLS material loads before anything is bound: all or nothing.
         let prepared = try configuration.listeners.map { config in
@@ -132,11 +141,41 @@ public final class FrontProxy: Sendable {
         return true
     }
 
-    /// Stops the wheels' ticking tasks (after the last session closed).
+    /// Stops the wheels' ticking tasks and the relay threads (after the last session closed).
     public func stopTimers() async {
         for state in loops.all {
             try? await state.eventLoop.submit { state.stop() }.get()
         }
+        let relays = state.withLockedValue { state in
+            defer { state.relays.removeAll() }
+            return state.relays
+        }
+        for relay in relays { relay.stop() }
+    }
+
+    /// Sessions whose bytes a relay thread carries now.
+    public var relayedSessions: Int {
+        state.withLockedValue { $0.relays.reduce(0) { $0 + $1.sessionCount.load(ordering: .relaxed) } }
+    }
+
+    /// Starts `relay_threads` relay threads (default: one per event loop); none when it is 0 or the
+    /// system refuses, in which case every session stays on its channels.
+    private func startRelays() -> [RelayEngine] {
+        let count = configuration.relayThreads ?? loops.all.count
+        var relays: [RelayEngine] = []
+        for index in 0..<count {
+            do {
+                let relay = try RelayEngine(name: "bf-relay-\(index)")
+                relay.start()
+                relays.append(relay)
+            } catch {
+                logger.warning(
+                    "relay thread not started; sessions stay on their channels", metadata: ["error": "\(error)"])
+                break
+            }
+        }
+        state.withLockedValue { $0.relays = relays }
+        return relays
     }
 
     /// Binds one listening socket whose new connections get `slot`'s runtime.

@@ -9,6 +9,10 @@ import NIOCore
 final class LoopState: @unchecked Sendable {
     let eventLoop: any EventLoop
     let wheel = TimerWheel()
+    /// The relay thread this loop's sessions are handed to; nil: they stay on their channels.
+    var relay: RelayEngine?
+    /// The process-wide connection cap, which a handed-off session keeps its slot of.
+    var globalLimiter: ConnectionLimiter?
     private var sessions: [ClientSessionHandler] = []
     /// Sessions over their listener's `accept_rate`, in arrival order, per listener name.
     private var admissionQueues: [String: [ClientSessionHandler]] = [:]
@@ -45,6 +49,12 @@ final class LoopState: @unchecked Sendable {
     func tickNow() -> Int64 {
         if let manualTick { return manualTick() }
         return Int64(MonotonicTime.now().since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
+    }
+
+    /// The wheel tick of a moment (a relayed session's last byte).
+    func tick(of time: MonotonicTime) -> Int64 {
+        if let manualTick { return manualTick() }
+        return Int64(time.since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
     }
 
     /// Adds a session to the table.

@@ -16,6 +16,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
         self.partner = partner
     }
 
+    var channel: (any Channel)? { context?.channel }
+
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) {

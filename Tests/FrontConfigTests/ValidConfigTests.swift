@@ -15,6 +15,7 @@ import Testing
           format: json
         drain_timeout: 45s
         max_connections: 50_000
+        relay_threads: 3
         listeners:
           - name: mqtt
             bind: 0.0.0.0:8883
@@ -98,6 +99,7 @@ import Testing
             log: LogConfig(level: .debug, format: .json),
             drainTimeout: .seconds(45),
             maxConnections: 50_000,
+            relayThreads: 3,
             listeners: [
                 ListenerConfig(
                     name: "mqtt", bind: Endpoint(host: "0.0.0.0", port: 8_883), protocol: .mqtt, backend: "brokers",
@@ -149,6 +151,7 @@ import Testing
         #expect(config == expected)
         #expect(config.drainTimeout == .seconds(30))
         #expect(config.maxConnections == 100_000)
+        #expect(config.relayThreads == nil)
         #expect(config.listeners[0].maxConnectSize == 65_536)
         #expect(config.listeners[0].keepaliveFactor == 1.5)
         #expect(config.backends[0].retries == 2)

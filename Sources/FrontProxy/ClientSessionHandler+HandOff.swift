@@ -1,0 +1,169 @@
+import FrontCore
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Moving an established session off its two SwiftNIO channels onto a ``RelayEngine`` thread.
+///
+/// Once the broker has answered (no retry left to make, the MQTT 5 CONNACK read) and nothing is
+/// queued in either channel, both sockets are duplicated, the channels closed (the duplicates keep
+/// the connections open; nothing is sent), and the relay thread takes the descriptors. The handler
+/// stays the session's record on its loop: the session table, deadlines, counters and the log line
+/// are unchanged; only the bytes no longer pass through NIO.
+extension ClientSessionHandler {
+    /// Queues a hand-off attempt when the session looks ready; called after each relayed read.
+    func considerHandOff() {
+        guard relay == nil, !handOffQueued, isReadyForHandOff, let context else { return }
+        handOffQueued = true
+        context.eventLoop.assumeIsolated().execute { self.handOff() }
+    }
+
+    private var isReadyForHandOff: Bool {
+        phase == .relaying && replay == nil && connackProbe == nil && !clientInputClosed && !serverInputClosedFlag
+            && !handOffRefused && loop.relay != nil && listener.tls == nil
+    }
+
+    private func handOff() {
+        handOffQueued = false
+        guard relay == nil, isReadyForHandOff, let context, let upstream, let upstreamChannel = upstream.channel,
+            let engine = loop.relay
+        else { return }
+        let clientChannel = context.channel
+        // Bytes still queued in a channel would be lost with it: try again after a later read.
+        guard Self.queuedBytes(clientChannel) == 0, Self.queuedBytes(upstreamChannel) == 0 else { return }
+        guard let clientFD = SocketHandOff.duplicate(clientChannel) else {
+            handOffRefused = true
+            return
+        }
+        guard let serverFD = SocketHandOff.duplicate(upstreamChannel) else {
+            Glibc.close(clientFD)
+            handOffRefused = true
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let link = RelayLink(
+            serverBytesAreActivity: connect == nil, bytesIn: listener.metrics.bytesIn,
+            bytesOut: listener.metrics.bytesOut
+        ) { reason in
+            eventLoop.execute { bound.value.relayEnded(reason) }
+        }
+        relay = link
+        // The channels' close releases the connection slots the accept gate took; the session keeps them.
+        listener.limiter.retain()
+        loop.globalLimiter?.retain()
+        upstream.partner = nil
+        self.upstream = nil
+        upstreamChannel.close(promise: nil)
+        clientChannel.close(promise: nil)
+        self.context = nil
+        engine.adopt(client: clientFD, server: serverFD, link: link, tracker: clientStream)
+        clientStream = nil
+    }
+
+    /// The relay thread finished the session (nil reason: closed on our request).
+    func relayEnded(_ ending: CloseReason?) {
+        guard let relay else { return }
+        if reason == nil { reason = ending ?? .clientClosed }
+        bytesIn &+= relay.clientBytes.load(ordering: .relaxed)
+        bytesOut &+= relay.serverBytes.load(ordering: .relaxed)
+        relay.clientBytes.store(0, ordering: .relaxed)
+        relay.serverBytes.store(0, ordering: .relaxed)
+        phase = .closing
+        finish()
+        listener.limiter.release()
+        loop.globalLimiter?.release()
+    }
+
+    /// Bytes read and written so far, including the relay thread's share.
+    var totalBytes: (in: UInt64, out: UInt64) {
+        guard let relay else { return (bytesIn, bytesOut) }
+        return (
+            bytesIn &+ relay.clientBytes.load(ordering: .relaxed),
+            bytesOut &+ relay.serverBytes.load(ordering: .relaxed)
+        )
+    }
+
+    /// The idle clock of a relayed session: its last byte as the relay thread saw it.
+    func refreshActivityFromRelay() {
+        guard let relay else { return }
+        let last = relay.lastActivity.load(ordering: .relaxed)
+        guard last > 0 else { return }
+        lastActivityTick = max(lastActivityTick, loop.tick(of: MonotonicTime(nanoseconds: last)))
+    }
+
+    private static func queuedBytes(_ channel: any Channel) -> Int {
+        (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 1
+    }
+}
+
+/// The socket descriptor behind a SwiftNIO socket channel.
+enum SocketHandOff {
+    /// A close-on-exec duplicate of `channel`'s socket, or nil when there is none to be had: not a
+    /// socket channel, the descriptor does not match the channel's addresses, or no descriptor is free.
+    ///
+    /// SwiftNIO has no API for a channel's descriptor; its `description` shows it
+    /// (`SocketChannel { BaseSocket { fd=12 }, ... }`). The number is trusted only when the socket
+    /// behind it has the channel's local and remote address.
+    static func duplicate(_ channel: any Channel) -> CInt? {
+        guard let fd = descriptorNumber(in: "\(channel)"), let local = channel.localAddress,
+            let remote = channel.remoteAddress,
+            address(of: fd, peer: false) == endpoint(local), address(of: fd, peer: true) == endpoint(remote)
+        else { return nil }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        return copy >= 0 ? copy : nil
+    }
+
+    /// The number after `fd=` in a channel description.
+    static func descriptorNumber(in description: String) -> CInt? {
+        let marker = Array("BaseSocket { fd=".utf8)
+        let bytes = Array(description.utf8)
+        guard bytes.count > marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<start + marker.count].elementsEqual(marker) {
+            var value: CInt = 0
+            var index = start + marker.count
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57, value < 100_000_000 {
+                value = value * 10 + CInt(bytes[index] - 48)
+                index += 1
+            }
+            return index > start + marker.count ? value : nil
+        }
+        return nil
+    }
+
+    private struct Endpoint: Equatable {
+        var ip: String
+        var port: Int
+    }
+
+    private static func endpoint(_ address: SocketAddress) -> Endpoint? {
+        guard let ip = address.ipAddress, let port = address.port else { return nil }
+        return Endpoint(ip: ip, port: port)
+    }
+
+    /// `getsockname`/`getpeername` of `fd` as an IP and port.
+    private static func address(of fd: CInt, peer: Bool) -> Endpoint? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length)
+            }
+        }
+        guard result == 0 else { return nil }
+        let family = CInt(storage.ss_family)
+        let address: SocketAddress? = withUnsafeBytes(of: &storage) { raw in
+            switch family {
+            case AF_INET:
+                return SocketAddress(raw.load(as: sockaddr_in.self), host: "")
+            case AF_INET6:
+                return SocketAddress(raw.load(as: sockaddr_in6.self), host: "")
+            default:
+                return nil
+            }
+        }
+        return address.flatMap(endpoint)
+    }
+}

@@ -1,0 +1,189 @@
+import CoreMetrics
+import FrontCore
+import MQTTWire
+import Synchronization
+import Testing
+
+import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
+@testable import FrontProxy
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The relay thread on its own, over socket pairs: one pair stands for the client connection, one
+/// for the broker's; the test holds the far ends.
+@Suite("Relay engine")
+struct RelayEngineTests {
+    /// A relayed session: the far end of the client socket, of the server socket, and what the engine reported.
+    final class Fixture: Sendable {
+        let engine: RelayEngine
+        let client: CInt
+        let server: CInt
+        let link: RelayLink
+        let endings = NIOLockedValueBox<[CloseReason?]>([])
+
+        init(mqtt: Bool = true) throws {
+            engine = try RelayEngine(name: "test-relay")
+            engine.start()
+            let clientPair = try Self.socketPair()
+            let serverPair = try Self.socketPair()
+            client = clientPair.0
+            server = serverPair.0
+            let endings = self.endings
+            link = RelayLink(
+                serverBytesAreActivity: !mqtt, bytesIn: Counter(label: "test_in"), bytesOut: Counter(label: "test_out")
+            ) { reason in endings.withLockedValue { $0.append(reason) } }
+            engine.adopt(
+                client: clientPair.1, server: serverPair.1, link: link, tracker: mqtt ? MQTTStreamTracker() : nil)
+        }
+
+        deinit {
+            Glibc.close(client)
+            Glibc.close(server)
+        }
+
+        static func socketPair() throws -> (CInt, CInt) {
+            var fds: [CInt] = [-1, -1]
+            guard socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
+                throw RelayEngineError(call: "socketpair", errno: errno)
+            }
+            // The engine's end is non-blocking, as a SwiftNIO socket is.
+            _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+            return (fds[0], fds[1])
+        }
+
+        /// Waits (bounded) until the engine reported the end; returns its reason (nil: closed on request).
+        func ending(timeout: Duration = .seconds(3)) async -> CloseReason?? {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if let first = endings.withLockedValue({ $0.first }) { return .some(first) }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return .none
+        }
+    }
+
+    /// Writes all of `bytes` to a blocking socket.
+    static func send(_ fd: CInt, _ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let result = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress.map { $0 + sent }, bytes.count - sent, 0)
+            }
+            if result <= 0 { return }
+            sent += result
+        }
+    }
+
+    /// Reads `count` bytes, or up to EOF, waiting at most `timeout` for each chunk.
+    static func receive(_ fd: CInt, count: Int, timeout: Duration = .seconds(3)) -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while received.count < count {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, CInt(timeout.components.seconds * 1000)) == 1 else { break }
+            let result = buffer.withUnsafeMutableBytes {
+                recv(fd, $0.baseAddress, min($0.count, count - received.count), 0)
+            }
+            if result <= 0 { break }
+            received += buffer[0..<result]
+        }
+        return received
+    }
+
+    /// True when the next read sees EOF within the timeout.
+    static func seesEOF(_ fd: CInt) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 3000) == 1 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) == 0
+    }
+
+    @Test("bytes flow both ways and are counted; the client's DISCONNECT makes it the side that ended")
+    func relayBothWays() async throws {
+        let fixture = try Fixture()
+        Self.send(fixture.client, [0x30, 0x03, 0x00, 0x01, 0x61])  // PUBLISH t="a"
+        #expect(Self.receive(fixture.server, count: 5) == [0x30, 0x03, 0x00, 0x01, 0x61])
+        Self.send(fixture.server, [0xD0, 0x00])  // PINGRESP
+        #expect(Self.receive(fixture.client, count: 2) == [0xD0, 0x00])
+        // The broker closes right after the client's DISCONNECT: still the client's doing.
+        Self.send(fixture.client, [0xE0, 0x00])
+        #expect(Self.receive(fixture.server, count: 2) == [0xE0, 0x00])
+        shutdown(fixture.server, CInt(SHUT_WR))
+        #expect(Self.seesEOF(fixture.client))
+        shutdown(fixture.client, CInt(SHUT_WR))
+        #expect(Self.seesEOF(fixture.server))
+        #expect(await fixture.ending() == .some(.clientClosed))
+        #expect(fixture.link.clientBytes.load(ordering: .relaxed) == 7)
+        #expect(fixture.link.serverBytes.load(ordering: .relaxed) == 2)
+        #expect(fixture.engine.sessionCount.load(ordering: .relaxed) == 0)
+        fixture.engine.stop()
+    }
+
+    @Test("the server's FIN is passed on; the client may still send; the server is blamed")
+    func serverFinishesFirst() async throws {
+        let fixture = try Fixture(mqtt: false)
+        shutdown(fixture.server, CInt(SHUT_WR))
+        #expect(Self.seesEOF(fixture.client))
+        Self.send(fixture.client, Array("late".utf8))
+        #expect(Self.receive(fixture.server, count: 4) == Array("late".utf8))
+        shutdown(fixture.client, CInt(SHUT_WR))
+        #expect(await fixture.ending() == .some(.serverClosed))
+        fixture.engine.stop()
+    }
+
+    @Test("closed on request: both far ends see EOF and the engine reports nil")
+    func closeOnRequest() async throws {
+        let fixture = try Fixture()
+        fixture.engine.close(fixture.link)
+        #expect(await fixture.ending() == .some(nil))
+        #expect(Self.seesEOF(fixture.client))
+        #expect(Self.seesEOF(fixture.server))
+        // A second close of a finished session is ignored.
+        fixture.engine.close(fixture.link)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(fixture.endings.withLockedValue { $0.count } == 1)
+        fixture.engine.stop()
+    }
+
+    @Test("4 MiB toward a reader that waits: held back, then delivered intact, FIN after the last byte")
+    func backpressure() async throws {
+        let fixture = try Fixture(mqtt: false)
+        let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        let writer = Task.detached {
+            Self.send(fixture.client, payload)
+            shutdown(fixture.client, CInt(SHUT_WR))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let received = Self.receive(fixture.server, count: payload.count)
+        await writer.value
+        #expect(received.count == payload.count)
+        #expect(received == payload)
+        #expect(Self.seesEOF(fixture.server))
+        shutdown(fixture.server, CInt(SHUT_WR))
+        #expect(await fixture.ending() == .some(.clientClosed))
+        #expect(fixture.link.clientBytes.load(ordering: .relaxed) == UInt64(payload.count))
+        fixture.engine.stop()
+    }
+
+    @Test("stop ends what is left with reason shutdown")
+    func stopEndsSessions() async throws {
+        let fixture = try Fixture()
+        try await Task.sleep(for: .milliseconds(50))
+        fixture.engine.stop()
+        #expect(await fixture.ending() == .some(.shutdown))
+        #expect(Self.seesEOF(fixture.client))
+    }
+
+    @Test("the descriptor number is read from a channel description, and nothing else is")
+    func descriptorNumber() {
+        #expect(
+            SocketHandOff.descriptorNumber(
+                in: "SocketChannel { BaseSocket { fd=17 }, active = true, localAddress = nil }") == 17)
+        #expect(SocketHandOff.descriptorNumber(in: "EmbeddedChannel { fd=3 }") == nil)
+        #expect(SocketHandOff.descriptorNumber(in: "SocketChannel { BaseSocket { fd= }") == nil)
+        #expect(SocketHandOff.descriptorNumber(in: "") == nil)
+    }
+}

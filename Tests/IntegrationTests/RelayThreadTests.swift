@@ -1,0 +1,136 @@
+import FrontConfig
+import FrontProxy
+import FrontTesting
+import MQTTWire
+import Testing
+
+/// Established sessions leave their SwiftNIO channels for a relay thread (`relay_threads`): against
+/// real mosquitto and redis-server, what a client sees and what the front reports must not change.
+@Suite("Relay threads")
+struct RelayThreadTests {
+    @Test("an MQTT session moves to a relay thread after its CONNACK; pub/sub, bytes, reason unchanged")
+    func mqttSessionRelayed() async throws {
+        try await withMosquitto { broker in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+                let port = try front.port()
+                let (subscriber, subCode) = try await MQTTTestClient.connect(port: port, clientID: "relay-sub")
+                let (publisher, pubCode) = try await MQTTTestClient.connect(port: port, clientID: "relay-pub")
+                #expect(subCode == 0 && pubCode == 0)
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 2 })
+                try await subscriber.subscribe("relay/t")
+                for index in 0..<50 {
+                    try await publisher.publish(topic: "relay/t", payload: Array("m\(index)".utf8))
+                }
+                for index in 0..<50 {
+                    let message = try await subscriber.nextPublish(timeout: .seconds(3))
+                    #expect(message.payload == Array("m\(index)".utf8))
+                }
+                let listed = await front.runner.proxy.sessions(
+                    matching: SessionFilter(clientID: "relay-pub"), offset: 0, limit: 10)
+                #expect(listed.total == 1)
+                // CONNECT (22 bytes for this id) + 50 PUBLISH of 11-12 bytes.
+                let sent = listed.page.first?.bytes_in ?? 0
+                #expect(sent > 22 + 50 * 10)
+                await publisher.disconnect()
+                let line = await front.waitForSessionClosed(matching: ["client_id": "relay-pub"])
+                #expect(line?["reason"] == "client_closed")
+                #expect(line?["bytes_in"] == "\(sent + 2)", "the DISCONNECT's 2 bytes follow the listed count")
+                #expect(line?["server"] == "b1")
+                await subscriber.disconnect()
+                #expect(await front.waitForActive(0))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 0 })
+                #expect(front.runner.proxy.activeSessions == 0)
+            }
+        }
+    }
+
+    @Test("relay_threads 0 keeps every session on its channels")
+    func relayThreadsOff() async throws {
+        try await withMosquitto { broker in
+            var config = TestConfig.mqttFront(ports: [broker.port])
+            config.relayThreads = 0
+            try await withFront(config) { front in
+                let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: "on-nio")
+                #expect(code == 0)
+                try await client.subscribe("nio/t")
+                try await client.publish(topic: "nio/t", payload: [1, 2, 3])
+                #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [1, 2, 3])
+                #expect(front.runner.proxy.relayedSessions == 0)
+                await client.disconnect()
+                #expect(await front.waitForActive(0))
+            }
+        }
+    }
+
+    @Test("a silent relayed client is closed at 1.5 × keepalive; an operator can close a relayed session")
+    func deadlinesAndAdminClose() async throws {
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(ports: [broker.port]) { listener in
+                listener.keepaliveMin = .seconds(1)
+            }
+            try await withFront(config) { front in
+                let port = try front.port()
+                let started = ContinuousClock.now
+                let (silent, silentCode) = try await MQTTTestClient.connect(
+                    port: port, clientID: "relay-silent", keepAlive: 2)
+                let (victim, victimCode) = try await MQTTTestClient.connect(port: port, clientID: "relay-victim")
+                #expect(silentCode == 0 && victimCode == 0)
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 2 })
+                #expect(await front.runner.proxy.closeSessions(clientID: "relay-victim") == 1)
+                #expect(await victim.connection.waitForClose(timeout: .seconds(3)))
+                let adminLine = await front.waitForSessionClosed(matching: ["client_id": "relay-victim"])
+                #expect(adminLine?["reason"] == "admin")
+                #expect(await silent.connection.waitForClose(timeout: .seconds(6)))
+                let waited = ContinuousClock.now - started
+                #expect(
+                    waited >= .milliseconds(2_900) && waited <= .milliseconds(5_000), "closed \(waited) after CONNECT")
+                let idleLine = await front.waitForSessionClosed(matching: ["client_id": "relay-silent"])
+                #expect(idleLine?["reason"] == "idle_timeout")
+                await silent.close()
+                await victim.close()
+                #expect(await front.waitForActive(0))
+                #expect(front.runner.proxy.relayedSessions == 0)
+            }
+        }
+    }
+
+    @Test("8 MiB each way through a relayed tcp session with a slow reader arrive intact")
+    func bulkWithBackpressure() async throws {
+        try await withRedis { redis in
+            let config = TestConfig.front(
+                listeners: [TestConfig.mqttListener(name: "redis", backend: "redis") { $0.protocol = .tcp }],
+                backends: [TestConfig.backend(name: "redis", ports: [redis.port], balance: .roundRobin)])
+            try await withFront(config) { front in
+                let client = try await TestClient.connect(port: try front.port("redis"))
+                try await client.send("PING\r\n")
+                #expect(try await client.read(count: 7, timeout: .seconds(3)) == Array("+PONG\r\n".utf8))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 1 })
+                let size = 8 << 20
+                let value = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
+                var command = Array("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$\(size)\r\n".utf8)
+                command += value
+                command += Array("\r\n*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n".utf8)
+                try await client.send(command)
+                #expect(try await client.read(count: 5, timeout: .seconds(10)) == Array("+OK\r\n".utf8))
+                let header = Array("$\(size)\r\n".utf8)
+                #expect(try await client.read(count: header.count, timeout: .seconds(5)) == header)
+                // Read slowly so the front's backlog toward the client fills and drains several times.
+                var received: [UInt8] = []
+                while received.count < size {
+                    let chunk = min(1 << 20, size - received.count)
+                    received += try await client.read(count: chunk, timeout: .seconds(10))
+                    try await Task.sleep(for: .milliseconds(30))
+                }
+                #expect(received == value)
+                #expect(try await client.read(count: 2, timeout: .seconds(3)) == Array("\r\n".utf8))
+                try await client.shutdownOutput()
+                #expect(await client.waitForClose(timeout: .seconds(3)))
+                await client.close()
+                let line = await front.waitForSessionClosed(matching: ["listener": "redis"])
+                #expect(line?["reason"] == "client_closed")
+                #expect(Int(line?["bytes_out"] ?? "") == 7 + 5 + header.count + size + 2)
+                #expect(await front.waitForActive(0, listener: "redis"))
+            }
+        }
+    }
+}
