@@ -7,13 +7,18 @@ import NIOCore
 
 /// Moving an established session off its two SwiftNIO channels onto a ``RelayEngine`` thread.
 ///
-/// Once the broker has answered (no retry left to make, the MQTT 5 CONNACK read) and nothing is
+/// Sessions that live at least ``handOffDelayTicks`` (1 s) are moved: a connect-and-leave client
+/// never pays for the move. Once the broker has answered (no retry left to make, the MQTT 5 CONNACK read) and nothing is
 /// queued in either channel, both sockets are duplicated, the channels closed (the duplicates keep
 /// the connections open; nothing is sent), and the relay thread takes the descriptors. The handler
 /// stays the session's record on its loop: the session table, deadlines, counters and the log line
 /// are unchanged; only the bytes no longer pass through NIO.
 extension ClientSessionHandler {
-    /// Queues a hand-off attempt when the session looks ready; called after each relayed read.
+    /// How long a session relays on its channels before it is handed off (wheel ticks: 1 s).
+    static let handOffDelayTicks: Int64 = 10
+
+    /// Queues a hand-off attempt when the session looks ready; called when it is due and after
+    /// each relayed read.
     func considerHandOff() {
         guard relay == nil, !handOffQueued, isReadyForHandOff, let context else { return }
         handOffQueued = true
@@ -21,7 +26,8 @@ extension ClientSessionHandler {
     }
 
     private var isReadyForHandOff: Bool {
-        phase == .relaying && replay == nil && connackProbe == nil && !clientInputClosed && !serverInputClosedFlag
+        handOffDue && phase == .relaying && replay == nil && connackProbe == nil && !clientInputClosed
+            && !serverInputClosedFlag
             && !handOffRefused && loop.relay != nil && listener.tls == nil
     }
 
@@ -31,8 +37,13 @@ extension ClientSessionHandler {
             let engine = loop.relay
         else { return }
         let clientChannel = context.channel
-        // Bytes still queued in a channel would be lost with it: try again after a later read.
-        guard Self.queuedBytes(clientChannel) == 0, Self.queuedBytes(upstreamChannel) == 0 else { return }
+        // Bytes still queued in a channel would be lost with it: try again after a later read, or in 1 s.
+        guard Self.queuedBytes(clientChannel) == 0, Self.queuedBytes(upstreamChannel) == 0 else {
+            handOffDue = false
+            handOffTick = loop.tickNow() + Self.handOffDelayTicks
+            scheduleRelayDeadline()
+            return
+        }
         guard let clientFD = SocketHandOff.duplicate(clientChannel) else {
             handOffRefused = true
             return

@@ -37,15 +37,30 @@ extension ClientSessionHandler {
         case .value(let seconds):
             if let idle = KeepalivePolicy.idleTimeout(keepAlive: seconds, listener: listener.config) {
                 idleTicks = TimerWheel.ticks(for: idle)
-                loop.wheel.schedule(self, at: lastActivityTick + idleTicks)
             } else {
                 idleTicks = 0
-                loop.wheel.cancel(self)
             }
+            scheduleRelayDeadline()
         default:
             break
         }
         connackProbe = nil
+    }
+
+    /// The next tick the relaying session needs the wheel: its idle deadline or its hand-off, whichever is first.
+    var nextRelayDeadline: Int64? {
+        let idle = idleTicks > 0 ? lastActivityTick + idleTicks : nil
+        guard handOffTick > 0 else { return idle }
+        return min(idle ?? handOffTick, handOffTick)
+    }
+
+    /// (Re)schedules the relaying session on the wheel for ``nextRelayDeadline``.
+    func scheduleRelayDeadline() {
+        if let next = nextRelayDeadline {
+            loop.wheel.schedule(self, at: next)
+        } else {
+            loop.wheel.cancel(self)
+        }
     }
 
     func flushToClient() {

@@ -265,10 +265,9 @@ extension ClientSessionHandler {
             idle = KeepalivePolicy.idleTimeout(tcpListener: listener.config)
         }
         lastActivityTick = loop.tickNow()
-        if let idle {
-            idleTicks = TimerWheel.ticks(for: idle)
-            loop.wheel.schedule(self, at: lastActivityTick + idleTicks)
-        }
+        if let idle { idleTicks = TimerWheel.ticks(for: idle) }
+        if loop.relay != nil, listener.tls == nil { handOffTick = lastActivityTick + Self.handOffDelayTicks }
+        scheduleRelayDeadline()
         if clientInputClosed { handler.shutdownOutput() }
         if readPending, handler.isWritable, let context {
             readPending = false

@@ -90,6 +90,10 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// Set once a relay thread carries the session's bytes (``considerHandOff()``).
     var relay: RelayLink?
     var handOffQueued = false
+    /// The wheel tick at which the session may be handed off (0: not waiting for one).
+    var handOffTick: Int64 = 0
+    /// The session lived long enough to be handed off at the next quiet moment.
+    var handOffDue = false
     /// The channels' descriptors could not be taken: the session stays on its channels.
     var handOffRefused = false
     private var finished = false
@@ -278,14 +282,17 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             }
             return connectDeadlineTick
         case .relaying:
-            guard idleTicks > 0 else { return nil }
+            if handOffTick > 0, tick >= handOffTick {
+                handOffTick = 0
+                handOffDue = true
+                considerHandOff()
+            }
             refreshActivityFromRelay()
-            let deadline = lastActivityTick + idleTicks
-            if tick >= deadline {
+            if idleTicks > 0, tick >= lastActivityTick + idleTicks {
                 terminate(reason: .idleTimeout)
                 return nil
             }
-            return deadline
+            return nextRelayDeadline
         case .dialing, .closing:
             return nil
         }
