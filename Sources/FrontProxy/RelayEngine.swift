@@ -71,6 +71,13 @@ final class RelayEngine: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private let scratch: UnsafeMutableRawBufferPointer
     private var now: UInt64 = 0
+    /// Sessions were adopted since the last heap trim (their channels were freed).
+    private var trimPending = false
+    private var adoptedSinceTrim = 0
+
+    /// CLOCK_MONOTONIC nanoseconds of the last heap trim by any relay thread.
+    private static let lastTrim = Atomic<UInt64>(0)
+    private static let trimInterval: UInt64 = 1_000_000_000
 
     private static let wakeToken = UInt64.max
     private static let scratchSize = 65_536
@@ -169,7 +176,7 @@ final class RelayEngine: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         while true {
-            let count = epoll_wait(epollFD, events, CInt(capacity), -1)
+            let count = epoll_wait(epollFD, events, CInt(capacity), trimPending ? 1000 : -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 break
@@ -187,6 +194,7 @@ final class RelayEngine: @unchecked Sendable {
             // Commands after the batch: a slot freed above is not reused while stale events for it
             // may still be in the batch.
             if woken, !runCommands() { break }
+            if trimPending { trimHeapIfDue() }
         }
     }
 
@@ -202,6 +210,8 @@ final class RelayEngine: @unchecked Sendable {
             switch command {
             case .adopt(let session):
                 register(session)
+                trimPending = true
+                adoptedSinceTrim += 1
             case .close(let link):
                 guard link.slot >= 0, link.slot < sessions.count, let session = sessions[link.slot],
                     session.link === link
@@ -213,6 +223,21 @@ final class RelayEngine: @unchecked Sendable {
             }
         }
         return true
+    }
+
+    /// Gives the heap pages the handed-off sessions' channels used back to the system, at most once a
+    /// second across relay threads: after a burst of new sessions, glibc would otherwise keep the
+    /// peak (about 4 KiB per session still on its channels) for good.
+    private func trimHeapIfDue() {
+        let last = Self.lastTrim.load(ordering: .relaxed)
+        guard now >= last &+ Self.trimInterval else { return }
+        guard Self.lastTrim.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else {
+            return
+        }
+        _ = c_epoll_trim_heap()
+        // One more trim a second after the last adoption: channels closed since are freed by then.
+        trimPending = adoptedSinceTrim > 0
+        adoptedSinceTrim = 0
     }
 
     private func register(_ session: RelayedSession) {
@@ -269,19 +294,9 @@ final class RelayEngine: @unchecked Sendable {
         let received = recv(session[from].fd, base, Self.scratchSize, 0)
         if received > 0 {
             account(session, from: from, bytes: received)
-            var sent = 0
-            while sent < received {
-                let result = send(session[to].fd, base + sent, received - sent, CInt(MSG_NOSIGNAL))
-                if result >= 0 {
-                    sent += result
-                } else if errno == EINTR {
-                    continue
-                } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                    break
-                } else {
-                    fail(session, side: to)
-                    return
-                }
+            guard let sent = Self.sendSome(session[to].fd, base, received) else {
+                fail(session, side: to)
+                return
             }
             if sent < received {
                 session[to].backlog = Array(UnsafeRawBufferPointer(start: base + sent, count: received - sent))
@@ -294,6 +309,25 @@ final class RelayEngine: @unchecked Sendable {
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
             fail(session, side: from)
         }
+    }
+
+    /// Sends as much of `count` bytes as the socket takes now: how many it took, or nil on an error
+    /// (reset, broken pipe; never a SIGPIPE).
+    private static func sendSome(_ fd: CInt, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
+        var sent = 0
+        while sent < count {
+            let result = send(fd, bytes + sent, count - sent, CInt(MSG_NOSIGNAL))
+            if result >= 0 {
+                sent += result
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                return nil
+            }
+        }
+        return sent
     }
 
     /// Counts what was read: bytes, activity, the client's DISCONNECT.
@@ -323,22 +357,17 @@ final class RelayEngine: @unchecked Sendable {
     /// FIN is passed on).
     private func flushBacklog(_ session: RelayedSession, to side: Int) {
         let other = side ^ 1
-        while session[side].backlogStart < session[side].backlog.count {
-            let start = session[side].backlogStart
-            let result = session[side].backlog.withUnsafeBytes { bytes in
-                send(session[side].fd, bytes.baseAddress.map { $0 + start }, bytes.count - start, CInt(MSG_NOSIGNAL))
-            }
-            if result >= 0 {
-                session[side].backlogStart += result
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                return
-            } else {
-                fail(session, side: side)
-                return
-            }
+        let start = session[side].backlogStart
+        let fd = session[side].fd
+        let sent = session[side].backlog.withUnsafeBytes { bytes in
+            bytes.baseAddress.flatMap { Self.sendSome(fd, $0 + start, bytes.count - start) }
         }
+        guard let sent else {
+            fail(session, side: side)
+            return
+        }
+        session[side].backlogStart += sent
+        guard session[side].backlogStart == session[side].backlog.count else { return }
         session[side].backlog = []
         session[side].backlogStart = 0
         setInterest(session, side: side, session[side].interest & ~Self.writable)
