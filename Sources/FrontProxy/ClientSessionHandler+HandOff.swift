@@ -76,12 +76,8 @@ extension ClientSessionHandler {
 
     /// The relay thread finished the session (nil reason: closed on our request).
     func relayEnded(_ ending: CloseReason?) {
-        guard let relay else { return }
+        guard relay != nil else { return }
         if reason == nil { reason = ending ?? .clientClosed }
-        bytesIn &+= relay.clientBytes.load(ordering: .relaxed)
-        bytesOut &+= relay.serverBytes.load(ordering: .relaxed)
-        relay.clientBytes.store(0, ordering: .relaxed)
-        relay.serverBytes.store(0, ordering: .relaxed)
         phase = .closing
         finish()
         listener.limiter.release()

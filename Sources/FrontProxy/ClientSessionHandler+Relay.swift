@@ -125,6 +125,7 @@ extension ClientSessionHandler {
     /// Writes the `session closed ...` line (INTERFACE.md, "Logs").
     func logClosed(reason: CloseReason) {
         let duration = MonotonicTime.now().since(started)
+        let bytes = totalBytes
         var extra: Logger.Metadata = [:]
         if let certificateCN { extra["client_cn"] = .string(certificateCN) }
         listener.logger.info(
@@ -136,8 +137,8 @@ extension ClientSessionHandler {
                 "server": .string(server?.name ?? "-"),
                 "source": .string(sourceIP ?? "-"),
                 "duration": .string(Self.format(duration)),
-                "bytes_in": .stringConvertible(bytesIn),
-                "bytes_out": .stringConvertible(bytesOut),
+                "bytes_in": .stringConvertible(bytes.in),
+                "bytes_out": .stringConvertible(bytes.out),
                 "reason": .string(reason.rawValue),
             ]) { _, new in new })
     }

@@ -47,8 +47,7 @@ final class LoopState: @unchecked Sendable {
     /// last processed tick, which lags real time by up to a tick plus the ticker's lateness and would
     /// fire deadlines early. One vDSO clock read per call.
     func tickNow() -> Int64 {
-        if let manualTick { return manualTick() }
-        return Int64(MonotonicTime.now().since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
+        tick(of: MonotonicTime.now())
     }
 
     /// The wheel tick of a moment (a relayed session's last byte).

@@ -81,8 +81,8 @@ final class RelayEngine: @unchecked Sendable {
 
     private static let wakeToken = UInt64.max
     private static let scratchSize = 65_536
-    private static let readable = EpollFlag.input
-    private static let writable = EpollFlag.output
+    private static let readable = EPOLLIN.rawValue
+    private static let writable = EPOLLOUT.rawValue
 
     /// An engine with its epoll instance; its thread starts with ``start()``.
     init(name: String) throws(RelayEngineError) {
@@ -265,7 +265,7 @@ final class RelayEngine: @unchecked Sendable {
 
     private func handle(slot: Int, side: Int, flags: UInt32) {
         guard slot < sessions.count, let session = sessions[slot] else { return }
-        if flags & EpollFlag.error != 0 {
+        if flags & EPOLLERR.rawValue != 0 {
             fail(session, side: side)
             return
         }
@@ -273,8 +273,8 @@ final class RelayEngine: @unchecked Sendable {
             flushBacklog(session, to: side)
             if session.isEnded { return }
         }
-        if flags & (Self.readable | EpollFlag.hangUp) != 0 {
-            pump(session, from: side, hangUp: flags & EpollFlag.hangUp != 0)
+        if flags & (Self.readable | EPOLLHUP.rawValue) != 0 {
+            pump(session, from: side, hangUp: flags & EPOLLHUP.rawValue != 0)
         }
     }
 
@@ -444,14 +444,6 @@ final class RelayEngine: @unchecked Sendable {
     }
 }
 
-/// `<sys/epoll.h>` event bits (Linux ABI), which the Glibc module does not import by name.
-enum EpollFlag {
-    static let input: UInt32 = 0x001
-    static let output: UInt32 = 0x004
-    static let error: UInt32 = 0x008
-    static let hangUp: UInt32 = 0x010
-}
-
 /// A relay thread could not be set up.
 struct RelayEngineError: Error, CustomStringConvertible {
     var call: String
@@ -467,7 +459,7 @@ final class RelayedSession {
     /// One socket of the session and what is waiting to be written to it.
     struct Side {
         let fd: CInt
-        var interest = EpollFlag.input
+        var interest = EPOLLIN.rawValue
         var registered = false
         /// Its peer sent FIN (read returned 0).
         var inputClosed = false
