@@ -15,9 +15,10 @@ release:
 	swift build -c release --product brokerfront
 
 ## Installs missing tools (mosquitto, redis-server, ...), builds, and runs every test tier.
+## The log is kept in .build/test.log; on failure the failing tests and their issues are repeated at the end.
 test: deps
 	swift build --build-tests
-	swift test --skip-build
+	scripts/run-tests.sh
 
 ## Pure and EmbeddedChannel tests only (no brokers needed).
 unit:

@@ -28,6 +28,17 @@ final class CapturedLogs: Sendable {
     /// All events so far.
     var all: [Event] { events.withLockedValue { $0 } }
 
+    /// Every event except `session closed`, one line each: what a failed expectation prints so the
+    /// front's own account (checks, failovers, conflicts) is in the CI log.
+    var controlLines: String {
+        all.filter { $0.message != "session closed" }
+            .map { event in
+                let fields = event.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                return "[\(event.level)] \(event.message) \(fields.joined(separator: " "))"
+            }
+            .joined(separator: "\n")
+    }
+
     /// The metadata of every `session closed` event so far.
     var sessionsClosed: [[String: String]] {
         all.filter { $0.message == "session closed" }.map(\.metadata)

@@ -140,7 +140,12 @@ struct RedisFailoverTests {
 
             // The second steps down: exactly one master remains and takes the sessions.
             _ = try await second.command(["REPLICAOF", "127.0.0.1", "\(first.port)"])
-            #expect(await Poll.until(timeout: .seconds(3)) { Self.activeServer(front) == "primary" })
+            // The replica's full sync forks the primary; on a loaded box its checks can lag, so the
+            // bound is generous (interval × fall is 0.4 s).
+            let states = { backend.servers.map { "\($0.name)=\($0.displayState)" }.joined(separator: " ") }
+            #expect(
+                await Poll.until(timeout: .seconds(10)) { Self.activeServer(front) == "primary" },
+                "servers \(states()); front log:\n\(front.logs.controlLines)")
             #expect(try await RedisProcess.command(port: port, ["SET", "x", "2"]) == "OK")
             #expect(try await first.command(["GET", "x"]) == "2")
         }
