@@ -40,6 +40,8 @@ backend brokers
     server m1 127.0.0.1:$BROKER_PORT source 127.0.2.1
     server m2 127.0.0.1:$BROKER_PORT source 127.0.2.2
 CONF
+# brokerfront's config; a target brokerfront-NAME (e.g. TARGETS="haproxy brokerfront brokerfront-r1")
+# runs it with the top-level YAML lines of $FRONT_EXTRA_NAME added (e.g. FRONT_EXTRA_r1="relay_threads: 1").
 cat > "$WORK/front.yaml" <<CONF
 log:
   level: notice
@@ -76,8 +78,14 @@ start_target() {
         PROXY_PID=$! PORT=$HAPROXY_PORT
         track $PROXY_PID
         wait_port 127.0.0.1 $PORT ;;
-    brokerfront)
-        "$FRONT" run --config "$WORK/front.yaml" > "$WORK/front.log" 2>&1 &
+    brokerfront*)
+        local config=$WORK/front.yaml extra
+        if [[ $1 == brokerfront-* ]]; then
+            extra=FRONT_EXTRA_${1#brokerfront-}
+            config=$WORK/$1.yaml
+            { echo "${!extra:?$extra is not set}"; cat "$WORK/front.yaml"; } > "$config"
+        fi
+        "$FRONT" run --config "$config" > "$WORK/$1.log" 2>&1 &
         PROXY_PID=$! PORT=$FRONT_PORT
         track $PROXY_PID
         wait_port 127.0.0.1 $PORT ;;
@@ -128,8 +136,19 @@ s3() {
     local target=$1 run=$2 log=$WORK/s3-$1-$2.log sat fixed cpu0 cpu1 total
     start_target "$target"
     "$BENCH" run --target 127.0.0.1:$PORT --connections 100 --pairs 50 --window 32 --payload-size 64 --qos 0 \
-        --source-ips $CLIENT_IPS --hold 10s --warmup 2s --duration 60s --progress 0 > "$log.sat" 2>&1 || true
+        --source-ips $CLIENT_IPS --hold 10s --warmup 2s --duration 60s --progress 0 > "$log.sat" 2>&1 &
+    local bench=$! p0 b0 g0 p1 b1 g1
+    track $bench
+    # Where the two cores go at saturation: CPU of proxy, broker and load generator over 6 s of the hold.
+    sleep 4
+    p0=$(cpu_us $PROXY_PID) b0=$(cpu_us $MOSQ_PID) g0=$(cpu_us $bench)
+    sleep 6
+    p1=$(cpu_us $PROXY_PID) b1=$(cpu_us $MOSQ_PID) g1=$(cpu_us $bench)
+    wait $bench || true
     sat=$(grep '^RESULT' "$log.sat" || echo "RESULT msgs_per_s=0")
+    record "S3 $target run=$run sat_cores_proxy=$(awk -v a=$p0 -v b=$p1 'BEGIN{printf "%.2f", (b-a)/6e6}')" \
+        "sat_cores_broker=$(awk -v a=$b0 -v b=$b1 'BEGIN{printf "%.2f", (b-a)/6e6}')" \
+        "sat_cores_bench=$(awk -v a=$g0 -v b=$g1 'BEGIN{printf "%.2f", (b-a)/6e6}')"
     stop_all
     start_target "$target"
     cpu0=$(cpu_us $PROXY_PID)
@@ -171,5 +190,5 @@ summarize() {
 {
     summarize S1 sessions rss_kib_per_session sys_kib_per_session slab_kib_per_session
     summarize S2 connected failed connack_per_s connack_p50_ms connack_p99_ms
-    summarize S3 sat_msgs_per_s rtt_p50_ms rtt_p99_ms cpu_us_per_msg dropped
+    summarize S3 sat_msgs_per_s sat_cores_proxy sat_cores_broker sat_cores_bench rtt_p50_ms rtt_p99_ms cpu_us_per_msg dropped
 } | tee "$OUT"

@@ -13,13 +13,21 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// Process-wide cap on client connections; above it accepting pauses.
     public var maxConnections: Int
     /// Threads that relay established plain-TCP sessions on their own epoll loop, off the SwiftNIO
-    /// channels (`relay_threads`); nil: one per event loop; 0: every session stays on its channels.
-    /// Read at start only.
+    /// channels (`relay_threads`); nil: auto (``relayThreadCount(eventLoops:)``); 0: every session
+    /// stays on its channels. Read at start only.
     public var relayThreads: Int?
     /// The listening sockets, in file order.
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
     public var backends: [BackendConfig]
+
+    /// How many relay threads run beside `eventLoops` event loops: the configured count, or for
+    /// `auto` one per two event loops (at least one). A relay thread's work is `recv` and `send`; one
+    /// that stays busy finds several sockets ready per wake and moves several messages per call, so
+    /// fewer, fuller threads cost less per message than one per core (docs/benchmarks.md, S3).
+    public func relayThreadCount(eventLoops: Int) -> Int {
+        relayThreads ?? max(1, eventLoops / 2)
+    }
 
     public init(
         admin: AdminConfig? = nil,

@@ -158,10 +158,10 @@ public final class FrontProxy: Sendable {
         state.withLockedValue { $0.relays.reduce(0) { $0 + $1.sessionCount.load(ordering: .relaxed) } }
     }
 
-    /// Starts `relay_threads` relay threads (default: one per event loop); none when it is 0 or the
+    /// Starts `relay_threads` relay threads (auto: one per two event loops); none when it is 0 or the
     /// system refuses, in which case every session stays on its channels.
     private func startRelays() -> [RelayEngine] {
-        let count = configuration.relayThreads ?? loops.all.count
+        let count = configuration.relayThreadCount(eventLoops: loops.all.count)
         var relays: [RelayEngine] = []
         for index in 0..<count {
             do {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import FrontConfig
 
-/// `relay_threads`: auto (one per event loop), 0 (off) or a count up to 64.
+/// `relay_threads`: auto (one per two event loops, at least one), 0 (off) or a count up to 64.
 @Suite("relay_threads")
 struct RelayThreadsConfigTests {
     static func yaml(_ value: String) -> String {
@@ -14,6 +14,16 @@ struct RelayThreadsConfigTests {
         #expect(try #require(parseValid(Self.yaml("auto"))).relayThreads == nil)
         #expect(try #require(parseValid(Self.yaml("0"))).relayThreads == 0)
         #expect(try #require(parseValid(Self.yaml("4"))).relayThreads == 4)
+    }
+
+    @Test("auto is one relay thread per two event loops, at least one; a count is used as written")
+    func threadCount() throws {
+        let auto = try #require(parseValid(Self.yaml("auto")))
+        #expect([1, 2, 3, 4, 16].map { auto.relayThreadCount(eventLoops: $0) } == [1, 1, 1, 2, 8])
+        let off = try #require(parseValid(Self.yaml("0")))
+        #expect(off.relayThreadCount(eventLoops: 8) == 0)
+        let three = try #require(parseValid(Self.yaml("3")))
+        #expect(three.relayThreadCount(eventLoops: 2) == 3)
     }
 
     @Test("a negative, too large or non-numeric value is refused at its line")
