@@ -121,7 +121,10 @@ public enum AdminServer {
                 // Bounded so idle admin connections cannot use up the descriptors kept in reserve.
                 availableConnectionsDelegate: MaximumAvailableConnections(FileDescriptorLimit.adminConnections)),
             onServerRunning: { channel in
-                try? await channel.pipeline.addHandler(AcceptPauseHandler(name: "admin", logger: logger))
+                // Made on the channel's loop: the handler is not Sendable.
+                try? await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(name: "admin", logger: logger))
+                }.get()
                 await onRunning(channel.localAddress?.port ?? config.bind.port)
             },
             eventLoopGroupProvider: .shared(group),
