@@ -119,14 +119,19 @@ s1() {
 
 # S2: 20,000 connects, at most 2,000 awaiting CONNACK, each closed after its CONNACK.
 s2() {
-    local target=$1 run=$2 log=$WORK/s2-$1-$2.log result
+    local target=$1 run=$2 log=$WORK/s2-$1-$2.log result p0 b0 p1 b1 n
     start_target "$target"
+    p0=$(cpu_us $PROXY_PID) b0=$(cpu_us $MOSQ_PID)
     "$BENCH" run --target 127.0.0.1:$PORT --connections 20000 --concurrency 2000 --churn \
         --source-ips $CLIENT_IPS --threads 1 --duration 120s --progress 1 > "$log.out" 2> "$log" || true
+    p1=$(cpu_us $PROXY_PID) b1=$(cpu_us $MOSQ_PID)
     result=$(grep '^RESULT' "$log.out" || echo "RESULT connected=0")
-    record "S2 $target run=$run connected=$(result_field "$result" connected) failed=$(result_field "$result" failed)" \
+    n=$(result_field "$result" connected)
+    record "S2 $target run=$run connected=$n failed=$(result_field "$result" failed)" \
         "connack_per_s=$(result_field "$result" connack_per_s) connack_p50_ms=$(result_field "$result" connack_p50_ms)" \
-        "connack_p99_ms=$(result_field "$result" connack_p99_ms)"
+        "connack_p99_ms=$(result_field "$result" connack_p99_ms)" \
+        "proxy_cpu_us_per_connect=$(awk -v a=$p0 -v b=$p1 -v n=$n 'BEGIN{printf "%.1f", (b-a)/(n?n:1)}')" \
+        "broker_cpu_us_per_connect=$(awk -v a=$b0 -v b=$b1 -v n=$n 'BEGIN{printf "%.1f", (b-a)/(n?n:1)}')"
     stop_all
 }
 
@@ -189,6 +194,6 @@ summarize() {
 }
 {
     summarize S1 sessions rss_kib_per_session sys_kib_per_session slab_kib_per_session
-    summarize S2 connected failed connack_per_s connack_p50_ms connack_p99_ms
+    summarize S2 connected failed connack_per_s connack_p50_ms connack_p99_ms proxy_cpu_us_per_connect broker_cpu_us_per_connect
     summarize S3 sat_msgs_per_s sat_cores_proxy sat_cores_broker sat_cores_bench rtt_p50_ms rtt_p99_ms cpu_us_per_msg dropped
 } | tee "$OUT"

@@ -57,7 +57,6 @@ public final class SinkServer: Sendable {
             .serverChannelOption(BenchSocketOptions.reusePort, value: 1)
             // Accept in large batches: connection bursts are what the sink is for.
             .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: 256)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(
                 ChannelOptions.recvAllocator,
                 value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)

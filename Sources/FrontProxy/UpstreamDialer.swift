@@ -6,7 +6,10 @@ import NIOPosix
     import Glibc
 #endif
 
-/// Socket options and allocator shared by both sides of a relayed session.
+/// Socket options and allocator shared by both sides of a relayed session. TCP_NODELAY is not among
+/// them: SwiftNIO's bootstraps set it (`tcpOption`, level IPPROTO_TCP) on every socket by default.
+/// (`ChannelOptions.socketOption(.tcp_nodelay)` would be level SOL_SOCKET, i.e. SO_DEBUG, which
+/// needs CAP_NET_ADMIN: every connection of an unprivileged front was reset by it.)
 enum SocketTuning {
     /// Linux `IP_BIND_ADDRESS_NO_PORT` (include/uapi/linux/in.h): bind() fixes only the address and
     /// the kernel picks the port at connect(), per destination, so one source IP serves ~64k
@@ -41,7 +44,6 @@ enum UpstreamDialer {
             .connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped)))
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .channelOption(ChannelOptions.recvAllocator, value: SocketTuning.receiveAllocator())
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)

@@ -32,7 +32,6 @@ public final class TestClient: Sendable {
         let handler = try await loop.submit { NIOLoopBound(TestClientHandler(), eventLoop: loop) }.get()
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(TimeAmount(timeout))
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(handler.value)

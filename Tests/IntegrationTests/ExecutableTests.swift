@@ -131,6 +131,54 @@ struct ExecutableTests {
         }
     }
 
+    @Test("as an unprivileged user (uid 65534 under root): CONNECT, CONNACK and the session line as usual")
+    func runUnprivileged() async throws {
+        // A socket option that needs CAP_NET_ADMIN (SO_DEBUG, set by mistake through the wrong option
+        // level) once reset every connection of a front not run as root; the tests run as root.
+        try await withMosquitto { broker in
+            let directory = try TemporaryDirectory(prefix: "run-nobody")
+            defer { directory.remove() }
+            let manager = FileManager.default
+            let copy = "\(directory.path)/brokerfront"
+            try manager.copyItem(atPath: try Self.executable(), toPath: copy)
+            let file = try directory.write(Self.goodConfig(brokerPort: broker.port), to: "front.yaml")
+            try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+            try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
+            try manager.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+            let dropsPrivileges = geteuid() == 0
+            let child =
+                dropsPrivileges
+                ? try ChildProcess.launch(
+                    "setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", copy, "run", "--config", file],
+                    outputDirectory: directory.path, name: "brokerfront")
+                : try ChildProcess.launch(copy, ["run", "--config", file], outputDirectory: directory.path)
+            do {
+                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
+                let port = try #require(Self.boundPort(in: child.stderrText()), "\(child.stderrText())")
+                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "exe-nobody")
+                #expect(code == 0)
+                try await client.subscribe("nobody/t")
+                try await client.publish(topic: "nobody/t", payload: [7])
+                #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [7])
+                await client.disconnect()
+                let logged = await Poll.until(timeout: .seconds(5)) {
+                    child.stderrText().contains("client_id=exe-nobody")
+                }
+                #expect(logged, "\(child.stderrText())")
+                if dropsPrivileges {
+                    let status = try String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)
+                    #expect(status.contains("Uid:\t65534"), "the front runs unprivileged")
+                }
+                child.send(signal: SIGTERM)
+                #expect(await child.waitForExit(timeout: .seconds(10)) == 0, "\(child.stderrText())")
+            } catch {
+                await child.stop()
+                throw error
+            }
+            await child.stop()
+        }
+    }
+
     static func goodConfig(brokerPort: Int) -> String {
         """
         log:
