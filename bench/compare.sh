@@ -41,7 +41,8 @@ backend brokers
     server m2 127.0.0.1:$BROKER_PORT source 127.0.2.2
 CONF
 # brokerfront's config; a target brokerfront-NAME (e.g. TARGETS="haproxy brokerfront brokerfront-r1")
-# runs it with the top-level YAML lines of $FRONT_EXTRA_NAME added (e.g. FRONT_EXTRA_r1="relay_threads: 1").
+# runs it with the top-level YAML lines of $FRONT_EXTRA_NAME added (e.g. FRONT_EXTRA_r1="relay_threads: 1")
+# and with the executable $FRONT_BIN_NAME if set (another build, for A/B runs).
 cat > "$WORK/front.yaml" <<CONF
 log:
   level: notice
@@ -79,13 +80,14 @@ start_target() {
         track $PROXY_PID
         wait_port 127.0.0.1 $PORT ;;
     brokerfront*)
-        local config=$WORK/front.yaml extra
+        local config=$WORK/front.yaml extra binary=FRONT
         if [[ $1 == brokerfront-* ]]; then
-            extra=FRONT_EXTRA_${1#brokerfront-}
+            extra=FRONT_EXTRA_${1#brokerfront-} binary=FRONT_BIN_${1#brokerfront-}
+            [[ -n ${!binary:-} ]] || binary=FRONT
             config=$WORK/$1.yaml
-            { echo "${!extra:?$extra is not set}"; cat "$WORK/front.yaml"; } > "$config"
+            { echo "${!extra:-}"; cat "$WORK/front.yaml"; } > "$config"
         fi
-        "$FRONT" run --config "$config" > "$WORK/$1.log" 2>&1 &
+        "${!binary}" run --config "$config" > "$WORK/$1.log" 2>&1 &
         PROXY_PID=$! PORT=$FRONT_PORT
         track $PROXY_PID
         wait_port 127.0.0.1 $PORT ;;

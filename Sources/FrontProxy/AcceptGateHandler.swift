@@ -4,9 +4,12 @@ import NIOCore
 /// process's connection cap is reached: `read()` is withheld, new connections wait in the kernel's
 /// backlog, and accepting resumes when a slot frees. No accept-and-reset loop.
 ///
-/// Each `read()` is sized (`maxMessagesPerRead`) to the free slots, so one read never accepts past
-/// the cap; a connection that still overshoots (two listeners racing for the last global slot) is
-/// closed at once and counted as `limit`. Event-loop bound: one instance per listening channel.
+/// Each `read()` is sized (`maxMessagesPerRead`) to the free slots, so one read rarely accepts past
+/// the cap. A connection that still overshoots (the listener's sockets on other loops, or another
+/// listener, took the last slots at the same moment) is parked: accepted but not registered, so the
+/// client sees what it would in the backlog (connected, no answer yet) until a slot frees; parked
+/// connections go first, and no more are accepted while any waits. Only past `parkLimit` is one
+/// closed and counted as `limit`. Event-loop bound: one instance per listening channel.
 final class AcceptGateHandler: ChannelDuplexHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
@@ -17,6 +20,10 @@ final class AcceptGateHandler: ChannelDuplexHandler {
     private let onOvershoot: @Sendable () -> Void
     private var readPending = false
     private var context: ChannelHandlerContext?
+    /// Accepted connections waiting for a slot, oldest first.
+    private var parked = CircularBuffer<any Channel>()
+    /// More parked than this means the reads are not sized as they should be: close instead.
+    static let parkLimit = 256
 
     init(listener: ConnectionLimiter, global: ConnectionLimiter, onOvershoot: @escaping @Sendable () -> Void) {
         self.listenerLimiter = listener
@@ -38,9 +45,19 @@ final class AcceptGateHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        closeParked()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closeParked()
+        context.fireChannelInactive()
     }
 
     func read(context: ChannelHandlerContext) {
+        guard parked.isEmpty else {
+            readPending = true
+            return
+        }
         let free = min(listenerLimiter.available, globalLimiter.available)
         guard free > 0 else {
             readPending = true
@@ -52,16 +69,24 @@ final class AcceptGateHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
-        guard listenerLimiter.tryAcquire() else {
-            child.close(promise: nil)
-            onOvershoot()
+        guard parked.isEmpty, acquire(for: child) else {
+            guard parked.count < Self.parkLimit else {
+                child.close(promise: nil)
+                onOvershoot()
+                return
+            }
+            parked.append(child)
             return
         }
+        context.fireChannelRead(data)
+    }
+
+    /// Takes a slot of the listener and of the process for `child`, given back when it closes.
+    private func acquire(for child: any Channel) -> Bool {
+        guard listenerLimiter.tryAcquire() else { return false }
         guard globalLimiter.tryAcquire() else {
             listenerLimiter.release()
-            child.close(promise: nil)
-            onOvershoot()
-            return
+            return false
         }
         let listener = listenerLimiter
         let global = globalLimiter
@@ -69,13 +94,22 @@ final class AcceptGateHandler: ChannelDuplexHandler {
             listener.release()
             global.release()
         }
-        context.fireChannelRead(data)
+        return true
     }
 
     private func slotFreed() {
-        guard readPending, let context else { return }
+        guard let context else { return }
+        while let child = parked.first, acquire(for: child) {
+            parked.removeFirst()
+            context.fireChannelRead(wrapInboundOut(child))
+        }
+        guard parked.isEmpty, readPending else { return }
         readPending = false
         read(context: context)
+    }
+
+    private func closeParked() {
+        while let child = parked.popFirst() { child.close(promise: nil) }
     }
 }
 

@@ -48,7 +48,7 @@ extension FrontProxy {
                 let previous = old.listeners.first { $0.binding.name == config.name }
                 if let previous, Self.sameSocket(previous.slot.current.config, config) { continue }
                 if let previous, previous.slot.current.config.bind == config.bind {
-                    try? await previous.channel.close()  // the same address cannot be bound twice
+                    await previous.close()  // the same address cannot be bound twice
                 }
                 let runtime = ListenerRuntime(
                     config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
@@ -61,7 +61,7 @@ extension FrontProxy {
                 }
             }
         } catch {
-            for listener in bound.values { try? await listener.channel.close() }
+            for listener in bound.values { await listener.close() }
             throw error
         }
 
@@ -86,7 +86,7 @@ extension FrontProxy {
         for listener in old.listeners
         where !keptNames.contains(listener.binding.name) || bound[listener.binding.name] != nil {
             if !keptNames.contains(listener.binding.name) { summary.listenersRemoved.append(listener.binding.name) }
-            try? await listener.channel.close()
+            await listener.close()
         }
         state.withLockedValue {
             $0.configuration = new

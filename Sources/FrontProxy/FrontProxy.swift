@@ -34,8 +34,14 @@ public final class FrontProxy: Sendable {
     /// One listening socket and the runtime its new connections get.
     struct Bound {
         var slot: ListenerSlot
-        var channel: any Channel
+        /// One listening socket per event loop (SO_REUSEPORT), each accepting onto its own loop.
+        var channels: [any Channel]
         var binding: ListenerBinding
+
+        /// Closes every listening socket of the listener; its sessions go on.
+        func close() async {
+            for channel in channels { try? await channel.close() }
+        }
     }
 
     struct State {
@@ -111,13 +117,11 @@ public final class FrontProxy: Sendable {
 
     /// Closes every listening socket; open sessions go on.
     public func stopAccepting() async {
-        let channels = state.withLockedValue { state in
+        let listeners = state.withLockedValue { state in
             defer { state.listeners.removeAll() }
-            return state.listeners.map(\.channel)
+            return state.listeners
         }
-        for channel in channels {
-            try? await channel.close()
-        }
+        for listener in listeners { await listener.close() }
     }
 
     /// Closes every open session with `reason` and waits (up to 5 s) until they are gone.
@@ -178,13 +182,49 @@ public final class FrontProxy: Sendable {
         return relays
     }
 
-    /// Binds one listening socket whose new connections get `slot`'s runtime.
+    /// Binds the listener: one listening socket per event loop on the same address (SO_REUSEPORT), so
+    /// each loop accepts its own connections and no accepted socket crosses threads; the kernel
+    /// spreads new connections over them. Unless the listener asks for `reuse_port`, a probe first
+    /// makes sure nothing else listens there (SO_REUSEPORT alone would let another process join).
     func bind(_ slot: ListenerSlot) async throws -> Bound {
+        let listener = slot.current
+        let eventLoops = Array(group.makeIterator())
+        let shared = eventLoops.count > 1 || listener.config.reusePort
+        if eventLoops.count > 1, !listener.config.reusePort, listener.config.bind.port != 0 {
+            try ListenerProbe.ensureNobodyListens(host: listener.config.bind.host, port: listener.config.bind.port)
+        }
+        var channels: [any Channel] = []
+        do {
+            for eventLoop in eventLoops {
+                let port = channels.first?.localAddress?.port ?? listener.config.bind.port
+                let bootstrap = bootstrap(for: slot, on: eventLoop, reusePort: shared)
+                channels.append(try await bootstrap.bind(host: listener.config.bind.host, port: port).get())
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        let channel = channels[0]
+        let local = channel.localAddress
+        let binding = ListenerBinding(
+            name: listener.config.name, address: local?.ipAddress ?? listener.config.bind.host,
+            port: local?.port ?? listener.config.bind.port)
+        logger.notice(
+            "listening",
+            metadata: [
+                "listener": .string(listener.config.name), "bind": .string("\(binding.address):\(binding.port)"),
+                "protocol": .string(listener.config.protocol.rawValue), "backend": .string(listener.config.backend),
+            ])
+        return Bound(slot: slot, channels: channels, binding: binding)
+    }
+
+    /// The server bootstrap of one of the listener's sockets, accepting onto `eventLoop`.
+    private func bootstrap(for slot: ListenerSlot, on eventLoop: any EventLoop, reusePort: Bool) -> ServerBootstrap {
+        let listener = slot.current
         let global = globalLimiter
         let loops = self.loops
         let logger = self.logger
-        let listener = slot.current
-        var bootstrap = ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: eventLoop)
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -197,13 +237,12 @@ public final class FrontProxy: Sendable {
                         AcceptPauseHandler(name: listener.config.name, logger: logger))
                 }
             }
-            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelOption(ChannelOptions.recvAllocator, value: SocketTuning.receiveAllocator())
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let loop = loops.state(for: channel.eventLoop) else {
                         throw ChannelError.ioOnClosedChannel
                     }
+                    try SocketTuning.apply(to: channel)
                     let listener = slot.current
                     if listener.config.acceptProxyProtocol {
                         try channel.pipeline.syncOperations.addHandler(ProxyHeaderHandler())
@@ -214,20 +253,9 @@ public final class FrontProxy: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ClientSessionHandler(listener: listener, loop: loop))
                 }
             }
-        if listener.config.reusePort {
+        if reusePort {
             bootstrap = bootstrap.serverChannelOption(SocketTuning.reusePort, value: 1)
         }
-        let channel = try await bootstrap.bind(host: listener.config.bind.host, port: listener.config.bind.port).get()
-        let local = channel.localAddress
-        let binding = ListenerBinding(
-            name: listener.config.name, address: local?.ipAddress ?? listener.config.bind.host,
-            port: local?.port ?? listener.config.bind.port)
-        logger.notice(
-            "listening",
-            metadata: [
-                "listener": .string(listener.config.name), "bind": .string("\(binding.address):\(binding.port)"),
-                "protocol": .string(listener.config.protocol.rawValue), "backend": .string(listener.config.backend),
-            ])
-        return Bound(slot: slot, channel: channel, binding: binding)
+        return bootstrap
     }
 }

@@ -24,6 +24,15 @@ enum SocketTuning {
     static func receiveAllocator() -> AdaptiveRecvByteBufferAllocator {
         AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64, maximum: 65_536)
     }
+
+    /// Half-closure and the small receive buffer on a new session channel, set synchronously from its
+    /// initializer (on its loop, before registration): a bootstrap's channel options are applied
+    /// through a chain of futures, a cost paid twice per session on the connect path.
+    static func apply(to channel: any Channel) throws {
+        guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+        try options.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        try options.setOption(ChannelOptions.recvAllocator, value: receiveAllocator())
+    }
 }
 
 /// Opens the upstream connection of a session on the client's own event loop, bound to a source IP.
@@ -42,16 +51,16 @@ enum UpstreamDialer {
         let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
         var bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped)))
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelOption(ChannelOptions.recvAllocator, value: SocketTuning.receiveAllocator())
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try SocketTuning.apply(to: channel)
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)
                 }
             }
         if let sourceIP {
             do {
                 let local = try SocketAddress(ipAddress: sourceIP, port: port ?? 0)
+                // Bootstrap options, not the initializer: NIO binds before it runs the initializer.
                 if port != nil {
                     // The same port may serve other servers, and follow a TIME_WAIT toward this one.
                     bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
