@@ -82,6 +82,10 @@ extension ClientSessionHandler {
         finish()
         listener.limiter.release()
         loop.globalLimiter?.release()
+        // The link's `ended` callback holds this handler: let go of the link, or each relayed
+        // session would keep itself (and through `loop`, its front) alive for good.
+        (bytesIn, bytesOut) = totalBytes
+        relay = nil
     }
 
     /// Bytes read and written so far, including the relay thread's share.

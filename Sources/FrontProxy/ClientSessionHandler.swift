@@ -101,6 +101,11 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     init(listener: ListenerRuntime, loop: LoopState) {
         self.listener = listener
         self.loop = loop
+        loop.handlersAlive.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        loop.handlersAlive.subtract(1, ordering: .relaxed)
     }
 
     var isClientWritable: Bool { context?.channel.isWritable ?? false }

@@ -157,6 +157,11 @@ public final class FrontProxy: Sendable {
         for relay in relays { relay.stop() }
     }
 
+    /// Session handlers not yet deallocated, over all loops (see ``LoopState/handlersAlive``).
+    public var sessionHandlersAlive: Int {
+        loops.all.reduce(0) { $0 + $1.handlersAlive.load(ordering: .relaxed) }
+    }
+
     /// Sessions whose bytes a relay thread carries now.
     public var relayedSessions: Int {
         state.withLockedValue { $0.relays.reduce(0) { $0 + $1.sessionCount.load(ordering: .relaxed) } }

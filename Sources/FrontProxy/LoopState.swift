@@ -1,5 +1,6 @@
 import FrontCore
 import NIOCore
+import Synchronization
 
 /// The per-event-loop home of sessions: their deadlines (one ``TimerWheel``) and the table used to
 /// close them all at shutdown. One instance per event loop.
@@ -14,6 +15,10 @@ final class LoopState: @unchecked Sendable {
     /// The process-wide connection cap, which a handed-off session keeps its slot of.
     var globalLimiter: ConnectionLimiter?
     private var sessions: [ClientSessionHandler] = []
+    /// Session handlers of this loop not yet deallocated (any thread: a handler's last reference may
+    /// go on another one). Equals the open sessions once closed ones are gone; a test checks that
+    /// nothing keeps a finished session alive.
+    let handlersAlive = Atomic<Int>(0)
     /// Sessions over their listener's `accept_rate`, in arrival order, per listener name.
     private var admissionQueues: [String: [ClientSessionHandler]] = [:]
     private let origin: MonotonicTime

@@ -40,6 +40,8 @@ struct RelayThreadTests {
                 #expect(await front.waitForActive(0))
                 #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 0 })
                 #expect(front.runner.proxy.activeSessions == 0)
+                // Nothing keeps a finished relayed session alive (its link's callback once did).
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
             }
         }
     }
@@ -58,6 +60,7 @@ struct RelayThreadTests {
                 #expect(front.runner.proxy.relayedSessions == 0)
                 await client.disconnect()
                 #expect(await front.waitForActive(0))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
             }
         }
     }
@@ -90,6 +93,7 @@ struct RelayThreadTests {
                 await victim.close()
                 #expect(await front.waitForActive(0))
                 #expect(front.runner.proxy.relayedSessions == 0)
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
             }
         }
     }
