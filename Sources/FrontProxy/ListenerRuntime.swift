@@ -24,7 +24,11 @@ public final class RoutingState: Sendable {
     /// Installs a new snapshot; sessions already routed keep the servers they hold.
     public func replace(with snapshot: RoutingSnapshot) {
         let metrics = SnapshotMetrics(snapshot: snapshot, factory: factory)
-        state.withLockedValue { $0 = (snapshot, metrics) }
+        let previous = state.withLockedValue { state in
+            defer { state = (snapshot, metrics) }
+            return state.metrics
+        }
+        previous.destroySeries(missingFrom: metrics)
     }
 }
 

@@ -38,12 +38,15 @@ final class ListenerMetrics: Sendable {
 
 /// The metrics of one server.
 final class ServerMetrics: Sendable {
+    /// `backend/server`: the series' identity across snapshots.
+    let key: String
     let up: Gauge
     let active: Meter
     let checksOK: Counter
     let checksFailed: Counter
 
     init(backend: String, server: String, factory: any MetricsFactory) {
+        key = "\(backend)/\(server)"
         let labels = [("backend", backend), ("server", server)]
         up = Gauge(label: "brokerfront_server_up", dimensions: labels, factory: factory)
         active = Meter(label: "brokerfront_server_connections_active", dimensions: labels, factory: factory)
@@ -52,25 +55,37 @@ final class ServerMetrics: Sendable {
         checksFailed = Counter(
             label: "brokerfront_health_checks_total", dimensions: labels + [("result", "fail")], factory: factory)
     }
+
+    /// Takes the server's series out of `/metrics`.
+    func destroy() {
+        up.destroy()
+        active.destroy()
+        checksOK.destroy()
+        checksFailed.destroy()
+    }
 }
 
 /// Server metrics for every server of a routing snapshot, looked up by the server's identity.
 final class SnapshotMetrics: Sendable {
     private let servers: [ObjectIdentifier: ServerMetrics]
     private let failovers: [ObjectIdentifier: Counter]
+    private let failoversByName: [String: Counter]
     private let sourcePorts: [String: Meter]
 
     init(snapshot: RoutingSnapshot, factory: any MetricsFactory) {
         var servers: [ObjectIdentifier: ServerMetrics] = [:]
         var failovers: [ObjectIdentifier: Counter] = [:]
+        var failoversByName: [String: Counter] = [:]
         var sourcePorts: [String: Meter] = [:]
         for backend in snapshot.backends {
             for ip in backend.servers.flatMap(\.sourceIPs) where sourcePorts[ip] == nil {
                 sourcePorts[ip] = Meter(
                     label: "brokerfront_source_ports_in_use", dimensions: [("source_ip", ip)], factory: factory)
             }
-            failovers[ObjectIdentifier(backend)] = Counter(
+            let counter = Counter(
                 label: "brokerfront_failovers_total", dimensions: [("backend", backend.name)], factory: factory)
+            failovers[ObjectIdentifier(backend)] = counter
+            failoversByName[backend.name] = counter
             for server in backend.servers {
                 let metrics = ServerMetrics(backend: backend.name, server: server.name, factory: factory)
                 metrics.up.record(server.healthState.operational == .up ? 1 : 0)
@@ -79,7 +94,18 @@ final class SnapshotMetrics: Sendable {
         }
         self.servers = servers
         self.failovers = failovers
+        self.failoversByName = failoversByName
         self.sourcePorts = sourcePorts
+    }
+
+    /// Takes out of `/metrics` the series of servers, backends and source IPs that `successor` (the
+    /// snapshot a reload installed) no longer has; kept ones share their series with it. Sessions
+    /// still running on a removed server update a series no longer exported, until they close.
+    func destroySeries(missingFrom successor: SnapshotMetrics) {
+        let keptServers = Set(successor.servers.values.map(\.key))
+        for metrics in servers.values where !keptServers.contains(metrics.key) { metrics.destroy() }
+        for (name, counter) in failoversByName where successor.failoversByName[name] == nil { counter.destroy() }
+        for (ip, meter) in sourcePorts where successor.sourcePorts[ip] == nil { meter.destroy() }
     }
 
     /// `brokerfront_source_ports_in_use{source_ip}`: upstream connections bound to this source IP.

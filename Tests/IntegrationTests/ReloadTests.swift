@@ -28,6 +28,7 @@ struct ReloadTests {
                     return
                 }
                 #expect(summary.listenersAdded == ["mqtt2"])
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) != nil)
                 #expect(front.runner.proxy.boundListeners.map(\.name) == ["mqtt", "mqtt2"])
                 #expect(try front.port() == port, "the kept listener keeps its socket")
 
@@ -47,6 +48,12 @@ struct ReloadTests {
                 }
                 #expect(removal.serversRemoved == ["brokers/b1"])
                 #expect(removal.listenersRemoved == ["mqtt2"])
+                // The removed server's series leave /metrics; the kept one's stay.
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) == nil)
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b2"]) != nil)
+                #expect(
+                    front.metric("brokerfront_health_checks_total", ["server": "b1", "result": "ok"]) == nil,
+                    "\(front.metricsText)")
                 #expect(await kept.connection.waitForClose(timeout: .seconds(3)))
                 #expect(
                     await front.waitForSessionClosed(matching: ["client_id": "kept", "reason": "server_removed"]) != nil
