@@ -257,14 +257,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// Follows the client's packets; a DISCONNECT makes the client the side that ended the session,
     /// whoever closes the socket first afterwards.
     func trackClient(_ buffer: ByteBuffer) {
-        buffer.withUnsafeReadableBytes { clientStream?.feed($0) }
-        guard let tracker = clientStream else { return }
-        if tracker.sawDisconnect {
-            if firstToFinish == nil { firstToFinish = .clientClosed }
-            clientStream = nil
-        } else if !tracker.isTracking {
-            clientStream = nil
-        }
+        let disconnect = buffer.withUnsafeReadableBytes { clientStream.feedUntilDone($0) }
+        if disconnect, firstToFinish == nil { firstToFinish = .clientClosed }
     }
 
     /// Closes the session (both sides) with `reason`, unless a reason was already recorded.
@@ -326,4 +320,16 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     /// Whether the session was counted on its server (the relay began).
     var upstreamWasOpened = false
+}
+
+extension Optional where Wrapped == MQTTStreamTracker {
+    /// Feeds the client's bytes to its tracker, and lets the tracker go once it has nothing more to
+    /// tell (it saw the DISCONNECT, or lost the packet boundaries); true when the bytes held the
+    /// DISCONNECT. Shared by the channel path and the relay thread.
+    mutating func feedUntilDone(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var tracker = self else { return false }
+        tracker.feed(bytes)
+        self = tracker.sawDisconnect || !tracker.isTracking ? nil : tracker
+        return tracker.sawDisconnect
+    }
 }

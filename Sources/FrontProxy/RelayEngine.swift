@@ -249,7 +249,6 @@ final class RelayEngine: @unchecked Sendable {
             slot = sessions.count
             sessions.append(session)
         }
-        session.slot = slot
         session.link.slot = slot
         for side in 0...1 {
             var event = epoll_event()
@@ -337,14 +336,9 @@ final class RelayEngine: @unchecked Sendable {
             link.clientBytes.add(UInt64(bytes), ordering: .relaxed)
             link.bytesIn.increment(by: Int64(bytes))
             link.lastActivity.store(now, ordering: .relaxed)
-            if session.tracker != nil {
-                session.tracker?.feed(UnsafeRawBufferPointer(start: scratch.baseAddress, count: bytes))
-                if session.tracker?.sawDisconnect == true {
-                    if session.firstToFinish == nil { session.firstToFinish = .clientClosed }
-                    session.tracker = nil
-                } else if session.tracker?.isTracking == false {
-                    session.tracker = nil
-                }
+            let read = UnsafeRawBufferPointer(start: scratch.baseAddress, count: bytes)
+            if session.tracker.feedUntilDone(read), session.firstToFinish == nil {
+                session.firstToFinish = .clientClosed
             }
         } else {
             link.serverBytes.add(UInt64(bytes), ordering: .relaxed)
@@ -475,8 +469,10 @@ final class RelayedSession {
     var server: Side
     var tracker: MQTTStreamTracker?
     var firstToFinish: CloseReason?
-    var slot = -1
     var isEnded = false
+
+    /// Where the session is in its engine's table (kept on the link, where a close request finds it).
+    var slot: Int { link.slot }
 
     init(client: CInt, server: CInt, link: RelayLink, tracker: MQTTStreamTracker?) {
         self.client = Side(fd: client)
