@@ -129,19 +129,8 @@ enum SocketHandOff {
 
     /// The number after `fd=` in a channel description.
     static func descriptorNumber(in description: String) -> CInt? {
-        let marker = Array("BaseSocket { fd=".utf8)
-        let bytes = Array(description.utf8)
-        guard bytes.count > marker.count else { return nil }
-        for start in 0...(bytes.count - marker.count) where bytes[start..<start + marker.count].elementsEqual(marker) {
-            var value: CInt = 0
-            var index = start + marker.count
-            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57, value < 100_000_000 {
-                value = value * 10 + CInt(bytes[index] - 48)
-                index += 1
-            }
-            return index > start + marker.count ? value : nil
-        }
-        return nil
+        guard let marker = description.range(of: "BaseSocket { fd=") else { return nil }
+        return CInt(description[marker.upperBound...].prefix { $0.isASCII && $0.isNumber })
     }
 
     private struct Endpoint: Equatable {

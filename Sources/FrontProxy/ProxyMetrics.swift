@@ -68,24 +68,23 @@ final class ServerMetrics: Sendable {
 /// Server metrics for every server of a routing snapshot, looked up by the server's identity.
 final class SnapshotMetrics: Sendable {
     private let servers: [ObjectIdentifier: ServerMetrics]
-    private let failovers: [ObjectIdentifier: Counter]
-    private let failoversByName: [String: Counter]
+    /// Per backend: its name (the series' identity across snapshots) and its failover counter.
+    private let failovers: [ObjectIdentifier: (backend: String, counter: Counter)]
     private let sourcePorts: [String: Meter]
 
     init(snapshot: RoutingSnapshot, factory: any MetricsFactory) {
         var servers: [ObjectIdentifier: ServerMetrics] = [:]
-        var failovers: [ObjectIdentifier: Counter] = [:]
-        var failoversByName: [String: Counter] = [:]
+        var failovers: [ObjectIdentifier: (backend: String, counter: Counter)] = [:]
         var sourcePorts: [String: Meter] = [:]
         for backend in snapshot.backends {
             for ip in backend.servers.flatMap(\.sourceIPs) where sourcePorts[ip] == nil {
                 sourcePorts[ip] = Meter(
                     label: "brokerfront_source_ports_in_use", dimensions: [("source_ip", ip)], factory: factory)
             }
-            let counter = Counter(
-                label: "brokerfront_failovers_total", dimensions: [("backend", backend.name)], factory: factory)
-            failovers[ObjectIdentifier(backend)] = counter
-            failoversByName[backend.name] = counter
+            failovers[ObjectIdentifier(backend)] = (
+                backend.name,
+                Counter(label: "brokerfront_failovers_total", dimensions: [("backend", backend.name)], factory: factory)
+            )
             for server in backend.servers {
                 let metrics = ServerMetrics(backend: backend.name, server: server.name, factory: factory)
                 metrics.up.record(server.healthState.operational == .up ? 1 : 0)
@@ -94,7 +93,6 @@ final class SnapshotMetrics: Sendable {
         }
         self.servers = servers
         self.failovers = failovers
-        self.failoversByName = failoversByName
         self.sourcePorts = sourcePorts
     }
 
@@ -104,7 +102,8 @@ final class SnapshotMetrics: Sendable {
     func destroySeries(missingFrom successor: SnapshotMetrics) {
         let keptServers = Set(successor.servers.values.map(\.key))
         for metrics in servers.values where !keptServers.contains(metrics.key) { metrics.destroy() }
-        for (name, counter) in failoversByName where successor.failoversByName[name] == nil { counter.destroy() }
+        let keptBackends = Set(successor.failovers.values.map(\.backend))
+        for (name, counter) in failovers.values where !keptBackends.contains(name) { counter.destroy() }
         for (ip, meter) in sourcePorts where successor.sourcePorts[ip] == nil { meter.destroy() }
     }
 
@@ -114,7 +113,7 @@ final class SnapshotMetrics: Sendable {
     }
 
     func failovers(for backend: BackendRuntime) -> Counter? {
-        failovers[ObjectIdentifier(backend)]
+        failovers[ObjectIdentifier(backend)]?.counter
     }
 
     /// The metrics of `server`; public through ``RoutingState`` for the health checker.
