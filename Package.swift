@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "FrontProxyTests",
             dependencies: [
-                "FrontProxy", "FrontConfig", "FrontCore", "MQTTWire",
+                "FrontProxy", "FrontConfig", "FrontCore", "FrontTesting", "MQTTWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -132,7 +132,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "FrontBenchTests", dependencies: ["FrontBench", "MQTTWire"], swiftSettings: strict),
+        .testTarget(
+            name: "FrontBenchTests", dependencies: ["FrontBench", "FrontTesting", "MQTTWire"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

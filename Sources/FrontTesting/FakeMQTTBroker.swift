@@ -34,7 +34,7 @@ public final class FakeMQTTBroker: Sendable {
                         FakeMQTTBrokerHandler(record: record, openCount: openCount))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: FreePort.next()).get()
         return FakeMQTTBroker(
             port: channel.localAddress?.port ?? 0, channel: channel, record: record, openCount: openCount)
     }

@@ -12,6 +12,11 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// never handed out twice by one process, so tests running in parallel do not get the same one; another
 /// process may still take it before the test binds it, which is why the process helpers retry on a
 /// failed start. Thread-safe; the calls are short non-blocking system calls.
+///
+/// Everything a test process listens on should take its port here, never bind port 0: the kernel
+/// hands out a port 0 bind from the same range, so it could take the port of a broker a test has just
+/// stopped, or a port another test dials expecting a refusal (a front's listener did, once, and two
+/// tests saw each other's sessions). A port that must refuse connections comes from ``refusing()``.
 public enum FreePort {
     private static let handedOut = NIOLockedValueBox<Set<Int>>([])
 
@@ -25,6 +30,22 @@ public enum FreePort {
             if fresh { return port }
         }
         preconditionFailure("FreePort: could not find a free TCP port on 127.0.0.1 (errno \(errno))")
+    }
+
+    /// A port on 127.0.0.1 that refuses connections for the rest of the process: a socket stays bound
+    /// to it and never listens, so a connect gets a reset (ECONNREFUSED) and no other socket — a
+    /// listener binding port 0, an outgoing connect's ephemeral port — can take it. Costs one
+    /// descriptor per call, kept until the process exits.
+    public static func refusing() -> Int {
+        for _ in 0..<64 {
+            guard let fd = BoundSocket.tcp() else { continue }
+            guard let port = BoundSocket.localPort(fd), handedOut.withLockedValue({ $0.insert(port).inserted }) else {
+                close(fd)
+                continue
+            }
+            return port
+        }
+        preconditionFailure("FreePort: could not bind a refusing TCP port on 127.0.0.1 (errno \(errno))")
     }
 
     /// One bind to port 0; nil when a system call failed.

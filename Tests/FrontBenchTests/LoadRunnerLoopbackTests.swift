@@ -1,10 +1,11 @@
 import FrontBench
+import FrontTesting
 import Testing
 
 /// The load generator against the sink over real loopback sockets: counts, not speed.
 @Suite struct LoadRunnerLoopbackTests {
     private func withSink(_ body: (Int) throws -> Void) throws {
-        let sink = SinkServer(bind: BenchEndpoint(host: "127.0.0.1", port: 0))
+        let sink = SinkServer(bind: BenchEndpoint(host: "127.0.0.1", port: FreePort.next()))
         let port = try sink.start()
         defer { sink.stop() }
         try body(port)

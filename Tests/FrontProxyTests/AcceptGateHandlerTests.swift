@@ -1,3 +1,4 @@
+import FrontTesting
 import NIOCore
 import NIOEmbedded
 import NIOPosix
@@ -106,7 +107,7 @@ struct AcceptGateHandlerTests {
     func probeRefusesTakenPort() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        let other = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        let other = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: FreePort.next()).wait()
         defer { try? other.close().wait() }
         let port = try #require(other.localAddress?.port)
         #expect(throws: IOError.self) { try ListenerProbe.ensureNobodyListens(host: "127.0.0.1", port: port) }

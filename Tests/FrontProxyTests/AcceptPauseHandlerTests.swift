@@ -1,3 +1,4 @@
+import FrontTesting
 import Logging
 import NIOCore
 import NIOPosix
@@ -39,7 +40,7 @@ struct AcceptPauseHandlerTests {
                 sink.accepted.add(1, ordering: .relaxed)
                 return channel.eventLoop.makeSucceededVoidFuture()
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: FreePort.next()).get()
     }
 
     static func autoRead(_ channel: any Channel) async throws -> Bool {

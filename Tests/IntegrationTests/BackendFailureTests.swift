@@ -10,7 +10,7 @@ struct BackendFailureTests {
         // One broker that ran and was stopped, one port nothing ever listened on.
         let stopped = try await MosquittoProcess.start()
         await stopped.stop()
-        let config = TestConfig.mqttFront(ports: [stopped.port, FreePort.next()])
+        let config = TestConfig.mqttFront(ports: [stopped.port, FreePort.refusing()])
         try await withFront(config) { front in
             let port = try front.port()
             let cases: [(MQTTProtocolVersion, [UInt8])] = [
@@ -39,7 +39,7 @@ struct BackendFailureTests {
     @Test("one of two servers is a closed port: every connect succeeds, the dead one shows down")
     func retriesHideADeadServer() async throws {
         try await withMosquitto { broker in
-            let dead = FreePort.next()
+            let dead = FreePort.refusing()
             let config = TestConfig.mqttFront(
                 ports: [broker.port, dead], balance: .clientID, admin: true, backend: { $0.retries = 2 })
             try await withFront(config) { front in

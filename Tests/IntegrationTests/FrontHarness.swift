@@ -155,7 +155,8 @@ enum TestConfig {
     static func mqttListener(
         name: String = "mqtt", backend: String = "brokers", configure: (inout ListenerConfig) -> Void = { _ in }
     ) -> ListenerConfig {
-        var listener = ListenerConfig(name: name, bind: Endpoint(host: "127.0.0.1", port: 0), backend: backend)
+        var listener = ListenerConfig(
+            name: name, bind: Endpoint(host: "127.0.0.1", port: FreePort.next()), backend: backend)
         configure(&listener)
         return listener
     }
@@ -179,7 +180,7 @@ enum TestConfig {
         drainTimeout: Duration = .milliseconds(300)
     ) -> FrontConfiguration {
         FrontConfiguration(
-            admin: admin ? AdminConfig(bind: Endpoint(host: "127.0.0.1", port: 0)) : nil,
+            admin: admin ? AdminConfig(bind: Endpoint(host: "127.0.0.1", port: FreePort.next())) : nil,
             drainTimeout: drainTimeout, listeners: listeners, backends: backends)
     }
 

@@ -94,7 +94,7 @@ struct LimitTests {
     @Test("per_source_ip 1: a session refused after taking its slot (no server) gives the slot back")
     func perSourceIPSlotReleasedOnRefusal() async throws {
         // Nothing listens on the server's port: every routed session ends with Server unavailable.
-        let config = TestConfig.mqttFront(ports: [FreePort.next()]) { $0.limits.perSourceIP = 1 }
+        let config = TestConfig.mqttFront(ports: [FreePort.refusing()]) { $0.limits.perSourceIP = 1 }
         try await withFront(config.withPatientDials) { front in
             let port = try front.port()
             for attempt in 1...3 {

@@ -15,7 +15,7 @@ struct RedisFailoverTests {
         primary: Int, replica: Int, failback: FailbackMode, checkTimeout: Duration = .seconds(1)
     ) -> FrontConfiguration {
         let listener = ListenerConfig(
-            name: "redis", bind: Endpoint(host: "127.0.0.1", port: 0), protocol: .tcp, backend: "redis")
+            name: "redis", bind: Endpoint(host: "127.0.0.1", port: FreePort.next()), protocol: .tcp, backend: "redis")
         let backend = BackendConfig(
             name: "redis", balance: .first, connectTimeout: .milliseconds(500), retries: 1,
             healthCheck: HealthCheckConfig(

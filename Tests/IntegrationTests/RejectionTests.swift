@@ -8,7 +8,7 @@ struct RejectionTests {
     @Test("not a CONNECT, bad protocol level, oversized CONNECT, no CONNECT in time")
     func rejections() async throws {
         // No broker is ever dialled on these paths; the server points at a closed port.
-        let config = TestConfig.mqttFront(ports: [FreePort.next()]) { listener in
+        let config = TestConfig.mqttFront(ports: [FreePort.refusing()]) { listener in
             listener.connectTimeout = .seconds(1)
             listener.maxConnectSize = 512
         }

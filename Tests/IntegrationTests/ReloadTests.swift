@@ -21,6 +21,7 @@ struct ReloadTests {
 
                 // Add a listener and a second server; drain_timeout for removed servers is short.
                 var second = TestConfig.mqttFront(ports: [brokers[0].port, brokers[1].port], admin: true)
+                second.keepBinds(of: first)
                 second.listeners.append(TestConfig.mqttListener(name: "mqtt2"))
                 second.drainTimeout = .milliseconds(300)
                 guard case .applied(let summary) = await front.runner.reloader.reload(with: second) else {
@@ -40,6 +41,7 @@ struct ReloadTests {
 
                 // Remove the first server: its session is closed after drain_timeout, reason server_removed.
                 var third = TestConfig.mqttFront(ports: [brokers[1].port], admin: true)
+                third.keepBinds(of: first)
                 third.backends[0].servers[0].name = "b2"
                 third.drainTimeout = .milliseconds(300)
                 guard case .applied(let removal) = await front.runner.reloader.reload(with: third) else {
@@ -163,5 +165,18 @@ struct ReloadTests {
             }
             _ = await child.stop()
         }
+    }
+}
+
+extension FrontConfiguration {
+    /// The edited file keeps the running listeners' and admin plane's addresses (each `TestConfig`
+    /// build hands out fresh ports).
+    fileprivate mutating func keepBinds(of running: FrontConfiguration) {
+        for index in listeners.indices {
+            if let kept = running.listeners.first(where: { $0.name == listeners[index].name }) {
+                listeners[index].bind = kept.bind
+            }
+        }
+        admin = running.admin
     }
 }

@@ -16,7 +16,7 @@ struct StatusPageBrowserTests {
     func rendersServers() async throws {
         guard let chromium = Self.chromium else { return }
         try await withMosquittos(2) { brokers in
-            let config = TestConfig.mqttFront(ports: brokers.map(\.port) + [FreePort.next()], admin: true)
+            let config = TestConfig.mqttFront(ports: brokers.map(\.port) + [FreePort.refusing()], admin: true)
             try await withFront(config) { front in
                 let (client, _) = try await MQTTTestClient.connect(port: try front.port(), clientID: "viewer")
                 let admin = try #require(front.runner.adminPort)
