@@ -24,14 +24,20 @@ public final class ConfigReloader: Sendable {
     let path: String?
     let proxy: FrontProxy
     let logger: Logger
+    /// The process's log settings, changed in place by a reload; nil when the front does not own
+    /// the logging system (in-process fronts in tests), and then `log:` applies at the next start.
+    let logSettings: LogSettings?
     private let ok: Counter
     private let error: Counter
     private let serial = NIOLockedValueBox<Bool>(false)
 
-    public init(path: String?, proxy: FrontProxy, logger: Logger, factory: any MetricsFactory) {
+    public init(
+        path: String?, proxy: FrontProxy, logger: Logger, factory: any MetricsFactory, logSettings: LogSettings? = nil
+    ) {
         self.path = path
         self.proxy = proxy
         self.logger = logger
+        self.logSettings = logSettings
         self.ok = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "ok")], factory: factory)
         self.error = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "error")], factory: factory)
     }
@@ -61,8 +67,19 @@ public final class ConfigReloader: Sendable {
         let before = proxy.configuration
         do {
             let summary = try await proxy.apply(configuration)
-            if before.admin != configuration.admin || before.log != configuration.log {
-                logger.notice("admin and log settings changed: they apply at the next start")
+            if before.log != configuration.log, let logSettings {
+                logSettings.apply(configuration.log)
+                logger.notice(
+                    "log settings applied",
+                    metadata: [
+                        "level": .string(configuration.log.level.rawValue),
+                        "format": .string(configuration.log.format.rawValue),
+                    ])
+            } else if before.log != configuration.log {
+                logger.notice("log settings changed: they apply at the next start")
+            }
+            if before.admin != configuration.admin {
+                logger.notice("admin settings changed: they apply at the next start")
             }
             return finish(.applied(summary))
         } catch {

@@ -1,14 +1,40 @@
 import Foundation
 import FrontConfig
 import Logging
+import Synchronization
+
+/// The log level and format of the running process, shared by all its `FrontLogHandler`s: a reload
+/// changes them in place (`log:` applies without a restart). Thread-safe.
+public final class LogSettings: Sendable {
+    private let levelIndex: Atomic<Int>
+    private let formatIndex: Atomic<Int>
+
+    public init(_ config: LogConfig) {
+        levelIndex = Atomic(LogConfig.Level.allCases.firstIndex(of: config.level) ?? 0)
+        formatIndex = Atomic(LogConfig.Format.allCases.firstIndex(of: config.format) ?? 0)
+    }
+
+    /// The settings now.
+    public var config: LogConfig { LogConfig(level: level, format: format) }
+
+    var level: LogConfig.Level { LogConfig.Level.allCases[levelIndex.load(ordering: .relaxed)] }
+    var format: LogConfig.Format { LogConfig.Format.allCases[formatIndex.load(ordering: .relaxed)] }
+
+    /// Switches every handler reading these settings to `config` from its next line on.
+    public func apply(_ config: LogConfig) {
+        levelIndex.store(LogConfig.Level.allCases.firstIndex(of: config.level) ?? 0, ordering: .relaxed)
+        formatIndex.store(LogConfig.Format.allCases.firstIndex(of: config.format) ?? 0, ordering: .relaxed)
+    }
+}
 
 /// Writes one line per log event to standard error, as text (`TIME LEVEL message k=v ...`) or as
 /// one JSON object (`format: json`). Session fields come first in the order INTERFACE.md shows, so
-/// the `session closed` line reads the same every time; other keys follow sorted.
+/// the `session closed` line reads the same every time; other keys follow sorted. Level and format
+/// come from shared ``LogSettings`` (a reload changes them), unless `logLevel` is set on a logger.
 public struct FrontLogHandler: LogHandler {
-    public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
-    private let format: LogConfig.Format
+    private let settings: LogSettings
+    private var levelOverride: Logger.Level?
     private let label: String
 
     /// Keys printed first, in this order, when present.
@@ -16,10 +42,19 @@ public struct FrontLogHandler: LogHandler {
         "listener", "client", "client_id", "backend", "server", "source", "duration", "bytes_in", "bytes_out", "reason",
     ]
 
-    public init(label: String, level: Logger.Level, format: LogConfig.Format) {
+    public init(label: String, settings: LogSettings) {
         self.label = label
-        self.logLevel = level
-        self.format = format
+        self.settings = settings
+    }
+
+    /// A handler with settings of its own.
+    public init(label: String, level: Logger.Level, format: LogConfig.Format) {
+        self.init(label: label, settings: LogSettings(LogConfig(level: LogConfig.Level(level), format: format)))
+    }
+
+    public var logLevel: Logger.Level {
+        get { levelOverride ?? settings.level.loggerLevel }
+        set { levelOverride = newValue }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -31,7 +66,8 @@ public struct FrontLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let line = Self.render(
-            level: event.level, message: "\(event.message)", metadata: merged, format: format, time: Date())
+            level: event.level, message: "\(event.message)", metadata: merged, format: settings.format,
+            time: Date())
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
@@ -100,6 +136,19 @@ public struct FrontLogHandler: LogHandler {
 }
 
 extension LogConfig.Level {
+    /// The level of the same name as swift-log's `level`.
+    init(_ level: Logger.Level) {
+        switch level {
+        case .trace: self = .trace
+        case .debug: self = .debug
+        case .info: self = .info
+        case .notice: self = .notice
+        case .warning: self = .warning
+        case .error: self = .error
+        case .critical: self = .critical
+        }
+    }
+
     /// The swift-log level of the same name.
     public var loggerLevel: Logger.Level {
         switch self {

@@ -12,7 +12,7 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// One whole front: data path, admin plane and metrics registry, run as one ServiceGroup.
 ///
 /// Services are listed in dependency order (proxy, then admin) and stopped in reverse. The CLI
-/// runs it with SIGTERM/SIGINT as graceful-shutdown signals; tests start it on port 0 and call
+/// runs it with SIGTERM/SIGINT as graceful-shutdown signals; tests start it on free ports and call
 /// ``shutdown()``. Thread-safe.
 public final class FrontRunner: Sendable {
     public let proxy: FrontProxy
@@ -25,14 +25,16 @@ public final class FrontRunner: Sendable {
 
     /// A front for `configuration`; `configPath` is the file reloads re-read (nil: reloads only by value);
     /// `signals` become graceful shutdown (the CLI passes SIGTERM and SIGINT, and SIGHUP reloads
-    /// when `reloadOnHangup` is set).
+    /// when `reloadOnHangup` is set); `logSettings`, when the caller bootstrapped logging with them,
+    /// let a reload change the log level and format in place.
     public init(
         configuration: FrontConfiguration,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         signals: [UnixSignal] = [],
         configPath: String? = nil,
-        reloadOnHangup: Bool = false
+        reloadOnHangup: Bool = false,
+        logSettings: LogSettings? = nil
     ) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
@@ -40,7 +42,8 @@ public final class FrontRunner: Sendable {
         let proxy = FrontProxy(
             configuration: configuration, group: eventLoopGroup, logger: logger, metricsFactory: factory)
         self.proxy = proxy
-        let reloader = ConfigReloader(path: configPath, proxy: proxy, logger: logger, factory: factory)
+        let reloader = ConfigReloader(
+            path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings)
         self.reloader = reloader
         let ready = self.ready
         var services: [any Service] = [

@@ -23,9 +23,8 @@ struct RunCommand: AsyncParsableCommand {
             StandardError.write(failure.lines.joined(separator: "\n"))
             throw ExitCode(1)
         }
-        let level = configuration.log.level.loggerLevel
-        let format = configuration.log.format
-        LoggingSystem.bootstrap { label in FrontLogHandler(label: label, level: level, format: format) }
+        let logSettings = LogSettings(configuration.log)
+        LoggingSystem.bootstrap { label in FrontLogHandler(label: label, settings: logSettings) }
         let logger = Logger(label: "brokerfront")
 
         let limit = FileDescriptorLimit.raise(for: configuration)
@@ -42,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let runner = FrontRunner(
             configuration: configuration, logger: logger, signals: [.sigterm, .sigint], configPath: config,
-            reloadOnHangup: true)
+            reloadOnHangup: true, logSettings: logSettings)
         do {
             try await runner.run()
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import FrontConfig
 import Logging
 import Testing
 
@@ -38,5 +39,20 @@ struct FrontLogHandlerTests {
         #expect(object["client_id"] == "quote\" and \\ and \n")
         #expect(object["reason"] == "client_closed")
         #expect(object["bytes_in"] == "36")
+    }
+
+    @Test("handlers follow their shared settings (a reload), unless a logger set its own level")
+    func sharedSettings() {
+        let settings = LogSettings(LogConfig(level: .notice, format: .text))
+        var handler = FrontLogHandler(label: "t", settings: settings)
+        let other = FrontLogHandler(label: "u", settings: settings)
+        #expect(handler.logLevel == .notice && other.logLevel == .notice)
+        settings.apply(LogConfig(level: .debug, format: .json))
+        #expect(handler.logLevel == .debug && other.logLevel == .debug)
+        #expect(settings.config == LogConfig(level: .debug, format: .json))
+        handler.logLevel = .error
+        settings.apply(LogConfig(level: .trace, format: .text))
+        #expect(handler.logLevel == .error)
+        #expect(other.logLevel == .trace)
     }
 }

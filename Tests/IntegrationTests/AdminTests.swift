@@ -1,7 +1,7 @@
 import FrontTesting
 import Testing
 
-/// The admin plane on `admin.bind: 127.0.0.1:0`: `/status` JSON and `/metrics` text.
+/// The admin plane on a free port of 127.0.0.1: `/status` JSON and `/metrics` text.
 @Suite("Admin HTTP")
 struct AdminTests {
     @Test("GET /status and GET /metrics")

@@ -179,15 +179,15 @@ struct ExecutableTests {
         }
     }
 
-    static func goodConfig(brokerPort: Int) -> String {
+    static func goodConfig(brokerPort: Int, port: Int = FreePort.next(), level: String = "info") -> String {
         """
         log:
-          level: info
+          level: \(level)
           format: text
         drain_timeout: 1s
         listeners:
           - name: mqtt
-            bind: 127.0.0.1:0
+            bind: 127.0.0.1:\(port)
             protocol: mqtt
             backend: brokers
         backends:

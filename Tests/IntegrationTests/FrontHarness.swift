@@ -149,9 +149,9 @@ func withRedis<T>(_ body: (RedisProcess) async throws -> T) async throws -> T {
     }
 }
 
-/// Configuration builders: listeners on `127.0.0.1:0`, servers on loopback ports, short drain.
+/// Configuration builders: listeners on free ports of 127.0.0.1 (``FreePort``), servers on loopback ports, short drain.
 enum TestConfig {
-    /// An `mqtt` listener named `name` on 127.0.0.1:0 in front of `backend`.
+    /// An `mqtt` listener named `name` on a free port of 127.0.0.1 in front of `backend`.
     static func mqttListener(
         name: String = "mqtt", backend: String = "brokers", configure: (inout ListenerConfig) -> Void = { _ in }
     ) -> ListenerConfig {

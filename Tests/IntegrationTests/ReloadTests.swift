@@ -134,7 +134,9 @@ struct ReloadTests {
         try await withMosquittos(2) { brokers in
             let directory = try TemporaryDirectory(prefix: "sighup")
             defer { directory.remove() }
-            let file = try directory.write(ExecutableTests.goodConfig(brokerPort: brokers[0].port), to: "front.yaml")
+            let listenPort = FreePort.next()
+            let file = try directory.write(
+                ExecutableTests.goodConfig(brokerPort: brokers[0].port, port: listenPort), to: "front.yaml")
             let child = try ChildProcess.launch(
                 try ExecutableTests.executable(), ["run", "--config", file], outputDirectory: directory.path)
             do {
@@ -142,7 +144,8 @@ struct ReloadTests {
                 let port = try #require(ExecutableTests.boundPort(in: child.stderrText()))
                 let (kept, _) = try await MQTTTestClient.connect(port: port, clientID: "hup-kept")
 
-                _ = try directory.write(ExecutableTests.goodConfig(brokerPort: brokers[1].port), to: "front.yaml")
+                _ = try directory.write(
+                    ExecutableTests.goodConfig(brokerPort: brokers[1].port, port: listenPort), to: "front.yaml")
                 child.send(signal: SIGHUP)
                 #expect(await child.waitForOutput(containing: "configuration reloaded", timeout: .seconds(5)))
                 try await kept.ping()
@@ -157,6 +160,39 @@ struct ReloadTests {
                 #expect(brokers[1].clientsConnected().contains { $0.clientID == "hup-after" })
                 await after.disconnect()
                 await kept.disconnect()
+                child.send(signal: SIGTERM)
+                #expect(await child.waitForExit(timeout: .seconds(10)) == 0)
+            } catch {
+                _ = await child.stop()
+                throw error
+            }
+            _ = await child.stop()
+        }
+    }
+    @Test("SIGHUP applies a new log level at once: no session lines at notice, then they appear at info")
+    func sighupLogLevel() async throws {
+        try await withMosquitto { broker in
+            let directory = try TemporaryDirectory(prefix: "sighup-log")
+            defer { directory.remove() }
+            let port = FreePort.next()
+            func config(_ level: String) -> String {
+                ExecutableTests.goodConfig(brokerPort: broker.port, port: port, level: level)
+            }
+            let file = try directory.write(config("notice"), to: "front.yaml")
+            let child = try ChildProcess.launch(
+                try ExecutableTests.executable(), ["run", "--config", file], outputDirectory: directory.path)
+            do {
+                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:\(port)", timeout: .seconds(10)))
+                let (quiet, _) = try await MQTTTestClient.connect(port: port, clientID: "log-quiet")
+                await quiet.disconnect()
+
+                _ = try directory.write(config("info"), to: "front.yaml")
+                child.send(signal: SIGHUP)
+                #expect(await child.waitForOutput(containing: "log settings applied", timeout: .seconds(5)))
+                let (loud, _) = try await MQTTTestClient.connect(port: port, clientID: "log-loud")
+                await loud.disconnect()
+                #expect(await child.waitForOutput(containing: "client_id=log-loud", timeout: .seconds(5)))
+                #expect(!child.stderrText().contains("client_id=log-quiet"), "\(child.stderrText())")
                 child.send(signal: SIGTERM)
                 #expect(await child.waitForExit(timeout: .seconds(10)) == 0)
             } catch {
