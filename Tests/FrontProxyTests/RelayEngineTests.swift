@@ -55,7 +55,7 @@ struct RelayEngineTests {
         }
 
         /// Waits (bounded) until the engine reported the end; returns its reason (nil: closed on request).
-        func ending(timeout: Duration = .seconds(3)) async -> CloseReason?? {
+        func ending(timeout: Duration = .seconds(10)) async -> CloseReason?? {
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 if let first = endings.withLockedValue({ $0.first }) { return .some(first) }
