@@ -103,12 +103,7 @@ struct ExecutableTests {
             let directory = try TemporaryDirectory(prefix: "run-ok")
             defer { directory.remove() }
             let file = try directory.write(Self.goodConfig(brokerPort: broker.port), to: "front.yaml")
-            let child = try ChildProcess.launch(
-                try Self.executable(), ["run", "--config", file], outputDirectory: directory.path)
-            do {
-                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
-                let port = try #require(Self.boundPort(in: child.stderrText()), "\(child.stderrText())")
-
+            try await Self.withRunningFront(config: file, in: directory) { child, port in
                 let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "exe-1")
                 #expect(code == 0)
                 await client.disconnect()
@@ -119,16 +114,30 @@ struct ExecutableTests {
                     }
                 }
                 #expect(logged, "\(child.stderrText())")
-
-                child.send(signal: SIGTERM)
-                let status = await child.waitForExit(timeout: .seconds(10))
-                #expect(status == 0, "\(child.stderrText())")
-            } catch {
-                await child.stop()
-                throw error
             }
-            await child.stop()
         }
+    }
+
+    /// Runs `body` with the built executable serving `config` (the port it logged it listens on),
+    /// then expects exit 0 on SIGTERM; the process is stopped whether `body` returns or throws.
+    static func withRunningFront(
+        config file: String, in directory: TemporaryDirectory,
+        _ body: (_ child: ChildProcess, _ port: Int) async throws -> Void
+    ) async throws {
+        let child = try ChildProcess.launch(
+            try executable(), ["run", "--config", file], outputDirectory: directory.path)
+        do {
+            #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
+            let port = try #require(boundPort(in: child.stderrText()), "\(child.stderrText())")
+            try await body(child, port)
+            child.send(signal: SIGTERM)
+            let status = await child.waitForExit(timeout: .seconds(10))
+            #expect(status == 0, "\(child.stderrText())")
+        } catch {
+            await child.stop()
+            throw error
+        }
+        await child.stop()
     }
 
     @Test("as an unprivileged user (uid 65534 under root): CONNECT, CONNACK and the session line as usual")

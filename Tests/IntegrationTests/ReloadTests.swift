@@ -137,11 +137,7 @@ struct ReloadTests {
             let listenPort = FreePort.next()
             let file = try directory.write(
                 ExecutableTests.goodConfig(brokerPort: brokers[0].port, port: listenPort), to: "front.yaml")
-            let child = try ChildProcess.launch(
-                try ExecutableTests.executable(), ["run", "--config", file], outputDirectory: directory.path)
-            do {
-                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
-                let port = try #require(ExecutableTests.boundPort(in: child.stderrText()))
+            try await ExecutableTests.withRunningFront(config: file, in: directory) { child, port in
                 let (kept, _) = try await MQTTTestClient.connect(port: port, clientID: "hup-kept")
 
                 _ = try directory.write(
@@ -160,29 +156,21 @@ struct ReloadTests {
                 #expect(brokers[1].clientsConnected().contains { $0.clientID == "hup-after" })
                 await after.disconnect()
                 await kept.disconnect()
-                child.send(signal: SIGTERM)
-                #expect(await child.waitForExit(timeout: .seconds(10)) == 0)
-            } catch {
-                _ = await child.stop()
-                throw error
             }
-            _ = await child.stop()
         }
     }
+
     @Test("SIGHUP applies a new log level at once: no session lines at notice, then they appear at info")
     func sighupLogLevel() async throws {
         try await withMosquitto { broker in
             let directory = try TemporaryDirectory(prefix: "sighup-log")
             defer { directory.remove() }
-            let port = FreePort.next()
+            let listenPort = FreePort.next()
             func config(_ level: String) -> String {
-                ExecutableTests.goodConfig(brokerPort: broker.port, port: port, level: level)
+                ExecutableTests.goodConfig(brokerPort: broker.port, port: listenPort, level: level)
             }
             let file = try directory.write(config("notice"), to: "front.yaml")
-            let child = try ChildProcess.launch(
-                try ExecutableTests.executable(), ["run", "--config", file], outputDirectory: directory.path)
-            do {
-                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:\(port)", timeout: .seconds(10)))
+            try await ExecutableTests.withRunningFront(config: file, in: directory) { child, port in
                 // The quiet session ends before the reload: the broker closes on DISCONNECT, and the
                 // front books the session (its log line) right as it closes the client, in the same
                 // call on its event loop, well before the file is rewritten and SIGHUP handled.
@@ -198,13 +186,7 @@ struct ReloadTests {
                 await loud.disconnect()
                 #expect(await child.waitForOutput(containing: "client_id=log-loud", timeout: .seconds(5)))
                 #expect(!child.stderrText().contains("client_id=log-quiet"), "\(child.stderrText())")
-                child.send(signal: SIGTERM)
-                #expect(await child.waitForExit(timeout: .seconds(10)) == 0)
-            } catch {
-                _ = await child.stop()
-                throw error
             }
-            _ = await child.stop()
         }
     }
 }
