@@ -6,7 +6,8 @@
 #
 #   SESSIONS=66000 FRONTS=8 BENCHES=4 SINKS=4 FRONT_SOURCE_IPS="127.0.3.1, 127.0.3.2" HOLD=20s \
 #   RATE=3000 KEEPALIVE=120 NAME=ports-2ip bench/fleet.sh
-#   SOURCE_PORTS=1024-65535 makes the fronts pick source ports themselves (`source_ports`).
+#   SOURCE_PORTS=1024-32767 makes the fronts pick source ports themselves (`source_ports`); keep it
+#   outside ip_local_port_range when the load generators dial many sessions on the same box (README).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SESSIONS=${SESSIONS:-20000} FRONTS=${FRONTS:-3} BENCHES=${BENCHES:-2} SINKS=${SINKS:-2}

@@ -383,4 +383,28 @@ public struct SourcePortRange: Sendable, Equatable, CustomStringConvertible {
         guard lower <= upper else { throw ConfigValueError("`\(text)`: the low port is above the high one") }
         return SourcePortRange(lower: lower, upper: upper)
     }
+
+    /// The ports this range shares with the kernel's ephemeral range (`ip_local_port_range`), nil when
+    /// none. Such ports hurt the whole host: the front holds them bound (SO_REUSEADDR), and the
+    /// kernel's connect() search skips every port a bind() holds, whatever the address — so each one
+    /// is lost to every other outgoing connection on the host (health checks, kernel-chosen dials,
+    /// other programs), and connect() slows down scanning past them as they fill the range.
+    public func overlap(withEphemeral ephemeral: ClosedRange<Int>) -> ClosedRange<Int>? {
+        let low = max(lower, ephemeral.lowerBound)
+        let high = min(upper, ephemeral.upperBound)
+        return low <= high ? low...high : nil
+    }
+
+    /// The widest range of unprivileged ports outside `ephemeral`: below it (from 1024) or above it.
+    /// Nil when the ephemeral range leaves fewer than two such ports.
+    public static func outside(ephemeral: ClosedRange<Int>) -> SourcePortRange? {
+        var candidates: [SourcePortRange] = []
+        if ephemeral.lowerBound > 1025 {
+            candidates.append(SourcePortRange(lower: 1024, upper: ephemeral.lowerBound - 1))
+        }
+        if ephemeral.upperBound < 65_534 {
+            candidates.append(SourcePortRange(lower: max(1024, ephemeral.upperBound + 1), upper: 65_535))
+        }
+        return candidates.max { $0.count < $1.count }
+    }
 }

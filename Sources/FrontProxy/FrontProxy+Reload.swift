@@ -112,6 +112,7 @@ extension FrontProxy {
                 }
             }
         }
+        PortRange.warnAboutOverlaps(in: new, logger: logger)
         return summary
     }
 

@@ -77,6 +77,7 @@ public final class FrontProxy: Sendable {
 
     /// Binds every listener; on any failure closes those already bound and throws.
     public func start() async throws {
+        PortRange.warnAboutOverlaps(in: configuration, logger: logger)
         let relays = startRelays()
         let global = globalLimiter
         for (index, state) in loops.all.enumerated() {

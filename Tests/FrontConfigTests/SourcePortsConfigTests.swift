@@ -41,4 +41,19 @@ struct SourcePortsConfigTests {
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.contains("backends[0].source_ports: source_ports needs source_ips") == true, "\(lines)")
     }
+
+    @Test("overlap with the ephemeral range, and the widest unprivileged range outside it")
+    func ephemeralOverlap() {
+        let linuxDefault = 32768...60999
+        #expect(SourcePortRange(lower: 1024, upper: 65535).overlap(withEphemeral: linuxDefault) == 32768...60999)
+        #expect(SourcePortRange(lower: 30000, upper: 33000).overlap(withEphemeral: linuxDefault) == 32768...33000)
+        #expect(SourcePortRange(lower: 60999, upper: 61500).overlap(withEphemeral: linuxDefault) == 60999...60999)
+        #expect(SourcePortRange(lower: 1024, upper: 32767).overlap(withEphemeral: linuxDefault) == nil)
+        #expect(SourcePortRange(lower: 61000, upper: 65535).overlap(withEphemeral: linuxDefault) == nil)
+        #expect(SourcePortRange.outside(ephemeral: linuxDefault) == SourcePortRange(lower: 1024, upper: 32767))
+        #expect(SourcePortRange.outside(ephemeral: 1024...40000) == SourcePortRange(lower: 40001, upper: 65535))
+        #expect(SourcePortRange.outside(ephemeral: 10240...65535) == SourcePortRange(lower: 1024, upper: 10239))
+        #expect(SourcePortRange.outside(ephemeral: 1024...65535) == nil)
+        #expect(SourcePortRange.outside(ephemeral: 1...65535) == nil)
+    }
 }

@@ -83,10 +83,46 @@ struct TuneAdvisorTests {
         #expect(
             ports.found.contains(
                 "45,000 sessions per source IP (2 source IPs) over 60,000 ports 2000-61999 (source_ports)"))
-        let tooMany = TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 200_000, host: host).advise()
+        let tooMany = TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 300_000, host: host).advise()
         let full = try #require(TuneFixtures.check(tooMany, "ports 10.1.0.9:1883"))
         #expect(full.status == .fail)
-        #expect(full.needed.contains("with source_ports: 1024-65535"), "\(full.needed)")
+        // 300,000 / (60,000 x 0.8) = 7 source IPs here; outside 60000-60999 the widest range is
+        // 1024-59999 (58,976 ports): also 7, so no source_ports advice.
+        #expect(full.needed.contains("7 source IPs") && !full.needed.contains("with source_ports"), "\(full.needed)")
+    }
+
+    @Test("source_ports sharing ports with ip_local_port_range warn and name a range outside it")
+    func sourcePortsInsideTheEphemeralRangeWarn() throws {
+        var host = TuneFixtures.roomyHost
+        host.portRange = 32768...60999
+        func advice(_ ports: String) throws -> TuneAdvice {
+            let yaml = TuneFixtures.oneServerYAML.replacingOccurrences(
+                of: "source_ips: [10.0.0.5]", with: "source_ips: [10.0.0.5]\n    source_ports: \(ports)")
+            return TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 1000, host: host).advise()
+        }
+        let overlapping = try #require(TuneFixtures.check(try advice("1024-65535"), "source_ports"))
+        #expect(overlapping.status == .warn)
+        #expect(overlapping.found == "ip_local_port_range 32768-60999; brokers 1024-65535 shares 32768-60999")
+        #expect(overlapping.needed.contains("e.g. source_ports: 1024-32767"), "\(overlapping.needed)")
+        let outside = try #require(TuneFixtures.check(try advice("1024-32767"), "source_ports"))
+        #expect(outside.status == .ok, "\(outside)")
+        // Without source_ports there is no such check.
+        let none = TuneAdvisor(
+            configuration: try TuneFixtures.config(TuneFixtures.oneServerYAML), sessions: 1000, host: host
+        ).advise()
+        #expect(TuneFixtures.check(none, "source_ports") == nil)
+    }
+
+    @Test("the kernel-range advice offers source_ports outside ip_local_port_range")
+    func smallEphemeralRangeAdvisesSourcePortsOutsideIt() throws {
+        var host = TuneFixtures.roomyHost
+        host.portRange = 60000...60999
+        let advice = TuneAdvisor(
+            configuration: try TuneFixtures.config(TuneFixtures.oneServerYAML), sessions: 200_000, host: host
+        ).advise()
+        let ports = try #require(TuneFixtures.check(advice, "ports 10.1.0.9:1883"))
+        // 200,000 / (58,976 x 0.8 = 47,180) = 5 source IPs with 1024-59999.
+        #expect(ports.needed.contains("or 5 with source_ports: 1024-59999 (outside ip_local_port_range)"), "\(ports)")
     }
 
     @Test("a pair between 80% and 100% of the range warns, and a wider range is recommended")

@@ -55,6 +55,25 @@ struct SourceIPTests {
         return descriptor
     }
 
+    @Test("source_ports sharing ports with ip_local_port_range: the front warns at start, naming the backend")
+    func sourcePortsInsideTheEphemeralRangeWarn() async throws {
+        let text = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        try #require(bounds.count == 2)
+        let config = TestConfig.mqttFront(
+            ports: [FreePort.refusing()],
+            backend: {
+                $0.sourceIPs = ["127.0.8.3"]
+                $0.sourcePorts = SourcePortRange(lower: bounds[0], upper: bounds[0] + 99)
+            })
+        try await withFront(config) { front in
+            let warning = front.logs.all.first { $0.message.hasPrefix("source_ports overlaps ip_local_port_range") }
+            #expect(warning?.level == .warning, "\(front.logs.controlLines)")
+            #expect(warning?.metadata["backend"] == "brokers")
+            #expect(warning?.metadata["shared"] == "\(bounds[0])-\(bounds[0] + 99)")
+        }
+    }
+
     @Test(
         "source_ports: the front binds upstream connections to ports of the range itself, skips ports taken by other sockets, refuses cleanly when the range is full and reuses ports that come free"
     )

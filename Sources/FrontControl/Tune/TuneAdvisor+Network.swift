@@ -96,15 +96,47 @@ extension TuneAdvisor {
             var advice =
                 "each (source IP, server) pair has its own range: \(neededHere) source IPs keep it under "
                 + TuneFormat.percent(Self.warnShare)
-            if neededWide < neededHere {
-                advice +=
-                    ownRange == nil
-                    ? ", or \(neededWide) with ip_local_port_range \(wider.lowerBound) \(wider.upperBound)"
-                        + " or source_ports: \(wider.lowerBound)-\(wider.upperBound)"
-                    : ", or \(neededWide) with source_ports: \(wider.lowerBound)-\(wider.upperBound)"
+            if ownRange == nil, neededWide < neededHere {
+                advice += ", or \(neededWide) with ip_local_port_range \(wider.lowerBound) \(wider.upperBound)"
+            }
+            // source_ports must stay out of the ephemeral range (see `sourcePortsCheck`).
+            if let outside = host.portRange.flatMap({ SourcePortRange.outside(ephemeral: $0) }) {
+                let neededOutside = sourceIPsNeeded(sessions: total, ports: outside.count)
+                if neededOutside < neededHere {
+                    advice += ", or \(neededOutside) with source_ports: \(outside) (outside ip_local_port_range)"
+                }
             }
             return TuneCheck(share > 1 ? .fail : .warn, name, found: found, needed: advice)
         }
+    }
+
+    /// `source_ports` that share ports with `ip_local_port_range` take them from every connect() on the
+    /// host (the kernel's search skips any port a bind() holds); nil when no backend sets source_ports.
+    func sourcePortsCheck() -> TuneCheck? {
+        let picking = configuration.backends.compactMap { backend in backend.sourcePorts.map { (backend.name, $0) } }
+        guard !picking.isEmpty else { return nil }
+        guard let ephemeral = host.portRange else {
+            return TuneCheck(
+                .warn, "source_ports", found: "ip_local_port_range could not be read",
+                needed: "source_ports outside ip_local_port_range")
+        }
+        let shared = picking.compactMap { name, range in
+            range.overlap(withEphemeral: ephemeral).map { "\(name) \(range) shares \($0.lowerBound)-\($0.upperBound)" }
+        }
+        let found =
+            "ip_local_port_range \(ephemeral.lowerBound)-\(ephemeral.upperBound); "
+            + (shared.isEmpty
+                ? picking.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + " outside it"
+                : shared.joined(separator: ", "))
+        guard !shared.isEmpty else {
+            return TuneCheck(.ok, "source_ports", found: found, needed: "source_ports outside ip_local_port_range")
+        }
+        let suggestion = SourcePortRange.outside(ephemeral: ephemeral).map { " (e.g. source_ports: \($0))" } ?? ""
+        return TuneCheck(
+            .warn, "source_ports", found: found,
+            needed: "a range outside ip_local_port_range\(suggestion): every port the front holds bound there is "
+                + "skipped by connect() everywhere on this host (health checks, kernel-chosen dials, other "
+                + "programs), which fails or crawls once they fill the range")
     }
 
     /// The widest ephemeral range that leaves the privileged ports alone.

@@ -40,6 +40,7 @@ public struct TuneAdvisor: Sendable {
         let spread = SessionSpread(configuration: configuration, sessions: sessions)
         var checks = [admittedCheck(), nofileCheck(), nrOpenCheck(), fileMaxCheck(), sourceIPCheck()]
         checks += portChecks(spread)
+        if let sourcePorts = sourcePortsCheck() { checks.append(sourcePorts) }
         checks += [
             somaxconnCheck(), twReuseCheck(spread), tcpMemCheck(spread), bufferCheck(spread),
             memoryCheck(spread), conntrackCheck(),
