@@ -89,6 +89,8 @@ struct TuneAdvisorTests {
         // 300,000 / (60,000 x 0.8) = 7 source IPs here; outside 60000-60999 the widest range is
         // 1024-59999 (58,976 ports): also 7, so no source_ports advice.
         #expect(full.needed.contains("7 source IPs") && !full.needed.contains("with source_ports"), "\(full.needed)")
+        // The front picks these ports itself: no reason to widen ip_local_port_range for them.
+        #expect(tooMany.recommendation.portRange == 60000...60999)
     }
 
     @Test("source_ports sharing ports with ip_local_port_range warn and name a range outside it")

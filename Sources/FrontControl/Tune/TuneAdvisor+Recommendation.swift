@@ -31,8 +31,12 @@ extension TuneAdvisor {
 
     /// The current range when every (source IP, server) pair stays under the warning share, else the
     /// narrowest standard widening that does (10240-65535), else the widest (1024-65535).
+    /// Servers of backends with `source_ports` do not count: the front picks their ports itself, from
+    /// a range that should stay outside this one.
     func portRange(_ spread: SessionSpread) -> ClosedRange<Int> {
-        let busiest = spread.sessionsPerPair.values.max() ?? 0
+        let ownPorts = Set(configuration.backends.filter { $0.sourcePorts != nil }.map(\.name))
+        let kernelPicked = Set(spread.destinations.filter { !ownPorts.contains($0.backend) }.map(\.address))
+        let busiest = spread.sessionsPerPair.filter { kernelPicked.contains($0.key.destination) }.values.max() ?? 0
         func fits(_ range: ClosedRange<Int>) -> Bool { Double(busiest) <= Double(range.count) * Self.warnShare }
         if let current = host.portRange, fits(current) { return current }
         let candidates = [10240...65535, Self.widestPortRange]
