@@ -100,7 +100,7 @@ struct TuneAdvisorTests {
         func advice(_ ports: String) throws -> TuneAdvice {
             let yaml = TuneFixtures.oneServerYAML.replacingOccurrences(
                 of: "source_ips: [10.0.0.5]", with: "source_ips: [10.0.0.5]\n    source_ports: \(ports)")
-            return TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 1000, host: host).advise()
+            return try TuneFixtures.advise(yaml, sessions: 1000, host: host)
         }
         let overlapping = try #require(TuneFixtures.check(try advice("1024-65535"), "source_ports"))
         #expect(overlapping.status == .warn)
@@ -109,9 +109,7 @@ struct TuneAdvisorTests {
         let outside = try #require(TuneFixtures.check(try advice("1024-32767"), "source_ports"))
         #expect(outside.status == .ok, "\(outside)")
         // Without source_ports there is no such check.
-        let none = TuneAdvisor(
-            configuration: try TuneFixtures.config(TuneFixtures.oneServerYAML), sessions: 1000, host: host
-        ).advise()
+        let none = try TuneFixtures.advise(TuneFixtures.oneServerYAML, sessions: 1000, host: host)
         #expect(TuneFixtures.check(none, "source_ports") == nil)
     }
 
@@ -119,9 +117,7 @@ struct TuneAdvisorTests {
     func smallEphemeralRangeAdvisesSourcePortsOutsideIt() throws {
         var host = TuneFixtures.roomyHost
         host.portRange = 60000...60999
-        let advice = TuneAdvisor(
-            configuration: try TuneFixtures.config(TuneFixtures.oneServerYAML), sessions: 200_000, host: host
-        ).advise()
+        let advice = try TuneFixtures.advise(TuneFixtures.oneServerYAML, sessions: 200_000, host: host)
         let ports = try #require(TuneFixtures.check(advice, "ports 10.1.0.9:1883"))
         // 200,000 / (58,976 x 0.8 = 47,180) = 5 source IPs with 1024-59999.
         #expect(ports.needed.contains("or 5 with source_ports: 1024-59999 (outside ip_local_port_range)"), "\(ports)")

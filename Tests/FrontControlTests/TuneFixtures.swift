@@ -50,6 +50,11 @@ enum TuneFixtures {
         try ConfigLoader.parse(yaml: yaml, file: "test.yaml")
     }
 
+    /// The advice for `yaml` with `sessions` on `host`.
+    static func advise(_ yaml: String, sessions: Int, host: HostFacts) throws -> TuneAdvice {
+        TuneAdvisor(configuration: try config(yaml), sessions: sessions, host: host).advise()
+    }
+
     /// The check named `name` (or whose name starts with it).
     static func check(_ advice: TuneAdvice, _ name: String) -> TuneCheck? {
         advice.checks.first { $0.name == name } ?? advice.checks.first { $0.name.hasPrefix(name) }
