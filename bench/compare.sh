@@ -4,6 +4,9 @@
 #
 #   bench/compare.sh [RUNS]          (default 3; env SCENARIOS="s1 s2 s3", OUT=docs/benchmarks-data.txt)
 #
+# BROKER=sink puts `brokerfront-bench sink` (one thread, backlog 4,096) where mosquitto is, for connect
+# rates without mosquitto's fixed listen backlog of 100 (the "mosquitto" target is then the sink direct).
+#
 # Every process is started fresh per scenario and target and ended by its PID. Raw RESULT lines and
 # samples go to $WORK/raw.txt; the summary (median, min-max) to standard output and $OUT.
 set -euo pipefail
@@ -11,6 +14,7 @@ source "$(dirname "$0")/lib.sh"
 RUNS=${1:-3}
 SCENARIOS=${SCENARIOS:-"s1 s2 s3"}
 TARGETS=${TARGETS:-"mosquitto haproxy brokerfront"}
+BROKER=${BROKER:-mosquitto}
 WORK=$(mktemp -d /tmp/bfcompare.XXXXXX)
 OUT=${OUT:-$WORK/summary.txt}
 RAW=$WORK/raw.txt
@@ -68,10 +72,17 @@ backends:
         address: 127.0.0.1:$BROKER_PORT
 CONF
 
-# start_target NAME: fresh mosquitto, plus the proxy for NAME; sets PORT and PROXY_PID (mosquitto's PID
-# for the direct target, so its figures are the broker's own).
+# start_target NAME: a fresh broker (mosquitto, or the sink with BROKER=sink), plus the proxy for NAME;
+# sets PORT and PROXY_PID (the broker's PID for the direct target, so its figures are the broker's own).
 start_target() {
-    start_mosquitto "$BROKER_PORT" "$WORK"
+    if [[ $BROKER == sink ]]; then
+        "$BENCH" sink --bind 127.0.0.1:$BROKER_PORT --threads 1 --backlog 4096 > "$WORK/sink.log" 2>&1 &
+        MOSQ_PID=$!
+        track $MOSQ_PID
+        wait_port 127.0.0.1 $BROKER_PORT
+    else
+        start_mosquitto "$BROKER_PORT" "$WORK"
+    fi
     case $1 in
     mosquitto) PORT=$BROKER_PORT PROXY_PID=$MOSQ_PID ;;
     haproxy)
@@ -171,7 +182,7 @@ s3() {
     stop_all
 }
 
-echo "raw results: $RAW" >&2
+echo "raw results: $RAW (broker: $BROKER)" >&2
 for ((run = 1; run <= RUNS; run++)); do
     for scenario in $SCENARIOS; do
         for target in $TARGETS; do
