@@ -13,9 +13,11 @@ import Prometheus
 /// `GET /status` (JSON), `GET /metrics` (Prometheus text), `POST /backends/{b}/failback`,
 /// `POST /backends/{b}/servers/{s}/state`. With `admin.token`, POSTs need `Authorization: Bearer`.
 public enum AdminServer {
-    /// Builds the application bound to `config.bind`. `onRunning` receives the bound port (useful with port 0).
+    /// Builds the application bound to `config.bind`; state-changing requests check `token` (which a
+    /// reload may replace). `onRunning` receives the bound port (useful with port 0).
     public static func make(
         config: AdminConfig,
+        token: AdminToken,
         proxy: FrontProxy,
         registry: PrometheusCollectorRegistry,
         reloader: ConfigReloader,
@@ -41,7 +43,7 @@ public enum AdminServer {
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.post("/backends/:backend/failback") { request, context -> Response in
-            if let refusal = unauthorized(request, token: config.token) { return refusal }
+            if let refusal = unauthorized(request, token: token.current) { return refusal }
             let name = context.parameters.get("backend") ?? ""
             guard proxy.events.operatorFailback(backend: name) else {
                 return error(.notFound, "no backend named `\(name)`")
@@ -50,7 +52,7 @@ public enum AdminServer {
             return json(StatusReport(proxy: proxy).backends.first { $0.name == name })
         }
         router.post("/backends/:backend/servers/:server/state") { request, context -> Response in
-            if let refusal = unauthorized(request, token: config.token) { return refusal }
+            if let refusal = unauthorized(request, token: token.current) { return refusal }
             let backendName = context.parameters.get("backend") ?? ""
             let serverName = context.parameters.get("server") ?? ""
             guard let backend = proxy.routing.snapshot.backend(named: backendName) else {
@@ -76,7 +78,7 @@ public enum AdminServer {
             return json(StatusReport.Server(server))
         }
         router.post("/reload") { request, _ -> Response in
-            if let refusal = unauthorized(request, token: config.token) { return refusal }
+            if let refusal = unauthorized(request, token: token.current) { return refusal }
             switch await reloader.reload() {
             case .applied(let summary):
                 return json(ReloadAnswer(result: "ok", summary: summary, errors: []))
@@ -99,7 +101,7 @@ public enum AdminServer {
             return json(SessionPage(total: total, offset: offset, limit: limit, next_offset: next, sessions: page))
         }
         router.delete("/sessions/:client_id") { request, context -> Response in
-            if let refusal = unauthorized(request, token: config.token) { return refusal }
+            if let refusal = unauthorized(request, token: token.current) { return refusal }
             let clientID = context.parameters.get("client_id") ?? ""
             let closed = await proxy.closeSessions(clientID: clientID)
             guard closed > 0 else { return error(.notFound, "no session with client id `\(clientID)`") }
@@ -152,7 +154,7 @@ public enum AdminServer {
     /// A 401 when a token is configured and the request does not carry it.
     static func unauthorized(_ request: Request, token: String?) -> Response? {
         guard let token else { return nil }
-        if request.headers[.authorization] == "Bearer \(token)" { return nil }
+        if AdminToken.matches(request.headers[.authorization], token: token) { return nil }
         return error(.unauthorized, "missing or wrong `Authorization: Bearer` token")
     }
 

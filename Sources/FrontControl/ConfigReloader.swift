@@ -27,17 +27,23 @@ public final class ConfigReloader: Sendable {
     /// The process's log settings, changed in place by a reload; nil when the front does not own
     /// the logging system (in-process fronts in tests), and then `log:` applies at the next start.
     let logSettings: LogSettings?
+    /// The running admin plane's token, replaced by a reload, and its address; nil when no admin plane runs.
+    let adminToken: AdminToken?
+    let adminBind: Endpoint?
     private let ok: Counter
     private let error: Counter
     private let serial = NIOLockedValueBox<Bool>(false)
 
     public init(
-        path: String?, proxy: FrontProxy, logger: Logger, factory: any MetricsFactory, logSettings: LogSettings? = nil
+        path: String?, proxy: FrontProxy, logger: Logger, factory: any MetricsFactory, logSettings: LogSettings? = nil,
+        adminToken: AdminToken? = nil
     ) {
         self.path = path
         self.proxy = proxy
         self.logger = logger
         self.logSettings = logSettings
+        self.adminToken = adminToken
+        self.adminBind = adminToken == nil ? nil : proxy.configuration.admin?.bind
         self.ok = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "ok")], factory: factory)
         self.error = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "error")], factory: factory)
     }
@@ -78,12 +84,32 @@ public final class ConfigReloader: Sendable {
             } else if before.log != configuration.log {
                 logger.notice("log settings changed: they apply at the next start")
             }
-            if before.admin != configuration.admin {
-                logger.notice("admin settings changed: they apply at the next start")
-            }
+            applyAdmin(from: before.admin, to: configuration.admin)
             return finish(.applied(summary))
         } catch {
             return finish(.failed("\(error)"))
+        }
+    }
+
+    /// A new `admin.token` applies at once to the running admin plane; a new bind address, or an admin
+    /// plane added, at the next start. A removed `admin:` section leaves the plane running with the
+    /// token in force until the next start, so dropping the section never opens it.
+    private func applyAdmin(from old: AdminConfig?, to new: AdminConfig?) {
+        guard old != new else { return }
+        guard let adminToken, let runningBind = adminBind else {
+            logger.notice("admin settings changed: they apply at the next start")
+            return
+        }
+        guard let new else {
+            logger.notice("admin section removed: the admin plane runs, with its token, until the next start")
+            return
+        }
+        if new.token != adminToken.current {
+            adminToken.replace(with: new.token)
+            logger.notice("admin token applied", metadata: ["token_set": .string(new.token == nil ? "false" : "true")])
+        }
+        if new.bind != runningBind {
+            logger.notice("admin bind changed: it applies at the next start")
         }
     }
 

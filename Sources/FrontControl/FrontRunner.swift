@@ -42,8 +42,10 @@ public final class FrontRunner: Sendable {
         let proxy = FrontProxy(
             configuration: configuration, group: eventLoopGroup, logger: logger, metricsFactory: factory)
         self.proxy = proxy
+        let adminToken = AdminToken(configuration.admin?.token)
         let reloader = ConfigReloader(
-            path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings)
+            path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings,
+            adminToken: adminToken)
         self.reloader = reloader
         let ready = self.ready
         var services: [any Service] = [
@@ -54,7 +56,8 @@ public final class FrontRunner: Sendable {
         if let admin = configuration.admin {
             services.append(
                 AdminServer.make(
-                    config: admin, proxy: proxy, registry: registry, reloader: reloader, group: eventLoopGroup,
+                    config: admin, token: adminToken, proxy: proxy, registry: registry, reloader: reloader,
+                    group: eventLoopGroup,
                     logger: logger,
                     onRunning: { port in ready.state.withLockedValue { $0.adminPort = port } }))
         }

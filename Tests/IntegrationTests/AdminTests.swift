@@ -42,4 +42,45 @@ struct AdminTests {
             }
         }
     }
+
+    @Test("admin.token: POSTs need it, GETs do not; a reload rotates it at once; dropping admin: keeps it")
+    func tokenRotation() async throws {
+        try await withMosquitto { broker in
+            var config = TestConfig.mqttFront(ports: [broker.port], admin: true)
+            config.admin?.token = "first-token"
+            try await withFront(config) { front in
+                let adminPort = try #require(front.runner.adminPort)
+                func failback(_ token: String?) async throws -> Int {
+                    let headers = token.map { ["Authorization": "Bearer \($0)"] } ?? [:]
+                    return try await HTTPTestClient.request(
+                        method: "POST", port: adminPort, path: "/backends/brokers/failback", headers: headers
+                    ).status
+                }
+                #expect(try await HTTPTestClient.get(port: adminPort, path: "/status").status == 200)
+                #expect(try await failback(nil) == 401)
+                #expect(try await failback("first-toke") == 401)
+                #expect(try await failback("first-tokenX") == 401)
+                #expect(try await failback("first-token") == 200)
+
+                var rotated = config
+                rotated.admin?.token = "second-token"
+                guard case .applied = await front.runner.reloader.reload(with: rotated) else {
+                    Issue.record("reload was not applied")
+                    return
+                }
+                #expect(try await failback("first-token") == 401)
+                #expect(try await failback("second-token") == 200)
+                #expect(front.logs.all.contains { $0.message == "admin token applied" })
+
+                var dropped = config
+                dropped.admin = nil
+                guard case .applied = await front.runner.reloader.reload(with: dropped) else {
+                    Issue.record("second reload was not applied")
+                    return
+                }
+                #expect(try await failback(nil) == 401, "dropping admin: must not open the plane")
+                #expect(try await failback("second-token") == 200)
+            }
+        }
+    }
 }
