@@ -424,9 +424,11 @@ extension EdgeLoadTests {
                         + "\(stalled.int("pushed") / 1_048_576) MiB of \(total / 1_048_576) MiB into their sockets "
                         + "(the rest blocked), the front read \(Int(frontIn) / 1_048_576) MiB (all of it now in the "
                         + "kernel buffers toward the stopped broker); \(front.openDescriptors) fds")
-                // The front stopped reading: no client finished, and neither the clients' progress nor the
-                // front's read counter moved for 2 s although every client still has bytes to send.
-                expectMeasured(stalled.int("pushdone") == 0, "\(stalled)")
+                // The front stopped reading: neither the clients' progress nor the front's read counter moved
+                // for 2 s although clients still have bytes to send. Some clients may have finished: their
+                // whole 10 MB can fit in the kernel's buffers where `tcp_rmem` allows 32 MiB per socket (the
+                // front's receive side grows while it reads, before the stop), so the front's counter is the
+                // evidence, not how many clients finished.
                 #expect(stalled.int("pushed") < total, "\(stalled)")
                 // A few hundred KiB may still drain into socket buffers under load; the stream must not flow.
                 #expect(
