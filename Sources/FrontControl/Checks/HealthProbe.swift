@@ -1,5 +1,6 @@
 import FrontConfig
 import FrontCore
+import Glibc
 import MQTTWire
 import NIOCore
 import ProxyProtocol
@@ -87,7 +88,8 @@ enum HealthProbe {
     static func describe(_ error: any Error) -> String {
         if let probe = error as? ProbeError { return probe.description }
         if let channel = error as? ChannelError, case .connectTimeout = channel { return "connect timeout" }
-        if let io = error as? IOError { return "\(io.description)" }
+        // IOError's own text repeats NIO's internal reason ("connection reset (error set): ...").
+        if let io = error as? IOError { return "\(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))" }
         return "\(error)"
     }
 
