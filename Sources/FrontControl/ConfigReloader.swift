@@ -27,8 +27,9 @@ public final class ConfigReloader: Sendable {
     /// The process's log settings, changed in place by a reload; nil when the front does not own
     /// the logging system (in-process fronts in tests), and then `log:` applies at the next start.
     let logSettings: LogSettings?
-    /// The running admin plane's token, replaced by a reload, and its address; nil when no admin plane runs.
+    /// The running admin plane's token, replaced by a reload; nil when no admin plane runs.
     let adminToken: AdminToken?
+    /// Where the running admin plane listens: the start configuration's, which a reload does not move.
     let adminBind: Endpoint?
     private let ok: Counter
     private let error: Counter
@@ -43,7 +44,7 @@ public final class ConfigReloader: Sendable {
         self.logger = logger
         self.logSettings = logSettings
         self.adminToken = adminToken
-        self.adminBind = adminToken == nil ? nil : proxy.configuration.admin?.bind
+        self.adminBind = proxy.configuration.admin?.bind
         self.ok = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "ok")], factory: factory)
         self.error = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "error")], factory: factory)
     }

@@ -42,7 +42,7 @@ public final class FrontRunner: Sendable {
         let proxy = FrontProxy(
             configuration: configuration, group: eventLoopGroup, logger: logger, metricsFactory: factory)
         self.proxy = proxy
-        let adminToken = AdminToken(configuration.admin?.token)
+        let adminToken = configuration.admin.map { AdminToken($0.token) }
         let reloader = ConfigReloader(
             path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings,
             adminToken: adminToken)
@@ -53,7 +53,7 @@ public final class FrontRunner: Sendable {
             HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
         ]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
-        if let admin = configuration.admin {
+        if let admin = configuration.admin, let adminToken {
             services.append(
                 AdminServer.make(
                     config: admin, token: adminToken, proxy: proxy, registry: registry, reloader: reloader,
