@@ -16,6 +16,12 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// channels (`relay_threads`); nil: auto (``relayThreadCount(eventLoops:)``); 0: every session
     /// stays on its channels. Read at start only.
     public var relayThreads: Int?
+    /// The scheduler time slice each relay thread asks for (`relay_slice`); zero leaves the kernel's
+    /// default. A relay thread sleeps most of the time and, once woken, has a few microseconds of work;
+    /// with a short slice it runs before the task that woke it finishes its own slice (EEVDF on
+    /// Linux >= 6.12 puts the earlier virtual deadline first), which cuts the relay's added latency
+    /// under load (docs/benchmarks.md, S3). Read at start only.
+    public var relaySlice: Duration
     /// The listening sockets, in file order.
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
@@ -25,6 +31,11 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// `auto` one per two event loops (at least one). A relay thread's work is `recv` and `send`; one
     /// that stays busy finds several sockets ready per wake and moves several messages per call, so
     /// fewer, fuller threads cost less per message than one per core (docs/benchmarks.md, S3).
+    /// `relay_slice` when not written: the shortest slice Linux grants (100 µs).
+    public static let defaultRelaySlice = Duration.microseconds(100)
+    /// The slices Linux grants (it clamps anything else into this range); zero means "kernel default".
+    public static let relaySliceRange = Duration.microseconds(100)...Duration.milliseconds(100)
+
     public func relayThreadCount(eventLoops: Int) -> Int {
         relayThreads ?? max(1, eventLoops / 2)
     }
@@ -35,6 +46,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         drainTimeout: Duration = .seconds(30),
         maxConnections: Int = 100_000,
         relayThreads: Int? = nil,
+        relaySlice: Duration = FrontConfiguration.defaultRelaySlice,
         listeners: [ListenerConfig] = [],
         backends: [BackendConfig] = []
     ) {
@@ -43,6 +55,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.drainTimeout = drainTimeout
         self.maxConnections = maxConnections
         self.relayThreads = relayThreads
+        self.relaySlice = relaySlice
         self.listeners = listeners
         self.backends = backends
     }

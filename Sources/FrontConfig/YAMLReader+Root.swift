@@ -4,7 +4,8 @@ import Yams
 extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let rootKeys = [
-        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "listeners", "backends",
+        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice",
+        "listeners", "backends",
     ]
     static let adminKeys = ["bind", "token"]
     static let logKeys = ["level", "format"]
@@ -35,6 +36,16 @@ extension YAMLReader {
         }
         read(&config.relayThreads, fields, "relay_threads") { text throws(ConfigValueError) in
             text == "auto" ? nil : try ScalarParser.integer(text, in: 0...64)
+        }
+        read(&config.relaySlice, fields, "relay_slice") { text throws(ConfigValueError) in
+            let slice = try DurationParser.parse(text)
+            let range = FrontConfiguration.relaySliceRange
+            guard slice == .zero || range.contains(slice) else {
+                throw ConfigValueError(
+                    "`\(text)`: a relay thread's time slice is 0 (kernel default) or between "
+                        + "\(DurationParser.format(range.lowerBound)) and \(DurationParser.format(range.upperBound))")
+            }
+            return slice
         }
         config.listeners = decodeList(fields, "listeners", what: "listener") { reader, node, path in
             reader.decodeListener(node, path: path)

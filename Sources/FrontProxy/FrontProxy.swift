@@ -175,8 +175,9 @@ public final class FrontProxy: Sendable {
         var relays: [RelayEngine] = []
         for index in 0..<count {
             do {
-                let relay = try RelayEngine(name: "bf-relay-\(index)")
-                relay.start()
+                let relay = try RelayEngine(name: "bf-relay-\(index)", slice: configuration.relaySlice)
+                let slice = relay.start()
+                if index == 0 { logSlice(slice) }
                 relays.append(relay)
             } catch {
                 logger.warning(
@@ -186,6 +187,19 @@ public final class FrontProxy: Sendable {
         }
         state.withLockedValue { $0.relays = relays }
         return relays
+    }
+
+    /// Says once at start what time slice the relay threads run with; a kernel without custom slices
+    /// is no fault (they keep its default), a refused call is worth a warning.
+    private func logSlice(_ outcome: RelayEngine.SliceOutcome) {
+        switch outcome {
+        case .kernelDefault, .applied:
+            logger.info("relay threads started", metadata: ["slice": "\(outcome)"])
+        case .unsupported:
+            logger.info("relay threads keep the kernel's time slice", metadata: ["reason": "\(outcome)"])
+        case .failed:
+            logger.warning("relay threads keep the kernel's time slice", metadata: ["error": "\(outcome)"])
+        }
     }
 
     /// Binds the listener: one listening socket per event loop on the same address (SO_REUSEPORT), so

@@ -1,9 +1,11 @@
 import CEpoll
 import CoreMetrics
+import FrontConfig
 import FrontCore
 import MQTTWire
 import Synchronization
 
+import class NIOConcurrencyHelpers.ConditionLock
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 #if canImport(Glibc)
@@ -58,13 +60,39 @@ final class RelayEngine: @unchecked Sendable {
         case stop
     }
 
+    /// What became of the time slice a relay thread asked for (``RelayEngine/init(name:slice:)``).
+    enum SliceOutcome: Equatable, Sendable, CustomStringConvertible {
+        /// None was asked for (`relay_slice: 0`).
+        case kernelDefault
+        /// The kernel reports this slice for the thread now.
+        case applied(Duration)
+        /// The kernel took the request but has no custom slices (Linux before 6.12).
+        case unsupported
+        /// A call failed (errno), or the thread runs in a class without slices (EINVAL).
+        case failed(errno: CInt)
+
+        var description: String {
+            switch self {
+            case .kernelDefault: "kernel default"
+            case .applied(let slice): DurationParser.format(slice)
+            case .unsupported: "not supported by this kernel (custom slices need Linux 6.12)"
+            case .failed(let code): "sched_setattr: \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
     let name: String
+    /// The scheduler time slice the thread asks for; zero: the kernel's default.
+    let slice: Duration
     /// Sessions relayed by this thread now (read from any thread).
     let sessionCount = Atomic<Int>(0)
     private let commands = NIOLockedValueBox<[Command]>([])
     private let epollFD: CInt
     private let wakeFD: CInt
     private let thread = NIOLockedValueBox<pthread_t?>(nil)
+    /// Set by the thread once it runs (condition 1); ``start()`` waits for it.
+    private let started = ConditionLock<Int>(value: 0)
+    private var sliceOutcome = SliceOutcome.kernelDefault
 
     // Relay thread only.
     private var sessions: [RelayedSession?] = []
@@ -84,9 +112,11 @@ final class RelayEngine: @unchecked Sendable {
     private static let readable = EPOLLIN.rawValue
     private static let writable = EPOLLOUT.rawValue
 
-    /// An engine with its epoll instance; its thread starts with ``start()``.
-    init(name: String) throws(RelayEngineError) {
+    /// An engine with its epoll instance; its thread starts with ``start()`` and asks the scheduler
+    /// for `slice` (zero: keeps the kernel's default).
+    init(name: String, slice: Duration = .zero) throws(RelayEngineError) {
         self.name = name
+        self.slice = slice
         let epoll = epoll_create1(CInt(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw RelayEngineError(call: "epoll_create1", errno: errno) }
         let wake = eventfd(0, CInt(EFD_NONBLOCK | EFD_CLOEXEC))
@@ -115,8 +145,9 @@ final class RelayEngine: @unchecked Sendable {
         Glibc.close(epollFD)
     }
 
-    /// Starts the relay thread.
-    func start() {
+    /// Starts the relay thread and waits until it runs; returns what became of its time slice.
+    @discardableResult
+    func start() -> SliceOutcome {
         let context = Unmanaged.passRetained(self).toOpaque()
         var id = pthread_t()
         let created = pthread_create(
@@ -129,9 +160,25 @@ final class RelayEngine: @unchecked Sendable {
             }, context)
         guard created == 0 else {
             Unmanaged<RelayEngine>.fromOpaque(context).release()
-            return
+            return .failed(errno: created)
         }
         thread.withLockedValue { $0 = id }
+        started.lock(whenValue: 1)
+        defer { started.unlock() }
+        return sliceOutcome
+    }
+
+    /// Asks the scheduler for ``slice`` for the calling (relay) thread.
+    private func applySlice() -> SliceOutcome {
+        let (seconds, attoseconds) = slice.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        guard nanoseconds > 0 else { return .kernelDefault }
+        let result = c_epoll_set_slice(UInt64(nanoseconds))
+        switch result {
+        case 0: return .unsupported
+        case ..<0: return .failed(errno: CInt(-result))
+        default: return .applied(.nanoseconds(result))
+        }
     }
 
     /// Ends every session left (reason `shutdown`) and joins the thread.
@@ -172,6 +219,10 @@ final class RelayEngine: @unchecked Sendable {
 
     private func run() {
         _ = c_epoll_name_thread(String(name.prefix(15)))
+        let outcome = applySlice()
+        started.lock()
+        sliceOutcome = outcome
+        started.unlock(withValue: 1)
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }

@@ -34,3 +34,30 @@ struct RelayThreadsConfigTests {
         }
     }
 }
+
+/// `relay_slice`: the scheduler time slice a relay thread asks for; 0 keeps the kernel's default.
+@Suite("relay_slice")
+struct RelaySliceConfigTests {
+    static func yaml(_ value: String) -> String {
+        "relay_slice: \(value)\n" + minimalYAML
+    }
+
+    @Test("absent is 100us; 0, the bounds and a value between are read")
+    func parses() throws {
+        #expect(try #require(parseValid(minimalYAML)).relaySlice == .microseconds(100))
+        #expect(try #require(parseValid(Self.yaml("0"))).relaySlice == .zero)
+        #expect(try #require(parseValid(Self.yaml("100us"))).relaySlice == .microseconds(100))
+        #expect(try #require(parseValid(Self.yaml("750µs"))).relaySlice == .microseconds(750))
+        #expect(try #require(parseValid(Self.yaml("100ms"))).relaySlice == .milliseconds(100))
+    }
+
+    @Test("outside 100us...100ms, or not a duration, is refused at its line with the range")
+    func refuses() {
+        for value in ["50us", "101ms", "1s", "100", "fast"] {
+            let lines = checkLines(Self.yaml(value))
+            #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_slice"), "\(lines)")
+        }
+        let lines = checkLines(Self.yaml("50us"))
+        #expect(lines.first?.contains("between 100us and 100ms") == true, "\(lines)")
+    }
+}

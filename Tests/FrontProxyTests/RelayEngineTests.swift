@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import FrontCore
 import MQTTWire
 import Synchronization
@@ -175,6 +176,50 @@ struct RelayEngineTests {
         fixture.engine.stop()
         #expect(await fixture.ending() == .some(.shutdown))
         #expect(Self.seesEOF(fixture.client))
+    }
+
+    @Test("the relay thread asks for its time slice and the kernel reports it (Linux >= 6.12)")
+    func timeSlice() throws {
+        let engine = try RelayEngine(name: "test-slice", slice: .microseconds(250))
+        let outcome = engine.start()
+        defer { engine.stop() }
+        guard Self.kernelHasCustomSlices else {
+            #expect(outcome == .unsupported || outcome == .applied(.microseconds(250)), "\(outcome)")
+            return
+        }
+        #expect(outcome == .applied(.microseconds(250)))
+        // The scheduler's own view, where the kernel exposes it (CONFIG_SCHED_DEBUG).
+        if let reported = Self.schedField("se.slice", ofThreadNamed: "test-slice") {
+            #expect(reported == 250_000)
+        }
+        let plain = try RelayEngine(name: "test-noslice")
+        #expect(plain.start() == .kernelDefault)
+        plain.stop()
+    }
+
+    /// Linux 6.12 brought custom slices for fair tasks (sched_attr.sched_runtime).
+    static var kernelHasCustomSlices: Bool {
+        var names = utsname()
+        uname(&names)
+        let release = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard parts.count == 2 else { return false }
+        return parts[0] > 6 || (parts[0] == 6 && parts[1] >= 12)
+    }
+
+    /// A number from `/proc/self/task/TID/sched` of the thread called `name`; nil when absent.
+    static func schedField(_ field: String, ofThreadNamed name: String) -> Int? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+        for task in tasks {
+            let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            guard comm?.trimmingCharacters(in: .whitespacesAndNewlines) == name,
+                let sched = try? String(contentsOfFile: "/proc/self/task/\(task)/sched", encoding: .utf8)
+            else { continue }
+            for line in sched.split(separator: "\n") where line.hasPrefix(field + " ") {
+                return line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            }
+        }
+        return nil
     }
 
     @Test("the descriptor number is read from a channel description, and nothing else is")

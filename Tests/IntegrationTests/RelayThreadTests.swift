@@ -12,6 +12,11 @@ struct RelayThreadTests {
     func mqttSessionRelayed() async throws {
         try await withMosquitto { broker in
             try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+                // The start line says what slice the relay thread runs with (100us unless the kernel has none).
+                let started = front.logs.all.first { $0.message.hasPrefix("relay threads") }
+                #expect(
+                    started?.metadata["slice"] == "100us" || started?.metadata["reason"] != nil,
+                    "\(String(describing: started))")
                 let port = try front.port()
                 let (subscriber, subCode) = try await MQTTTestClient.connect(port: port, clientID: "relay-sub")
                 let (publisher, pubCode) = try await MQTTTestClient.connect(port: port, clientID: "relay-pub")
@@ -58,6 +63,7 @@ struct RelayThreadTests {
                 try await client.publish(topic: "nio/t", payload: [1, 2, 3])
                 #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [1, 2, 3])
                 #expect(front.runner.proxy.relayedSessions == 0)
+                #expect(!front.logs.all.contains { $0.message.hasPrefix("relay threads") })
                 await client.disconnect()
                 #expect(await front.waitForActive(0))
                 #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })

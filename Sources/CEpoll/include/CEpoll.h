@@ -1,8 +1,9 @@
 // The Linux calls the relay threads need that the Swift Glibc module does not import:
-// epoll, eventfd, naming a thread, and giving freed heap pages back.
+// epoll, eventfd, naming a thread, its scheduler time slice, and giving freed heap pages back.
 #ifndef C_EPOLL_H
 #define C_EPOLL_H
 
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -11,5 +12,12 @@ int c_epoll_name_thread(const char *name);
 
 /// glibc malloc_trim(0): returns free heap pages of every arena to the system; 1 if any were.
 int c_epoll_trim_heap(void);
+
+/// Asks the scheduler for a time slice of `nanoseconds` for the calling thread (EEVDF custom slice,
+/// sched_setattr's sched_runtime for SCHED_OTHER; Linux >= 6.12 clamps it to 0.1-100 ms), keeping
+/// its policy and nice value. Returns the slice the kernel reports afterwards: the one set, or 0
+/// when the kernel has no custom slices; -errno when a call failed or the thread is not in a fair
+/// class.
+int64_t c_epoll_set_slice(uint64_t nanoseconds);
 
 #endif
