@@ -27,15 +27,15 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// The server groups listeners send sessions to, in file order.
     public var backends: [BackendConfig]
 
-    /// How many relay threads run beside `eventLoops` event loops: the configured count, or for
-    /// `auto` one per two event loops (at least one). A relay thread's work is `recv` and `send`; one
-    /// that stays busy finds several sockets ready per wake and moves several messages per call, so
-    /// fewer, fuller threads cost less per message than one per core (docs/benchmarks.md, S3).
     /// `relay_slice` when not written: the shortest slice Linux grants (100 µs).
     public static let defaultRelaySlice = Duration.microseconds(100)
     /// The slices Linux grants (it clamps anything else into this range); zero means "kernel default".
     public static let relaySliceRange = Duration.microseconds(100)...Duration.milliseconds(100)
 
+    /// How many relay threads run beside `eventLoops` event loops: the configured count, or for
+    /// `auto` one per two event loops (at least one). A relay thread's work is `recv` and `send`; one
+    /// that stays busy finds several sockets ready per wake and moves several messages per call, so
+    /// fewer, fuller threads cost less per message than one per core (docs/benchmarks.md, S3).
     public func relayThreadCount(eventLoops: Int) -> Int {
         relayThreads ?? max(1, eventLoops / 2)
     }
