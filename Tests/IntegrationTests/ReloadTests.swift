@@ -10,6 +10,31 @@ import Testing
 /// Hot reload: sessions survive, listeners and servers come and go, bad files change nothing.
 @Suite("Hot reload")
 struct ReloadTests {
+    @Test("a changed relay_threads or relay_slice is kept for the next start, and the reload says so")
+    func relaySettingsAtNextStart() async throws {
+        try await withMosquitto { broker in
+            let first = TestConfig.mqttFront(ports: [broker.port])
+            try await withFront(first) { front in
+                let notice = "relay_threads or relay_slice changed: they apply at the next start"
+                var same = TestConfig.mqttFront(ports: [broker.port])
+                same.keepBinds(of: first)
+                guard case .applied = await front.runner.reloader.reload(with: same) else {
+                    Issue.record("reload was not applied")
+                    return
+                }
+                #expect(!front.logs.all.contains { $0.message == notice })
+                var changed = same
+                changed.relaySlice = .milliseconds(1)
+                guard case .applied = await front.runner.reloader.reload(with: changed) else {
+                    Issue.record("second reload was not applied")
+                    return
+                }
+                #expect(front.logs.all.contains { $0.message == notice && $0.level == .notice })
+                #expect(front.runner.proxy.relayedSessions == 0)
+            }
+        }
+    }
+
     @Test("a session opened before a reload relays after it; added listener and server serve; removed server drains")
     func reloadKeepsSessions() async throws {
         try await withMosquittos(2) { brokers in
