@@ -176,7 +176,7 @@ public final class FrontProxy: Sendable {
         for index in 0..<count {
             do {
                 let relay = try RelayEngine(name: "bf-relay-\(index)", slice: configuration.relaySlice)
-                let slice = relay.start()
+                let slice = try relay.start()
                 if index == 0 { logSlice(slice) }
                 relays.append(relay)
             } catch {

@@ -68,7 +68,8 @@ final class RelayEngine: @unchecked Sendable {
         case applied(Duration)
         /// The kernel took the request but has no custom slices (Linux before 6.12).
         case unsupported
-        /// A call failed (errno), or the thread runs in a class without slices (EINVAL).
+        /// sched_setattr or sched_getattr failed (errno), or the thread runs in a class without
+        /// slices (EINVAL).
         case failed(errno: CInt)
 
         var description: String {
@@ -76,7 +77,7 @@ final class RelayEngine: @unchecked Sendable {
             case .kernelDefault: "kernel default"
             case .applied(let slice): DurationParser.format(slice)
             case .unsupported: "not supported by this kernel (custom slices need Linux 6.12)"
-            case .failed(let code): "sched_setattr: \(String(cString: strerror(code)))"
+            case .failed(let code): RelayEngineError(call: "sched_setattr", errno: code).description
             }
         }
     }
@@ -146,8 +147,10 @@ final class RelayEngine: @unchecked Sendable {
     }
 
     /// Starts the relay thread and waits until it runs; returns what became of its time slice.
+    ///
+    /// - Throws: ``RelayEngineError`` when the thread cannot be created; the engine must not be used.
     @discardableResult
-    func start() -> SliceOutcome {
+    func start() throws(RelayEngineError) -> SliceOutcome {
         let context = Unmanaged.passRetained(self).toOpaque()
         var id = pthread_t()
         let created = pthread_create(
@@ -160,7 +163,7 @@ final class RelayEngine: @unchecked Sendable {
             }, context)
         guard created == 0 else {
             Unmanaged<RelayEngine>.fromOpaque(context).release()
-            return .failed(errno: created)
+            throw RelayEngineError(call: "pthread_create", errno: created)
         }
         thread.withLockedValue { $0 = id }
         started.lock(whenValue: 1)
@@ -170,10 +173,9 @@ final class RelayEngine: @unchecked Sendable {
 
     /// Asks the scheduler for ``slice`` for the calling (relay) thread.
     private func applySlice() -> SliceOutcome {
-        let (seconds, attoseconds) = slice.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let nanoseconds = slice.nanosecondsClamped
         guard nanoseconds > 0 else { return .kernelDefault }
-        let result = c_epoll_set_slice(UInt64(nanoseconds))
+        let result = c_epoll_set_slice(nanoseconds)
         switch result {
         case 0: return .unsupported
         case ..<0: return .failed(errno: CInt(-result))

@@ -27,7 +27,7 @@ struct RelayEngineTests {
 
         init(mqtt: Bool = true) throws {
             engine = try RelayEngine(name: "test-relay")
-            engine.start()
+            try engine.start()
             let clientPair = try Self.socketPair()
             let serverPair = try Self.socketPair()
             client = clientPair.0
@@ -181,7 +181,7 @@ struct RelayEngineTests {
     @Test("the relay thread asks for its time slice and the kernel reports it (Linux >= 6.12)")
     func timeSlice() throws {
         let engine = try RelayEngine(name: "test-slice", slice: .microseconds(250))
-        let outcome = engine.start()
+        let outcome = try engine.start()
         defer { engine.stop() }
         guard Self.kernelHasCustomSlices else {
             #expect(outcome == .unsupported || outcome == .applied(.microseconds(250)), "\(outcome)")
@@ -193,7 +193,7 @@ struct RelayEngineTests {
             #expect(reported == 250_000)
         }
         let plain = try RelayEngine(name: "test-noslice")
-        #expect(plain.start() == .kernelDefault)
+        #expect(try plain.start() == .kernelDefault)
         plain.stop()
     }
 
