@@ -35,7 +35,7 @@ public enum PublishCommand: Sendable {
     /// Publish `ratePerSecond` messages a second (0 = no pacing), keeping at most `window` unconfirmed by
     /// the paired subscriber (0 = no window).
     case start(ratePerSecond: Double, window: Int)
-    /// Stop publishing.
+    /// Stop publishing and pinging (the hold is over; answers still in flight are counted).
     case stop
     /// Send DISCONNECT and close; a close after this is not a drop.
     case disconnect
@@ -173,6 +173,8 @@ final class BenchClientHandler: ChannelInboundHandler {
             publishing = false
             paceTask?.cancel()
             paceTask = nil
+            pingTask?.cancel()
+            pingTask = nil
         case .disconnect:
             publishing = false
             guard state == .connected || state == .connecting else { return }

@@ -20,6 +20,9 @@ public final class LoadRunner: Sendable {
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let publishers = NIOLockedValueBox<[any Channel]>([])
     private let progress: ProgressPrinter
+    /// How long the end of the hold waits for PINGRESPs still in flight (ns): enough for a
+    /// CPU-starved bench process among many to read them, short next to any hold.
+    static let pingAnswerWait: UInt64 = 5_000_000_000
 
     /// Prepares a run; nothing starts until ``run()``.
     public init(options: LoadOptions, progress: ProgressPrinter = ProgressPrinter()) {
@@ -114,14 +117,23 @@ public final class LoadRunner: Sendable {
         let dropsInHold = stats.dropped.load(ordering: .relaxed) - dropsBeforeHold
         let rtt = stats.roundTripHistogram()
 
-        // Disconnect everything, bounded.
-        for channel in publishers.withLockedValue({ $0 }) {
-            channel.pipeline.fireUserInboundEventTriggered(PublishCommand.stop)
-        }
+        // Stop publishing and pinging, wait (bounded) for the PINGRESPs still on their way, so that
+        // pings - pongs counts answers lost rather than answers not yet read; then disconnect everything.
         let open = channels.withLockedValue { all in
             let copy = all
             all.removeAll()
             return copy
+        }
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(PublishCommand.stop)
+        }
+        // The stops are queued on the loops; a task behind them on each loop marks the last ping sent.
+        _ = try? EventLoopFuture.andAllComplete(loops.map { $0.submit {} }, on: loops[0]).wait()
+        let answerDeadline = min(deadline, BenchClock.now() + Self.pingAnswerWait)
+        while stats.pongs.load(ordering: .relaxed) < stats.pings.load(ordering: .relaxed),
+            BenchClock.now() < answerDeadline
+        {
+            usleep(10_000)
         }
         let closes = open.map { channel in
             channel.pipeline.fireUserInboundEventTriggered(PublishCommand.disconnect)
