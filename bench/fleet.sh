@@ -81,7 +81,7 @@ used1=$(mem_used_kib) slab1=$(slab_kib)
 front_rss1=$(rss_sum "${FRONT_PIDS[@]}") sink_rss1=$(rss_sum "${SINK_PIDS[@]}") bench_rss1=$(rss_sum "${BENCH_RUN_PIDS[@]}")
 for p in "${BENCH_RUN_PIDS[@]}"; do wait "$p" || true; done
 elapsed=$(($(date +%s) - start))
-connected=0 failed=0 dropped=0 dropped_total=0 refused=0 timeouts=0
+connected=0 failed=0 dropped=0 dropped_total=0 refused=0 timeouts=0 pings=0 pongs=0
 for ((i = 0; i < BENCHES; i++)); do
     r=$(grep '^RESULT' "$WORK/bench-$i.out" || echo "RESULT connected=0")
     echo "bench $i: $r" >> "$WORK/results.txt"
@@ -91,10 +91,12 @@ for ((i = 0; i < BENCHES; i++)); do
     dropped_total=$((dropped_total + $(result_field "$r" dropped)))
     refused=$((refused + $(result_field "$r" failed_refused)))
     timeouts=$((timeouts + $(result_field "$r" failed_timeout)))
+    pings=$((pings + $(result_field "$r" pings))) pongs=$((pongs + $(result_field "$r" pongs)))
 done
 per_kib() { awk -v d="$1" -v n="$held" 'BEGIN {printf "%.2f", (n ? d / n : 0)}'; }
 echo "FLEET name=$NAME sessions_wanted=$SESSIONS connected=$connected failed=$failed refused=$refused" \
-    "connack_timeouts=$timeouts dropped_in_hold=$dropped dropped_total=$dropped_total upstream_established=$held hold=$HOLD elapsed_s=$elapsed" \
+    "connack_timeouts=$timeouts dropped_in_hold=$dropped dropped_total=$dropped_total pings=$pings pongs=$pongs upstream_established=$held" \
+    "hold=$HOLD elapsed_s=$elapsed" \
     "fronts=$FRONTS benches=$BENCHES sinks=$SINKS front_rss_kib_per_session=$(per_kib $((front_rss1 - front_rss0)))" \
     "sink_rss_kib_per_session=$(per_kib $((sink_rss1 - sink_rss0))) bench_rss_kib_per_session=$(per_kib $bench_rss1)" \
     "system_kib_per_session=$(per_kib $((used1 - used0))) slab_kib_per_session=$(per_kib $((slab1 - slab0)))" \
