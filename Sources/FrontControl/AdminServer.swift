@@ -26,6 +26,15 @@ public enum AdminServer {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        // Read from the relay threads when scraped (additions to INTERFACE.md's metric list).
+        let relayThreads = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "brokerfront", metricName: "relay", unitName: "threads",
+                helpText: "Relay threads running (relay_threads)."))
+        let relayedSessions = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "brokerfront", metricName: "relayed", unitName: "sessions",
+                helpText: "Sessions whose bytes the relay threads carry now."))
         router.get("/status") { _, _ -> Response in
             json(StatusReport(proxy: proxy))
         }
@@ -36,6 +45,9 @@ public enum AdminServer {
                 body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/metrics") { _, _ -> Response in
+            let relay = proxy.relayStatus
+            relayThreads.set(Int64(relay.threads))
+            relayedSessions.set(Int64(relay.sessions))
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return Response(

@@ -37,10 +37,17 @@ extension StatusPage {
               if (!b.servers.some(function (s) { return s.state === "up"; })) dead++;
             });
             var up = servers.filter(function (s) { return s.state === "up"; }).length;
-            return add(el("section", "summary"), tile(num(sessions), "active sessions"),
+            var section = add(el("section", "summary"), tile(num(sessions), "active sessions"),
               tile(up + " / " + servers.length, "servers up", up < servers.length ? " warn" : ""),
               tile(String(r.backends.length), "backends"),
               tile(String(dead), "backends with no server up", dead > 0 ? " bad" : ""));
+            var relay = r.relay;
+            if (relay && relay.threads > 0) {
+              var label = "on " + (relay.threads === 1 ? "1 relay thread" : relay.threads + " relay threads") +
+                (relay.slice ? ", slice " + relay.slice : "");
+              add(section, tile(num(relay.sessions), label));
+            }
+            return section;
           }
           function listeners(list) {
             var card = el("section", "card"), t = table(["Name", "Bind", "Protocol", "~Active"]);

@@ -56,7 +56,16 @@ public enum StatusPage {
             + tile("\(up) / \(servers.count)", "servers up", up < servers.count ? " warn" : "")
             + tile("\(report.backends.count)", "backends")
             + tile("\(dead)", "backends with no server up", dead > 0 ? " bad" : "")
+            + relayTile(report.relay, tile)
             + "</section>"
+    }
+
+    /// Of the active sessions, those on relay threads; nothing when the front runs none.
+    static func relayTile(_ relay: StatusReport.Relay?, _ tile: (String, String, String) -> String) -> String {
+        guard let relay, relay.threads > 0 else { return "" }
+        let threads = relay.threads == 1 ? "1 relay thread" : "\(relay.threads) relay threads"
+        let slice = relay.slice.map { ", slice \(escape($0))" } ?? ""
+        return tile(grouped(relay.sessions), "on \(threads)\(slice)", "")
     }
 
     /// The listeners table: name, bind, protocol, active sessions.

@@ -50,8 +50,27 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// The relay threads (an addition to INTERFACE.md's document; absent in older fronts' reports).
+    public struct Relay: Codable, Sendable, Equatable {
+        /// Relay threads running (`relay_threads`; 0: every session stays on its channels).
+        public var threads: Int
+        /// Their time slice (`relay_slice`): `100us`, `kernel default`, or why the kernel's is kept;
+        /// `null` without relay threads.
+        public var slice: String?
+        /// Sessions whose bytes they carry now (part of the listeners' `active_connections`).
+        public var sessions: Int
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(threads, forKey: .threads)
+            try container.encode(slice, forKey: .slice)
+            try container.encode(sessions, forKey: .sessions)
+        }
+    }
+
     public var listeners: [Listener]
     public var backends: [Backend]
+    public var relay: Relay?
 
     /// The status of `proxy` now.
     public init(proxy: FrontProxy) {
@@ -63,6 +82,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 name: config.name, bind: bind, protocol: config.protocol.rawValue,
                 active_connections: proxy.activeSessions(listener: config.name))
         }
+        let relay = proxy.relayStatus
+        self.relay = Relay(threads: relay.threads, slice: relay.slice, sessions: relay.sessions)
         let now = MonotonicTime.now()
         backends = proxy.routing.snapshot.backends.map { backend in
             Backend(

@@ -50,6 +50,19 @@ public final class FrontProxy: Sendable {
         var listeners: [Bound] = []
         /// Relay threads (`relay_threads`), started with the front.
         var relays: [RelayEngine] = []
+        /// What the scheduler gave the first relay thread (`relay_slice`); nil without relay threads.
+        var relaySlice: RelayEngine.SliceOutcome?
+    }
+
+    /// The relay threads as they run (started with the front; a reload does not change them).
+    public struct RelayStatus: Sendable, Equatable {
+        /// Relay threads running.
+        public var threads: Int
+        /// Their scheduler time slice: `100us`, `kernel default`, or why the kernel's is kept; nil
+        /// without relay threads.
+        public var slice: String?
+        /// Sessions whose bytes they carry now.
+        public var sessions: Int
     }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
@@ -152,7 +165,10 @@ public final class FrontProxy: Sendable {
             try? await state.eventLoop.submit { state.stop() }.get()
         }
         let relays = state.withLockedValue { state in
-            defer { state.relays.removeAll() }
+            defer {
+                state.relays.removeAll()
+                state.relaySlice = nil
+            }
             return state.relays
         }
         for relay in relays { relay.stop() }
@@ -164,8 +180,15 @@ public final class FrontProxy: Sendable {
     }
 
     /// Sessions whose bytes a relay thread carries now.
-    public var relayedSessions: Int {
-        state.withLockedValue { $0.relays.reduce(0) { $0 + $1.sessionCount.load(ordering: .relaxed) } }
+    public var relayedSessions: Int { relayStatus.sessions }
+
+    /// The relay threads now: how many, their time slice, the sessions they carry.
+    public var relayStatus: RelayStatus {
+        state.withLockedValue { state in
+            RelayStatus(
+                threads: state.relays.count, slice: state.relaySlice?.description,
+                sessions: state.relays.reduce(0) { $0 + $1.sessionCount.load(ordering: .relaxed) })
+        }
     }
 
     /// Starts `relay_threads` relay threads (auto: one per two event loops); none when it is 0 or the
@@ -173,11 +196,15 @@ public final class FrontProxy: Sendable {
     private func startRelays() -> [RelayEngine] {
         let count = configuration.relayThreadCount(eventLoops: loops.all.count)
         var relays: [RelayEngine] = []
+        var firstSlice: RelayEngine.SliceOutcome?
         for index in 0..<count {
             do {
                 let relay = try RelayEngine(name: "bf-relay-\(index)", slice: configuration.relaySlice)
                 let slice = try relay.start()
-                if index == 0 { logSlice(slice) }
+                if index == 0 {
+                    logSlice(slice)
+                    firstSlice = slice
+                }
                 relays.append(relay)
             } catch {
                 logger.warning(
@@ -185,7 +212,10 @@ public final class FrontProxy: Sendable {
                 break
             }
         }
-        state.withLockedValue { $0.relays = relays }
+        state.withLockedValue { state in
+            state.relays = relays
+            state.relaySlice = relays.isEmpty ? nil : firstSlice
+        }
         return relays
     }
 

@@ -31,6 +31,19 @@ struct StatusPageTests {
         text.components(separatedBy: needle).count - 1
     }
 
+    @Test("the relay tile: sessions on relay threads with their slice; none without relay threads")
+    func relayTile() throws {
+        let withRelay = Self.sample.dropLast() + #","relay":{"threads":2,"slice":"100us","sessions":4321}}"#
+        let page = StatusPage.render(try Self.report(String(withRelay)), title: "t")
+        #expect(page.contains(#"<div class="n">4,321</div><div class="l">on 2 relay threads, slice 100us</div>"#))
+        let one = Self.sample.dropLast() + #","relay":{"threads":1,"slice":"<b>","sessions":0}}"#
+        #expect(
+            StatusPage.render(try Self.report(String(one)), title: "t").contains("on 1 relay thread, slice &lt;b&gt;"))
+        let none = Self.sample.dropLast() + #","relay":{"threads":0,"slice":null,"sessions":0}}"#
+        #expect(!StatusPage.render(try Self.report(String(none)), title: "t").contains(#"<div class="l">on "#))
+        #expect(!StatusPage.render(try Self.report(Self.sample), title: "t").contains(#"<div class="l">on "#))
+    }
+
     @Test("a whole document: listeners, one card per backend, one row per server, colour-coded states")
     func structure() throws {
         let page = StatusPage.render(try Self.report(Self.sample), title: "brokerfront")

@@ -43,6 +43,56 @@ struct AdminTests {
         }
     }
 
+    @Test("the relay threads in /status, /metrics and the HTML page: count, slice, sessions they carry")
+    func relayThreadsReported() async throws {
+        try await withMosquitto { broker in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port], admin: true)) { front in
+                let adminPort = try #require(front.runner.adminPort)
+                let running = front.runner.proxy.relayStatus
+                #expect(running.threads >= 1)
+                let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: "on-relay")
+                #expect(code == 0)
+                // Handed off after 1 s of relaying.
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 1 })
+
+                let json = try JSONValue.parse(try await HTTPTestClient.get(port: adminPort, path: "/status").body)
+                #expect(json["relay"]?["threads"]?.number == Double(running.threads))
+                #expect(json["relay"]?["sessions"]?.number == 1)
+                let slice = json["relay"]?["slice"]?.string
+                #expect(slice != nil && slice == running.slice)
+                let metrics = try await HTTPTestClient.get(port: adminPort, path: "/metrics").body
+                #expect(PrometheusText.value(of: "brokerfront_relay_threads", in: metrics) == Double(running.threads))
+                #expect(PrometheusText.value(of: "brokerfront_relayed_sessions", in: metrics) == 1)
+                let page = try await HTTPTestClient.get(port: adminPort, path: "/").body
+                #expect(page.contains(#"<div class="n">1</div><div class="l">on "#))
+
+                await client.disconnect()
+                #expect(await front.waitForActive(0))
+                let after = try await HTTPTestClient.get(port: adminPort, path: "/metrics").body
+                #expect(PrometheusText.value(of: "brokerfront_relayed_sessions", in: after) == 0)
+            }
+        }
+    }
+
+    @Test("relay_threads 0: /status reports no relay thread and no slice")
+    func noRelayThreadsReported() async throws {
+        try await withMosquitto { broker in
+            var config = TestConfig.mqttFront(ports: [broker.port], admin: true)
+            config.relayThreads = 0
+            try await withFront(config) { front in
+                let adminPort = try #require(front.runner.adminPort)
+                let json = try JSONValue.parse(try await HTTPTestClient.get(port: adminPort, path: "/status").body)
+                #expect(json["relay"]?["threads"]?.number == 0)
+                #expect(json["relay"]?["slice"] == .null)
+                #expect(json["relay"]?["sessions"]?.number == 0)
+                let metrics = try await HTTPTestClient.get(port: adminPort, path: "/metrics").body
+                #expect(PrometheusText.value(of: "brokerfront_relay_threads", in: metrics) == 0)
+                let page = try await HTTPTestClient.get(port: adminPort, path: "/").body
+                #expect(!page.contains(#"<div class="l">on "#), "no relay tile")
+            }
+        }
+    }
+
     @Test("admin.token: POSTs need it, GETs do not; a reload rotates it at once; dropping admin: keeps it")
     func tokenRotation() async throws {
         try await withMosquitto { broker in
