@@ -192,6 +192,30 @@ struct TuneAdvisorTests {
         #expect(shares.kernelSockets == 2000)
     }
 
+    @Test("the front's memory: ~1.1 KiB per session on relay threads, ~5.2 KiB on channels (TLS, relay_threads: 0)")
+    func frontMemoryFollowsRelayThreads() throws {
+        var configuration = try TuneFixtures.config(TuneFixtures.demoYAML)
+        func memory() throws -> String {
+            let advice = TuneAdvisor(configuration: configuration, sessions: 100_000, host: TuneFixtures.roomyHost)
+                .advise()
+            return try #require(TuneFixtures.check(advice, "memory")).needed
+        }
+        // 100,000 x 1,130 B = 107.8 MiB; x 5,350 B = 510.2 MiB.
+        let relayed = try memory()
+        #expect(relayed.contains("107.8 MiB front (~1.1 KiB per session on a relay thread)"), "\(relayed)")
+        configuration.relayThreads = 0
+        #expect(try memory().contains("510.2 MiB front (~5.2 KiB per session, relay_threads: 0)"))
+        configuration.relayThreads = nil
+        configuration.listeners[0].tls = TLSConfig(certificate: "c.pem", privateKey: "k.pem")
+        #expect(try memory().contains("510.2 MiB front (~5.2 KiB per TLS session)"))
+        var plain = configuration.listeners[0]
+        plain.name = "plain"
+        plain.tls = nil
+        configuration.listeners.append(plain)
+        // Two listeners share the sessions evenly: 50,000 on channels, 50,000 relayed.
+        #expect(try memory().contains("(~1.1 KiB x 50,000 on relay threads, ~5.2 KiB x 50,000 TLS)"))
+    }
+
     @Test("unreadable facts warn instead of guessing; a missing conntrack table is fine")
     func unknownFactsWarn() throws {
         let advice = TuneAdvisor(

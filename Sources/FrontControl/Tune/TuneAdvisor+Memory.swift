@@ -53,12 +53,35 @@ extension TuneAdvisor {
             needed: need + ", more than the \(TuneFormat.bytes(Double(memory))) of RAM: lower the defaults (snippet)")
     }
 
+    /// The front's own memory for the sessions at full load, idle: a plain session moves to a relay
+    /// thread after its first second (~1.1 KiB), a TLS one, or any with `relay_threads: 0`, stays on its
+    /// two channels (~5.2 KiB). Returns the bytes and how they were counted.
+    func userBytes(_ spread: SessionSpread) -> (bytes: Double, basis: String) {
+        let relays = configuration.relayThreadCount(eventLoops: 1) > 0
+        var relayed = 0
+        var onChannels = 0
+        for (share, listener) in zip(spread.listeners, configuration.listeners) {
+            if relays && listener.tls == nil { relayed += share.sessions } else { onChannels += share.sessions }
+        }
+        let bytes =
+            Double(relayed) * Self.userBytesPerRelayedSession + Double(onChannels) * Self.userBytesPerChannelSession
+        let basis: String
+        switch (relayed, onChannels) {
+        case (_, 0): basis = "~1.1 KiB per session on a relay thread"
+        case (0, _): basis = relays ? "~5.2 KiB per TLS session" : "~5.2 KiB per session, relay_threads: 0"
+        default:
+            basis =
+                "~1.1 KiB x \(TuneFormat.count(relayed)) on relay threads, ~5.2 KiB x \(TuneFormat.count(onChannels)) TLS"
+        }
+        return (bytes, basis)
+    }
+
     /// Kernel socket memory plus the front's own, against the machine's RAM (brokers not counted).
     func memoryCheck(_ spread: SessionSpread) -> TuneCheck {
-        let user = Double(sessions) * Self.userBytesPerSession
+        let (user, basis) = userBytes(spread)
         let total = kernelBytes(spread) + user
         let need =
-            "\(TuneFormat.bytes(kernelBytes(spread))) kernel + \(TuneFormat.bytes(user)) front (~5 KiB per session) = "
+            "\(TuneFormat.bytes(kernelBytes(spread))) kernel + \(TuneFormat.bytes(user)) front (\(basis)) = "
             + TuneFormat.bytes(total) + ", brokers not counted"
         guard let memory = host.memoryTotal else {
             return TuneCheck(.warn, "memory", found: "MemTotal could not be read", needed: need)

@@ -21,8 +21,12 @@ public struct TuneAdvisor: Sendable {
     public static let listenBacklog = 4096
     /// Kernel memory per idle TCP socket, measured on loopback (~3.6 KiB).
     public static let kernelBytesPerSocket = 3_686.0
-    /// User-space memory per idle relayed session in the front (~4.9 KiB measured, release build).
-    public static let userBytesPerSession = 5_120.0
+    /// User-space memory per idle session on a relay thread (1.10 KiB measured with 300,000 sessions,
+    /// release build, 2026-11-22 and 2026-12-04; docs/benchmarks.md, "Scale").
+    public static let userBytesPerRelayedSession = 1_130.0
+    /// User-space memory per idle session that stays on its two SwiftNIO channels: TLS sessions, and
+    /// every session with `relay_threads: 0` (5.22 KiB measured without TLS; TLS state comes on top).
+    public static let userBytesPerChannelSession = 5_350.0
     /// Share of a limit above which a check warns.
     public static let warnShare = 0.8
     /// Connection-tracking entries per session: the client's flow and the upstream one.
