@@ -27,10 +27,10 @@ public final class ConfigReloader: Sendable {
     /// The process's log settings, changed in place by a reload; nil when the front does not own
     /// the logging system (in-process fronts in tests), and then `log:` applies at the next start.
     let logSettings: LogSettings?
-    /// The running admin plane's token, replaced by a reload; nil when no admin plane runs.
+    /// The admin plane's token, replaced by a reload; nil when the front has no admin plane to manage.
     let adminToken: AdminToken?
-    /// Where the running admin plane listens: the start configuration's, which a reload does not move.
-    let adminBind: Endpoint?
+    /// The admin plane a reload moves, starts or stops (``manage(_:)``); nil as for `adminToken`.
+    private let adminPlane = NIOLockedValueBox<AdminPlane?>(nil)
     private let ok: Counter
     private let error: Counter
     private let serial = NIOLockedValueBox<Bool>(false)
@@ -44,9 +44,13 @@ public final class ConfigReloader: Sendable {
         self.logger = logger
         self.logSettings = logSettings
         self.adminToken = adminToken
-        self.adminBind = proxy.configuration.admin?.bind
         self.ok = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "ok")], factory: factory)
         self.error = Counter(label: "brokerfront_reloads_total", dimensions: [("result", "error")], factory: factory)
+    }
+
+    /// Lets reloads move, start and stop `plane` (made after the reloader: its `POST /reload` needs it).
+    func manage(_ plane: AdminPlane) {
+        adminPlane.withLockedValue { $0 = plane }
     }
 
     /// Re-reads the file the front was started with and applies it.
@@ -95,26 +99,20 @@ public final class ConfigReloader: Sendable {
         }
     }
 
-    /// A new `admin.token` applies at once to the running admin plane; a new bind address, or an admin
-    /// plane added, at the next start. A removed `admin:` section leaves the plane running with the
-    /// token in force until the next start, so dropping the section never opens it.
+    /// `admin:` applies at once: a new token to the next request, a new bind address moves the plane
+    /// (it keeps serving where it was if the new address cannot be bound), an added section starts
+    /// it, a removed one stops it. The plane is asked whenever its address differs from the file's,
+    /// so a reload retries a move that failed before.
     private func applyAdmin(from old: AdminConfig?, to new: AdminConfig?) {
-        guard old != new else { return }
-        guard let adminToken, let runningBind = adminBind else {
-            logger.notice("admin settings changed: they apply at the next start")
+        guard let adminToken, let adminPlane = adminPlane.withLockedValue({ $0 }) else {
+            if old != new { logger.notice("admin settings changed: they apply at the next start") }
             return
         }
-        guard let new else {
-            logger.notice("admin section removed: the admin plane runs, with its token, until the next start")
-            return
-        }
-        if new.token != adminToken.current {
+        if let new, new.token != adminToken.current {
             adminToken.replace(with: new.token)
             logger.notice("admin token applied", metadata: ["token_set": .string(new.token == nil ? "false" : "true")])
         }
-        if new.bind != runningBind {
-            logger.notice("admin bind changed: it applies at the next start")
-        }
+        if new?.bind != adminPlane.bind { adminPlane.request(new) }
     }
 
     private func finish(_ result: ReloadResult) -> ReloadResult {

@@ -19,6 +19,8 @@ public final class FrontRunner: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Reloads the configuration (SIGHUP, `POST /reload`, tests).
     public let reloader: ConfigReloader
+    /// The admin plane (runs when the configuration has an `admin:` section; a reload moves it).
+    public let adminPlane: AdminPlane
     private let group: ServiceGroup
     private let ready = ReadyState()
     private let hasAdmin: Bool
@@ -42,25 +44,25 @@ public final class FrontRunner: Sendable {
         let proxy = FrontProxy(
             configuration: configuration, group: eventLoopGroup, logger: logger, metricsFactory: factory)
         self.proxy = proxy
-        let adminToken = configuration.admin.map { AdminToken($0.token) }
+        let adminToken = AdminToken(configuration.admin?.token)
         let reloader = ConfigReloader(
             path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings,
             adminToken: adminToken)
+        let adminPlane = AdminPlane(initial: configuration.admin, logger: logger) { admin, onRunning in
+            AdminServer.make(
+                config: admin, token: adminToken, proxy: proxy, registry: registry, reloader: reloader,
+                group: eventLoopGroup, logger: logger, onRunning: onRunning)
+        }
+        reloader.manage(adminPlane)
+        self.adminPlane = adminPlane
         self.reloader = reloader
         let ready = self.ready
         var services: [any Service] = [
-            ProxyService(proxy: proxy, logger: logger) { ready.state.withLockedValue { $0.proxy = true } },
+            ProxyService(proxy: proxy, logger: logger) { ready.state.withLockedValue { $0 = true } },
             HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
         ]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
-        if let admin = configuration.admin, let adminToken {
-            services.append(
-                AdminServer.make(
-                    config: admin, token: adminToken, proxy: proxy, registry: registry, reloader: reloader,
-                    group: eventLoopGroup,
-                    logger: logger,
-                    onRunning: { port in ready.state.withLockedValue { $0.adminPort = port } }))
-        }
+        services.append(adminPlane)
         self.hasAdmin = configuration.admin != nil
         self.group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
@@ -81,18 +83,18 @@ public final class FrontRunner: Sendable {
     public func waitUntilReady(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let state = ready.state.withLockedValue { $0 }
-            if state.proxy && (!hasAdmin || state.adminPort != nil) { return true }
+            let proxyReady = ready.state.withLockedValue { $0 }
+            if proxyReady && (!hasAdmin || adminPlane.port != nil) { return true }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return false
     }
 
-    /// The admin plane's bound port, once it runs.
-    public var adminPort: Int? { ready.state.withLockedValue { $0.adminPort } }
+    /// The admin plane's bound port while it runs.
+    public var adminPort: Int? { adminPlane.port }
 }
 
-/// Readiness flags set by the services as they come up; a class so closures can share it.
+/// Readiness of the data path, set by its service as it comes up; a class so closures can share it.
 private final class ReadyState: Sendable {
-    let state = NIOLockedValueBox<(proxy: Bool, adminPort: Int?)>((false, nil))
+    let state = NIOLockedValueBox<Bool>(false)
 }

@@ -1,3 +1,4 @@
+import FrontConfig
 import FrontTesting
 import Testing
 
@@ -74,6 +75,53 @@ struct AdminTests {
         }
     }
 
+    @Test("a reload moves the admin plane; an address it cannot bind keeps it where it was; removed, added")
+    func reloadMovesPlane() async throws {
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(ports: [broker.port], admin: true)
+            try await withFront(config) { front in
+                let first = try #require(front.runner.adminPort)
+                func serves(_ port: Int) async -> Bool {
+                    (try? await HTTPTestClient.get(port: port, path: "/status").status) == 200
+                }
+                func reload(admin: AdminConfig?) async {
+                    var next = config
+                    next.admin = admin
+                    guard case .applied = await front.runner.reloader.reload(with: next) else {
+                        Issue.record("reload was not applied")
+                        return
+                    }
+                }
+                #expect(await serves(first))
+
+                let second = FreePort.next()
+                await reload(admin: AdminConfig(bind: Endpoint(host: "127.0.0.1", port: second)))
+                #expect(await Poll.until(timeout: .seconds(5)) { front.runner.adminPort == second })
+                #expect(await serves(second))
+                #expect(await Poll.until(timeout: .seconds(5)) { await !serves(first) }, "the old address is let go")
+                #expect(front.logs.all.contains { $0.message == "admin plane moved" })
+
+                // mosquitto listens there: the plane stays on `second`.
+                await reload(admin: AdminConfig(bind: Endpoint(host: "127.0.0.1", port: broker.port)))
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.logs.all.contains { $0.message == "admin plane could not move; it serves where it was" }
+                    })
+                #expect(front.runner.adminPort == second)
+                #expect(await serves(second))
+
+                await reload(admin: nil)
+                #expect(await Poll.until(timeout: .seconds(5)) { front.runner.adminPort == nil })
+                #expect(await !serves(second))
+
+                let third = FreePort.next()
+                await reload(admin: AdminConfig(bind: Endpoint(host: "127.0.0.1", port: third)))
+                #expect(await Poll.until(timeout: .seconds(5)) { front.runner.adminPort == third })
+                #expect(await serves(third))
+            }
+        }
+    }
+
     @Test("relay_threads 0: /status reports no relay thread and no slice")
     func noRelayThreadsReported() async throws {
         try await withMosquitto { broker in
@@ -93,7 +141,7 @@ struct AdminTests {
         }
     }
 
-    @Test("admin.token: POSTs need it, GETs do not; a reload rotates it at once; dropping admin: keeps it")
+    @Test("admin.token: POSTs need it, GETs do not; a reload rotates it at once; dropping admin: stops the plane")
     func tokenRotation() async throws {
         try await withMosquitto { broker in
             var config = TestConfig.mqttFront(ports: [broker.port], admin: true)
@@ -128,8 +176,9 @@ struct AdminTests {
                     Issue.record("second reload was not applied")
                     return
                 }
-                #expect(try await failback(nil) == 401, "dropping admin: must not open the plane")
-                #expect(try await failback("second-token") == 200)
+                // Dropping admin: closes the plane rather than opening it.
+                #expect(await Poll.until(timeout: .seconds(5)) { front.runner.adminPort == nil })
+                #expect((try? await failback(nil)) == nil, "nothing answers on the old port")
             }
         }
     }
