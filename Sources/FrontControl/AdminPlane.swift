@@ -54,7 +54,7 @@ public final class AdminPlane: Service, Sendable {
             for await target in requests.cancelOnGracefulShutdown() {
                 current = await apply(target, replacing: current, in: &tasks)
             }
-            if let current { await current.group.triggerGracefulShutdown() }
+            if let current { await stop(current) }
             try await tasks.waitForAll()
         }
         continuation.finish()
@@ -122,6 +122,8 @@ public final class AdminPlane: Service, Sendable {
         let group: ServiceGroup
         /// Ends when the application's group has returned.
         let ended: AsyncStream<Void>
+        /// Set by ``stop(_:)``: an end without it is the application failing on its own.
+        let stopping: NIOLockedValueBox<Bool>
 
         var bind: Endpoint { config.bind }
     }
@@ -134,19 +136,31 @@ public final class AdminPlane: Service, Sendable {
         let (ended, end) = AsyncStream.makeStream(of: Void.self)
         let application = make(config) { port in outcome.yield(.success(port)) }
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
-        tasks.addTask {
+        let stopping = NIOLockedValueBox(false)
+        let served = NIOLockedValueBox(false)
+        tasks.addTask { [serving, logger] in
             defer { end.finish() }
+            var failure: (any Error)?
             do {
                 try await group.run()
-                outcome.yield(.failure(AdminPlaneError.stoppedBeforeServing))
             } catch {
-                outcome.yield(.failure(error))
+                failure = error
             }
+            outcome.yield(.failure(failure ?? AdminPlaneError.stoppedBeforeServing))
+            // A plane that served and ended without being asked to is worth an error line.
+            guard served.withLockedValue({ $0 }), !stopping.withLockedValue({ $0 }), !Task.isShuttingDownGracefully,
+                !Task.isCancelled
+            else { return }
+            serving.withLockedValue { if $0?.bind == config.bind { $0 = nil } }
+            logger.error(
+                "admin plane ended on its own: no admin plane until a reload or restart",
+                metadata: ["bind": "\(config.bind)", "error": "\(failure.map { "\($0)" } ?? "none")"])
         }
         for await first in outcomes {
             if case .success(let port) = first {
+                served.withLockedValue { $0 = true }
                 serving.withLockedValue { $0 = (config.bind, port) }
-                return .success(Generation(config: config, group: group, ended: ended))
+                return .success(Generation(config: config, group: group, ended: ended, stopping: stopping))
             }
             if case .failure(let error) = first { return .failure(error) }
         }
@@ -155,6 +169,7 @@ public final class AdminPlane: Service, Sendable {
 
     /// Lets `generation` finish its requests and close, and waits until it has.
     private func stop(_ generation: Generation) async {
+        generation.stopping.withLockedValue { $0 = true }
         serving.withLockedValue { if $0?.bind == generation.bind { $0 = nil } }
         await generation.group.triggerGracefulShutdown()
         for await _ in generation.ended {}
