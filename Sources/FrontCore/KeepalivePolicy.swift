@@ -12,8 +12,11 @@ public enum KeepalivePolicy {
         guard keepAlive > 0 else {
             return listener.idleTimeout > .zero ? listener.idleTimeout : nil
         }
-        let scaled = Duration.seconds(Double(keepAlive) * listener.keepaliveFactor)
-        return min(max(scaled, listener.keepaliveMin), listener.keepaliveMax)
+        // Clamped as seconds first: a large `keepalive_factor` (any finite number is valid) would not
+        // fit a Duration.
+        let seconds = Double(keepAlive) * listener.keepaliveFactor
+        guard seconds < listener.keepaliveMax.secondsDouble else { return listener.keepaliveMax }
+        return max(Duration.seconds(seconds), listener.keepaliveMin)
     }
 
     /// The idle deadline of a plain `tcp` session; nil means never.

@@ -46,9 +46,15 @@ final class AcceptRateLimiter: Sendable {
     private let bucket: NIOLockedValueBox<TokenBucket>
     private let queued = Atomic<Int>(0)
 
+    /// The queue's bound whatever the rate and timeout (a queued session holds a connection anyway).
+    static let maximumQueue = Int(Int32.max)
+
     init(rate: Int, connectTimeout: Duration) {
         self.rate = rate
-        self.queueCapacity = max(16, Int(Double(rate) * connectTimeout.secondsDouble))
+        // As a Double first: any `accept_rate` and `connect_timeout` the config accepts, multiplied,
+        // may not fit an Int.
+        let admissible = Double(rate) * connectTimeout.secondsDouble
+        self.queueCapacity = admissible >= Double(Self.maximumQueue) ? Self.maximumQueue : max(16, Int(admissible))
         self.bucket = NIOLockedValueBox(TokenBucket(rate: rate, now: .now()))
     }
 

@@ -1,3 +1,5 @@
+import FrontCore
+
 /// Something with a deadline kept in a ``TimerWheel``. The wheel stores where the entry sits so
 /// that removal is O(1); only the wheel writes those two fields.
 protocol WheelTimed: AnyObject {
@@ -33,10 +35,13 @@ final class TimerWheel {
     /// Entries the slots have storage for (test support: memory must follow the load, not its peak).
     var storageCapacity: Int { slots.reduce(0) { $0 + $1.capacity } }
 
-    /// Ticks for a duration, at least one.
+    /// Ticks for a duration, rounded up, at least one. From the clamped unsigned nanoseconds: at most
+    /// about 1.8e11 ticks (58,000 years), so `now + ticks` sums cannot overflow even for a duration at
+    /// the config parser's limit (`connect_timeout: 9223372036854ms` once trapped here).
     static func ticks(for duration: Duration) -> Int64 {
-        let nanos = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        return max(1, (nanos + Int64(tickNanoseconds) - 1) / Int64(tickNanoseconds))
+        let nanos = duration.nanosecondsClamped
+        let ticks = nanos / tickNanoseconds + (nanos % tickNanoseconds == 0 ? 0 : 1)
+        return Int64(max(ticks, 1))
     }
 
     /// Files `entry` to fire at `tick` (replacing any earlier filing).

@@ -74,4 +74,17 @@ struct KeepalivePolicyTests {
         #expect(KeepalivePolicy.idleTimeout(keepAlive: 0, listener: never) == nil)
         #expect(KeepalivePolicy.idleTimeout(tcpListener: listener) == .seconds(600))
     }
+
+    @Test("any finite keepalive_factor is clamped to keepalive_max without overflowing a Duration")
+    func hugeFactor() {
+        var huge = listener
+        huge.keepaliveFactor = 1e300
+        #expect(KeepalivePolicy.idleTimeout(keepAlive: 65535, listener: huge) == .seconds(7200))
+        #expect(KeepalivePolicy.idleTimeout(keepAlive: 1, listener: huge) == .seconds(7200))
+        huge.keepaliveMax = .nanoseconds(Int64.max)
+        #expect(KeepalivePolicy.idleTimeout(keepAlive: 1, listener: huge) == .nanoseconds(Int64.max))
+        var tiny = listener
+        tiny.keepaliveFactor = 1e-300
+        #expect(KeepalivePolicy.idleTimeout(keepAlive: 65535, listener: tiny) == .seconds(10))
+    }
 }

@@ -28,3 +28,19 @@ struct ConnectionLimiterTests {
         #expect(limiter.available == .max)
     }
 }
+
+@Suite("Accept rate queue")
+struct AcceptRateLimiterTests {
+    @Test("the queue holds what connect_timeout could admit, at least 16, at most Int32.max")
+    func queueCapacity() {
+        #expect(AcceptRateLimiter(rate: 100, connectTimeout: .seconds(5)).queueCapacity == 500)
+        #expect(AcceptRateLimiter(rate: 1, connectTimeout: .seconds(1)).queueCapacity == 16)
+        // Any count and duration the config accepts: the product once trapped converting it to an Int.
+        #expect(
+            AcceptRateLimiter(rate: Int.max, connectTimeout: .seconds(5)).queueCapacity
+                == AcceptRateLimiter.maximumQueue)
+        #expect(
+            AcceptRateLimiter(rate: 1_000, connectTimeout: .nanoseconds(Int64.max)).queueCapacity
+                == AcceptRateLimiter.maximumQueue)
+    }
+}

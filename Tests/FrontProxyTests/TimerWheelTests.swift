@@ -102,5 +102,10 @@ struct TimerWheelTests {
         #expect(TimerWheel.ticks(for: .milliseconds(100)) == 1)
         #expect(TimerWheel.ticks(for: .milliseconds(101)) == 2)
         #expect(TimerWheel.ticks(for: .seconds(3)) == 30)
+        #expect(TimerWheel.ticks(for: .zero) == 1)
+        // At the config parser's limit (Int64 nanoseconds) and beyond: no overflow trap.
+        #expect(TimerWheel.ticks(for: .nanoseconds(Int64.max)) == 92_233_720_369)
+        #expect(TimerWheel.ticks(for: .seconds(Int64.max)) == 184_467_440_738)
+        #expect(TimerWheel.ticks(for: .seconds(7 * 86_400)) == 6_048_000)
     }
 }

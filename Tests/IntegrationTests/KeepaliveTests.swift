@@ -1,3 +1,4 @@
+import FrontConfig
 import FrontTesting
 import MQTTWire
 import Testing
@@ -32,6 +33,33 @@ struct KeepaliveTests {
                 let pingLine = await front.waitForSessionClosed(matching: ["client_id": "ka-pinging"])
                 #expect(pingLine?["reason"] == "client_closed")
                 #expect(await front.waitForActive(0))
+            }
+        }
+    }
+
+    @Test("limits at the config parser's ends serve sessions: connect timeouts, keepalive_factor, accept_rate")
+    func extremeDeadlines() async throws {
+        // Each once trapped (an Int64 overflow in the wheel's tick count, a Duration that could not hold
+        // 65535 × 1e300 s, an admission queue size beyond Int), though `check` accepts them.
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(
+                ports: [broker.port],
+                listener: { listener in
+                    listener.connectTimeout = .nanoseconds(Int64.max)
+                    listener.keepaliveFactor = 1e300
+                    listener.keepaliveMax = .nanoseconds(Int64.max)
+                    listener.limits.acceptRate = Int.max
+                },
+                backend: { backend in backend.connectTimeout = .nanoseconds(Int64.max) })
+            try await withFront(config) { front in
+                let (client, code) = try await MQTTTestClient.connect(
+                    port: try front.port(), clientID: "far-deadlines", keepAlive: 65535)
+                #expect(code == 0)
+                try await client.ping()
+                #expect(try await client.readPacket(timeout: .seconds(2)).type == 13)
+                await client.disconnect()
+                let line = await front.waitForSessionClosed(matching: ["client_id": "far-deadlines"])
+                #expect(line?["reason"] == "client_closed")
             }
         }
     }
