@@ -33,7 +33,12 @@ extension FrontProxy {
     public func sessions(matching filter: SessionFilter, offset: Int, limit: Int) async -> (
         total: Int, page: [SessionInfo]
     ) {
-        let keep = max(0, offset) + max(0, limit)
+        // Any offset and limit (a query string's): saturating, so `?offset=9223372036854775807` is an
+        // empty page, not an overflow trap.
+        let offset = max(0, offset)
+        let limit = max(0, limit)
+        let (sum, overflow) = offset.addingReportingOverflow(limit)
+        let keep = overflow ? Int.max : sum
         var total = 0
         var merged: [SessionInfo] = []
         for loop in loops.all {
@@ -43,8 +48,8 @@ extension FrontProxy {
             merged += part.first
         }
         merged.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
-        let start = min(max(0, offset), merged.count)
-        return (total, Array(merged[start..<min(merged.count, start + max(0, limit))]))
+        let start = min(offset, merged.count)
+        return (total, Array(merged[start..<(start + min(limit, merged.count - start))]))
     }
 
     /// Closes every session whose CONNECT carried `clientID` (reason `admin`); returns how many.

@@ -138,6 +138,13 @@ struct ReloadTests {
                 let only = try JSONValue.parse(filtered.body)
                 #expect(only["sessions"]?[0]?["client_id"]?.string == "listed-2", "\(filtered.body)")
                 #expect(only["sessions"]?[0]?["server"]?.string == "b1")
+                // Any offset is a page, possibly empty: Int.max once overflowed and ended the front.
+                let far = try await HTTPTestClient.get(port: admin, path: "/sessions?offset=9223372036854775807")
+                #expect(far.status == 200)
+                let farPage = try JSONValue.parse(far.body)
+                #expect(farPage["total"]?.number == 2 && farPage["sessions"]?.array?.isEmpty == true, "\(far.body)")
+                let odd = try await HTTPTestClient.get(port: admin, path: "/sessions?offset=-3&limit=99999")
+                #expect(try JSONValue.parse(odd.body)["sessions"]?.array?.count == 2, "\(odd.body)")
 
                 let deleted = try await HTTPTestClient.request(
                     method: "DELETE", port: admin, path: "/sessions/listed-2")
