@@ -170,9 +170,9 @@ public final class AdminPlane: Service, Sendable {
     /// Lets `generation` finish its requests and close, and waits until it has.
     private func stop(_ generation: Generation) async {
         generation.stopping.withLockedValue { $0 = true }
-        serving.withLockedValue { if $0?.bind == generation.bind { $0 = nil } }
         await generation.group.triggerGracefulShutdown()
         for await _ in generation.ended {}
+        serving.withLockedValue { if $0?.bind == generation.bind { $0 = nil } }
     }
 }
 
