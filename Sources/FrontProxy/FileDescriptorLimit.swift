@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontCore
 
 #if canImport(Glibc)
     import Glibc
@@ -68,9 +69,11 @@ public enum FileDescriptorLimit {
         var sessions = UInt64(max(configuration.maxConnections, 0))
         let listenerCaps = configuration.listeners.map(\.maxConnections)
         if !listenerCaps.contains(0) {
-            sessions = min(sessions == 0 ? .max : sessions, UInt64(listenerCaps.reduce(0, +)))
+            sessions = min(sessions == 0 ? .max : sessions, UInt64(listenerCaps.saturatingSum()))
         }
         if sessions == 0 || sessions == .max { return .max }
-        return sessions * 2 + reserve
+        let (doubled, overflow) = sessions.multipliedReportingOverflow(by: 2)
+        let (total, overflow2) = doubled.addingReportingOverflow(reserve)
+        return overflow || overflow2 ? .max : total
     }
 }

@@ -29,6 +29,9 @@ struct TuneCommand: ParsableCommand {
         if let connections, connections < 1 {
             throw ValidationError("--connections must be at least 1")
         }
+        if let connections, connections > TuneAdvisor.maximumSessions {
+            throw ValidationError("--connections must be at most 1000000000")
+        }
     }
 
     func run() throws {

@@ -216,6 +216,19 @@ struct TuneAdvisorTests {
         #expect(try memory().contains("(~1.1 KiB x 50,000 on relay threads, ~5.2 KiB x 50,000 TLS)"))
     }
 
+    @Test("any session count is sized without overflow: clamped to a billion")
+    func hugeSessionCounts() throws {
+        var configuration = try TuneFixtures.config(TuneFixtures.demoYAML)
+        configuration.maxConnections = Int.max
+        for sessions in [Int.max, Int.max / 2, 4_000_000_000_000_000_000] {
+            let advisor = TuneAdvisor(configuration: configuration, sessions: sessions, host: TuneFixtures.roomyHost)
+            #expect(advisor.sessions == TuneAdvisor.maximumSessions)
+            let advice = advisor.advise()
+            #expect(TuneFixtures.check(advice, "nofile")?.status == .fail)
+            #expect(advice.exitCode == 3)
+        }
+    }
+
     @Test("unreadable facts warn instead of guessing; a missing conntrack table is fine")
     func unknownFactsWarn() throws {
         let advice = TuneAdvisor(

@@ -1,3 +1,4 @@
+import FrontConfig
 import Synchronization
 import Testing
 
@@ -42,5 +43,26 @@ struct AcceptRateLimiterTests {
         #expect(
             AcceptRateLimiter(rate: 1_000, connectTimeout: .nanoseconds(Int64.max)).queueCapacity
                 == AcceptRateLimiter.maximumQueue)
+    }
+}
+
+@Suite("Descriptors the caps need")
+struct FileDescriptorNeedTests {
+    @Test("2 per session plus the reserve; caps near Int.max saturate instead of trapping")
+    func needed() {
+        func config(global: Int, listeners: [Int]) -> FrontConfiguration {
+            FrontConfiguration(
+                maxConnections: global,
+                listeners: listeners.enumerated().map { index, cap in
+                    ListenerConfig(
+                        name: "l\(index)", bind: Endpoint(host: "127.0.0.1", port: 1883 + index), backend: "b",
+                        maxConnections: cap)
+                })
+        }
+        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [0])) == 18_064)
+        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [100, 200])) == 664)
+        // Both once trapped in `run` at start: a huge global cap, and huge listener caps added up.
+        #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [0])) == .max)
+        #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [.max, .max])) == .max)
     }
 }

@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontCore
 
 /// The `brokerfront tune` playbook as a pure function: a configuration, a number of client sessions and
 /// the host's facts in; one ``TuneCheck`` per limit and the values for the snippets out.
@@ -32,10 +33,15 @@ public struct TuneAdvisor: Sendable {
     /// Connection-tracking entries per session: the client's flow and the upstream one.
     public static let conntrackPerSession: UInt64 = 2
 
-    /// An advisor for `sessions` sessions of `configuration` on `host`.
+    /// The most sessions sized for: 2 descriptors each already pass Linux's `fs.nr_open` ceiling (2^30)
+    /// long before; bounding them keeps every product below in range (a `max_connections` or
+    /// `--connections` near Int.max once crashed `tune` with an arithmetic overflow).
+    public static let maximumSessions = 1_000_000_000
+
+    /// An advisor for `sessions` sessions of `configuration` on `host` (clamped to ``maximumSessions``).
     public init(configuration: FrontConfiguration, sessions: Int, host: HostFacts) {
         self.configuration = configuration
-        self.sessions = max(sessions, 0)
+        self.sessions = min(max(sessions, 0), Self.maximumSessions)
         self.host = host
     }
 
@@ -66,7 +72,7 @@ public struct TuneAdvisor: Sendable {
     func admittedCheck() -> TuneCheck {
         var admitted = configuration.maxConnections
         let listenerCaps = configuration.listeners.map(\.maxConnections)
-        if !listenerCaps.isEmpty && !listenerCaps.contains(0) { admitted = min(admitted, listenerCaps.reduce(0, +)) }
+        if !listenerCaps.isEmpty && !listenerCaps.contains(0) { admitted = min(admitted, listenerCaps.saturatingSum()) }
         let found = "the config admits \(TuneFormat.count(admitted)) sessions (max_connections and listener caps)"
         if sessions > admitted {
             return TuneCheck(
