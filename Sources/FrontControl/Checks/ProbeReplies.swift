@@ -43,7 +43,10 @@ public enum ProbeReplies {
         guard let length = Int(header.dropFirst()) else { return header }
         if length < 0 { return "" }
         let start = lineEnd + 2
-        guard bytes.count >= start + length + 2 else { return nil }
+        // Compared without adding to `length`: a server may announce up to Int.max bytes (the probe
+        // gives up at 1 MiB received).
+        let available = bytes.count - start
+        guard available >= 2, length <= available - 2 else { return nil }
         return String(decoding: bytes[start..<(start + length)], as: UTF8.self)
     }
 
