@@ -122,6 +122,36 @@ struct AdminTests {
         }
     }
 
+    @Test("POST /reload that moves the plane is answered where it was asked, then the new address serves")
+    func reloadOverHTTPMovesPlane() async throws {
+        try await withMosquitto { broker in
+            let directory = try TemporaryDirectory(prefix: "admin-move")
+            defer { directory.remove() }
+            let listenPort = FreePort.next()
+            let first = FreePort.next()
+            let second = FreePort.next()
+            func config(admin: Int) -> String {
+                "admin:\n  bind: 127.0.0.1:\(admin)\n"
+                    + ExecutableTests.goodConfig(brokerPort: broker.port, port: listenPort)
+            }
+            let file = try directory.write(config(admin: first), to: "front.yaml")
+            try await ExecutableTests.withRunningFront(config: file, in: directory) { child, port in
+                #expect(port == listenPort)
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        (try? await HTTPTestClient.get(port: first, path: "/status").status) == 200
+                    })
+                _ = try directory.write(config(admin: second), to: "front.yaml")
+                // The old plane finishes this request before it lets its address go.
+                let answer = try await HTTPTestClient.request(method: "POST", port: first, path: "/reload")
+                #expect(answer.status == 200, "\(answer.body)")
+                #expect(await child.waitForOutput(containing: "admin plane moved", timeout: .seconds(5)))
+                #expect((try? await HTTPTestClient.get(port: second, path: "/status").status) == 200)
+                #expect((try? await HTTPTestClient.get(port: first, path: "/status")) == nil)
+            }
+        }
+    }
+
     @Test("relay_threads 0: /status reports no relay thread and no slice")
     func noRelayThreadsReported() async throws {
         try await withMosquitto { broker in

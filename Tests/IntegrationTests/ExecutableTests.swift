@@ -127,7 +127,7 @@ struct ExecutableTests {
         let child = try ChildProcess.launch(
             try executable(), ["run", "--config", file], outputDirectory: directory.path)
         do {
-            #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
+            #expect(await child.waitForOutput(containing: "listening ", timeout: .seconds(10)))
             let port = try #require(boundPort(in: child.stderrText()), "\(child.stderrText())")
             try await body(child, port)
             child.send(signal: SIGTERM)
@@ -162,7 +162,7 @@ struct ExecutableTests {
                     outputDirectory: directory.path, name: "brokerfront")
                 : try ChildProcess.launch(copy, ["run", "--config", file], outputDirectory: directory.path)
             do {
-                #expect(await child.waitForOutput(containing: "bind=127.0.0.1:", timeout: .seconds(10)))
+                #expect(await child.waitForOutput(containing: "listening ", timeout: .seconds(10)))
                 let port = try #require(Self.boundPort(in: child.stderrText()), "\(child.stderrText())")
                 let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "exe-nobody")
                 #expect(code == 0)
@@ -209,9 +209,11 @@ struct ExecutableTests {
         """
     }
 
-    /// The port from the `listening ... bind=127.0.0.1:PORT` line.
+    /// The port from the `listening ... bind=127.0.0.1:PORT` line (not the admin plane's `bind=`).
     static func boundPort(in log: String) -> Int? {
-        guard let range = log.range(of: "bind=127.0.0.1:") else { return nil }
+        guard let line = log.range(of: "listening "),
+            let range = log[line.upperBound...].range(of: "bind=127.0.0.1:")
+        else { return nil }
         return Int(log[range.upperBound...].prefix { $0.isNumber })
     }
 }
