@@ -64,6 +64,8 @@ public final class AdminPlane: Service, Sendable {
     private func apply(
         _ target: AdminConfig?, replacing current: Generation?, in tasks: inout ThrowingTaskGroup<Void, any Error>
     ) async -> Generation? {
+        // An application that ended on its own is no plane: the same address starts it again.
+        let current = current.flatMap { generation in generation.finished.withLockedValue { $0 } ? nil : generation }
         guard let target else {
             guard let current else { return nil }
             await stop(current)
@@ -124,6 +126,8 @@ public final class AdminPlane: Service, Sendable {
         let ended: AsyncStream<Void>
         /// Set by ``stop(_:)``: an end without it is the application failing on its own.
         let stopping: NIOLockedValueBox<Bool>
+        /// Set once the application's group has returned.
+        let finished: NIOLockedValueBox<Bool>
 
         var bind: Endpoint { config.bind }
     }
@@ -138,8 +142,12 @@ public final class AdminPlane: Service, Sendable {
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         let stopping = NIOLockedValueBox(false)
         let served = NIOLockedValueBox(false)
+        let finished = NIOLockedValueBox(false)
         tasks.addTask { [serving, logger] in
-            defer { end.finish() }
+            defer {
+                finished.withLockedValue { $0 = true }
+                end.finish()
+            }
             var failure: (any Error)?
             do {
                 try await group.run()
@@ -160,7 +168,8 @@ public final class AdminPlane: Service, Sendable {
             if case .success(let port) = first {
                 served.withLockedValue { $0 = true }
                 serving.withLockedValue { $0 = (config.bind, port) }
-                return .success(Generation(config: config, group: group, ended: ended, stopping: stopping))
+                return .success(
+                    Generation(config: config, group: group, ended: ended, stopping: stopping, finished: finished))
             }
             if case .failure(let error) = first { return .failure(error) }
         }
