@@ -99,7 +99,11 @@ struct AdminTests {
                 #expect(await Poll.until(timeout: .seconds(5)) { front.runner.adminPort == second })
                 #expect(await serves(second))
                 #expect(await Poll.until(timeout: .seconds(5)) { await !serves(first) }, "the old address is let go")
-                #expect(front.logs.all.contains { $0.message == "admin plane moved" })
+                // Logged once the old plane has finished stopping, which may be just after its port closed.
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.logs.all.contains { $0.message == "admin plane moved" }
+                    })
 
                 // mosquitto listens there: the plane stays on `second`.
                 await reload(admin: AdminConfig(bind: Endpoint(host: "127.0.0.1", port: broker.port)))
