@@ -22,6 +22,11 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// Linux >= 6.12 puts the earlier virtual deadline first), which cuts the relay's added latency
     /// under load (docs/benchmarks.md, S3). Read at start only.
     public var relaySlice: Duration
+    /// Whether sessions of plain-TCP listeners dial their server from a plain socket and move to a
+    /// relay thread as soon as the CONNECT is routed (`relay_connect`), instead of building a second
+    /// SwiftNIO channel for the server and moving after 1 s. Needs relay threads and servers
+    /// addressed by IP. Read at start only.
+    public var relayConnect: Bool
     /// The listening sockets, in file order.
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
@@ -47,6 +52,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         maxConnections: Int = 100_000,
         relayThreads: Int? = nil,
         relaySlice: Duration = FrontConfiguration.defaultRelaySlice,
+        relayConnect: Bool = true,
         listeners: [ListenerConfig] = [],
         backends: [BackendConfig] = []
     ) {
@@ -56,6 +62,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.relayThreads = relayThreads
         self.relaySlice = relaySlice
+        self.relayConnect = relayConnect
         self.listeners = listeners
         self.backends = backends
     }

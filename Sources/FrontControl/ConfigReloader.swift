@@ -90,8 +90,10 @@ public final class ConfigReloader: Sendable {
                 logger.notice("log settings changed: they apply at the next start")
             }
             applyAdmin(from: before.admin, to: configuration.admin)
-            if before.relayThreads != configuration.relayThreads || before.relaySlice != configuration.relaySlice {
-                logger.notice("relay_threads or relay_slice changed: they apply at the next start")
+            if before.relayThreads != configuration.relayThreads || before.relaySlice != configuration.relaySlice
+                || before.relayConnect != configuration.relayConnect
+            {
+                logger.notice("relay_threads, relay_slice or relay_connect changed: they apply at the next start")
             }
             return finish(.applied(summary))
         } catch {

@@ -47,11 +47,13 @@ extension ClientSessionHandler {
         connackProbe = nil
     }
 
-    /// The next tick the relaying session needs the wheel: its idle deadline or its hand-off, whichever is first.
+    /// The next tick the relaying session needs the wheel: its idle deadline, its hand-off or its
+    /// relay thread's connect deadline, whichever is first.
     var nextRelayDeadline: Int64? {
-        let idle = idleTicks > 0 ? lastActivityTick + idleTicks : nil
-        guard handOffTick > 0 else { return idle }
-        return min(idle ?? handOffTick, handOffTick)
+        var next = idleTicks > 0 ? lastActivityTick + idleTicks : Int64.max
+        if handOffTick > 0 { next = min(next, handOffTick) }
+        if relayConnectDeadline > 0 { next = min(next, relayConnectDeadline) }
+        return next == .max ? nil : next
     }
 
     /// (Re)schedules the relaying session on the wheel for ``nextRelayDeadline``.

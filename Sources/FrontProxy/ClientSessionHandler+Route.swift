@@ -116,14 +116,14 @@ extension ClientSessionHandler {
 
     /// Dials the next candidate, or refuses the client when none is left.
     func dialNext() {
-        guard phase == .dialing, let backend, let context else { return }
+        guard phase == .dialing, let backend, context != nil || relay != nil else { return }
         guard attemptsLeft > 0, let server = backend.choose(for: routingKey, at: .now(), excluding: tried) else {
             refuse(.noServer)
             return
         }
         attemptsLeft -= 1
         tried.append(server)
-        dial(server, on: context.eventLoop, timeout: backend.config.connectTimeout)
+        dial(server, on: loop.eventLoop, timeout: backend.config.connectTimeout)
     }
 
     /// One dial of `server`; a failure moves on to the next candidate, except a source port that
@@ -139,6 +139,10 @@ extension ClientSessionHandler {
         let source = acquired?.ip
         let port = acquired?.port
         if let acquired { sourceTaken((acquired.ip, acquired.inUse), on: server) }
+        if relay != nil || (loop.relayConnect && listener.tls == nil) {
+            let again = { self.dial(server, on: eventLoop, timeout: timeout) }
+            if dialFromRelay(server, source: source, port: port, timeout: timeout, again: again) { return }
+        }
         let handler = UpstreamHandler(partner: self)
         UpstreamDialer.dial(server, from: source, port: port, on: eventLoop, timeout: timeout, handler: handler)
             .assumeIsolated()
@@ -154,20 +158,28 @@ extension ClientSessionHandler {
                     self.sourcePort = UInt16(port ?? 0)
                     self.startRelay(to: server, source: source, handler: handler)
                 case .failure(let error):
-                    let collided = port != nil && Self.isPortCollision(error)
-                    if let source {
-                        self.sourceReleased(source, port: UInt16(port ?? 0), on: server, collided: collided)
-                    }
-                    if collided, self.phase == .dialing, self.portCollisions < Self.maxPortCollisions {
-                        self.portCollisions += 1
-                        self.listener.metrics.sourcePortCollisions.increment()
+                    self.dialAttemptFailed(server, source: source, port: port, error: error) {
                         self.dial(server, on: eventLoop, timeout: timeout)
-                        return
                     }
-                    self.noteDialFailed(server, error: error)
-                    self.dialNext()
                 }
             }
+    }
+
+    /// A dial of `server` failed: a source port taken outside our pool (`source_ports`) is tried
+    /// `again` with another port; anything else counts against the server and the next candidate is tried.
+    func dialAttemptFailed(
+        _ server: ServerRuntime, source: String?, port: Int?, error: any Error, again: () -> Void
+    ) {
+        let collided = port != nil && Self.isPortCollision(error)
+        if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server, collided: collided) }
+        if collided, phase == .dialing, portCollisions < Self.maxPortCollisions {
+            portCollisions += 1
+            listener.metrics.sourcePortCollisions.increment()
+            again()
+            return
+        }
+        noteDialFailed(server, error: error)
+        dialNext()
     }
 
     /// Port collisions one session retries before it counts as a failed dial.
@@ -190,7 +202,7 @@ extension ClientSessionHandler {
         return false
     }
 
-    private func noteDialSucceeded(_ server: ServerRuntime) {
+    func noteDialSucceeded(_ server: ServerRuntime) {
         guard let transition = server.dialSucceeded() else { return }
         listener.events.serverTransitioned(server, transition, cause: "dial", message: "connected")
     }
@@ -300,7 +312,7 @@ extension ClientSessionHandler {
 
     /// The PROXY header for the broker (`send_proxy_protocol`): the real client and the address it
     /// connected to, so brokers log and limit by the device rather than by the front.
-    private func proxyHeaderBytes() -> [UInt8]? {
+    func proxyHeaderBytes() -> [UInt8]? {
         guard let version = backend?.config.sendProxyProtocol, version != .none else { return nil }
         let local = context?.channel.localAddress
         let destination =
@@ -321,17 +333,22 @@ extension ClientSessionHandler {
     /// Answers a client the front cannot serve, then closes: an MQTT client gets a CONNACK with the
     /// refusal for its protocol version, a `tcp` client just a close.
     func refuse(_ reason: CloseReason) {
+        if context == nil, let relay {
+            // Moved to a relay thread while dialing: it writes the refusal and closes.
+            self.reason = reason
+            phase = .closing
+            var bytes: [UInt8] = []
+            if let connect { bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason)) }
+            bytesOut &+= UInt64(bytes.count)
+            listener.metrics.bytesOut.increment(by: Int64(bytes.count))
+            loop.relay?.refuse(relay, with: bytes)
+            return
+        }
         guard let context else { return }
         self.reason = reason
         phase = .closing
         if let connect {
-            let refusal: MQTTRefusal
-            switch reason {
-            case .limit: refusal = .quotaExceeded
-            case .denied: refusal = .clientIdentifierRejected
-            default: refusal = .serverUnavailable
-            }
-            let bytes = MQTTConnAck.bytes(version: connect.version, refusal: refusal)
+            let bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason))
             bytesOut &+= UInt64(bytes.count)
             listener.metrics.bytesOut.increment(by: Int64(bytes.count))
             let buffer = context.channel.allocator.buffer(bytes: bytes)
@@ -340,6 +357,15 @@ extension ClientSessionHandler {
             }
         } else {
             context.close(promise: nil)
+        }
+    }
+
+    /// The CONNACK refusal an MQTT client gets for `reason`.
+    static func refusal(for reason: CloseReason) -> MQTTRefusal {
+        switch reason {
+        case .limit: .quotaExceeded
+        case .denied: .clientIdentifierRejected
+        default: .serverUnavailable
         }
     }
 }

@@ -96,6 +96,10 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var handOffDue = false
     /// The channels' descriptors could not be taken: the session stays on its channels.
     var handOffRefused = false
+    /// `relay_connect`: the wheel tick by which the relay thread's connect must have completed (0: none pending).
+    var relayConnectDeadline: Int64 = 0
+    /// `relay_connect`: the bytes for the next server after the relay thread lost one before it answered.
+    var relayResend: [UInt8]?
     private var finished = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
@@ -281,6 +285,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             }
             return connectDeadlineTick
         case .relaying:
+            checkRelayConnectDeadline(tick)
             if handOffTick > 0, tick >= handOffTick {
                 handOffTick = 0
                 handOffDue = true

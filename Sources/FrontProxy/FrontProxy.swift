@@ -93,10 +93,12 @@ public final class FrontProxy: Sendable {
         PortRange.warnAboutOverlaps(in: configuration, logger: logger)
         let relays = startRelays()
         let global = globalLimiter
+        let relayConnect = configuration.relayConnect
         for (index, state) in loops.all.enumerated() {
             let relay = relays.isEmpty ? nil : relays[index % relays.count]
             try await state.eventLoop.submit {
                 state.relay = relay
+                state.relayConnect = relay != nil && relayConnect
                 state.globalLimiter = global
                 state.start()
             }.get()

@@ -33,15 +33,71 @@ final class RelayLink: @unchecked Sendable {
     /// Where the session is in its engine's table; relay thread only.
     var slot = -1
 
+    /// A session that connects from the relay thread (``RelayEngine/adoptDialing(client:dial:link:tracker:)``):
+    /// the server's socket finished connecting. Read by the handler's connect deadline.
+    let connected = Atomic<Bool>(false)
+    /// The server sent its first byte: nothing is replayed any more.
+    let answered = Atomic<Bool>(false)
+    /// MQTT 5: the Server Keep Alive of the broker's CONNACK, once read; -1 until then or when it has none.
+    let serverKeepAlive = Atomic<Int32>(-1)
+    /// What a dialing session tells its handler; nil for a session adopted established.
+    let dialHooks: RelayDialHooks?
+
     init(
-        serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter,
+        serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter, dialHooks: RelayDialHooks? = nil,
         ended: @escaping @Sendable (CloseReason?) -> Void
     ) {
         self.serverBytesAreActivity = serverBytesAreActivity
         self.bytesIn = bytesIn
         self.bytesOut = bytesOut
+        self.dialHooks = dialHooks
         self.ended = ended
     }
+}
+
+/// How a session that connects from a relay thread reports its connect phase.
+struct RelayDialHooks: Sendable {
+    /// Read the broker's first packet for an MQTT 5 Server Keep Alive.
+    var probeServerKeepAlive: Bool
+    /// The most client bytes kept for a replay before the server answers; past it, no replay.
+    var replayLimit: Int
+    /// Called on the relay thread with the broker's Server Keep Alive, when its CONNACK has one.
+    var serverKeepAlive: @Sendable (UInt16) -> Void
+    /// Called on the relay thread when the server was lost before it answered: the client waits, parked,
+    /// for ``RelayEngine/redial(_:_:)``, ``RelayEngine/refuse(_:with:)`` or ``RelayEngine/close(_:)``.
+    var lost: @Sendable (RelayDialLoss) -> Void
+}
+
+/// Why a dialing session has no server any more, with every byte to send to the next one.
+enum RelayDialLoss: Sendable, Equatable {
+    /// The connect failed (errno; ETIMEDOUT when the handler's deadline passed).
+    case failed(errno: CInt, resend: [UInt8])
+    /// The server closed or reset before sending a byte.
+    case silent(resend: [UInt8])
+
+    var resend: [UInt8] {
+        switch self {
+        case .failed(_, let bytes), .silent(let bytes): bytes
+        }
+    }
+}
+
+/// A server socket for a session, opened (connect() called) by the handler's loop.
+struct RelayServerDial: Sendable {
+    /// The non-blocking socket, connected or connecting; the engine owns it from now on.
+    var fd: CInt
+    /// Whether it is known to be connected (a send already went through).
+    var connected: Bool
+    /// Every byte meant for this server so far (the PROXY header, the CONNECT, what followed it):
+    /// what the next server gets if this one fails before answering.
+    var bytes: [UInt8]
+    /// How many of `bytes` were sent already.
+    var sentCount: Int
+    /// Whether the session is still replayed once connected, until the server answers (MQTT with a
+    /// retry left); a failed connect is always retried with `bytes`.
+    var replayable: Bool
+    /// Called on the relay thread when a connect that was in progress completed (passive health).
+    var onConnected: @Sendable () -> Void = {}
 }
 
 /// One relay thread: established sessions, as two plain non-blocking sockets each, relayed by one
@@ -56,6 +112,10 @@ final class RelayLink: @unchecked Sendable {
 final class RelayEngine: @unchecked Sendable {
     private enum Command {
         case adopt(RelayedSession)
+        case dial(RelayedSession, RelayServerDial)
+        case redial(RelayLink, RelayServerDial)
+        case refuse(RelayLink, [UInt8])
+        case abortDial(RelayLink)
         case close(RelayLink)
         case stop
     }
@@ -202,6 +262,31 @@ final class RelayEngine: @unchecked Sendable {
         submit(.adopt(RelayedSession(client: client, server: server, link: link, tracker: tracker)))
     }
 
+    /// Takes over a session whose server is still being connected to: the client descriptor (owned
+    /// from now on; not read until the server is connected and what waits for it is written) and
+    /// the server's socket. The link's ``RelayLink/dialHooks`` report the connect phase.
+    func adoptDialing(client: CInt, dial: RelayServerDial, link: RelayLink, tracker: MQTTStreamTracker?) {
+        sessionCount.add(1, ordering: .relaxed)
+        submit(.dial(RelayedSession(client: client, server: dial.fd, link: link, tracker: tracker), dial))
+    }
+
+    /// Gives a session that lost its server (``RelayDialHooks/lost``) the socket of the next one.
+    func redial(_ link: RelayLink, _ dial: RelayServerDial) {
+        submit(.redial(link, dial))
+    }
+
+    /// Ends a session that lost its server and has no other: `bytes` (a refusing CONNACK, or
+    /// nothing) go to the client first; `link.ended(nil)` follows.
+    func refuse(_ link: RelayLink, with bytes: [UInt8]) {
+        submit(.refuse(link, bytes))
+    }
+
+    /// The connect deadline passed: a session still connecting loses its server
+    /// (``RelayDialLoss/failed(errno:resend:)`` with ETIMEDOUT); otherwise nothing happens.
+    func abortDial(_ link: RelayLink) {
+        submit(.abortDial(link))
+    }
+
     /// Closes a session from outside (admin, failover, drain, idle timeout); `link.ended(nil)` follows.
     func close(_ link: RelayLink) {
         submit(.close(link))
@@ -265,10 +350,31 @@ final class RelayEngine: @unchecked Sendable {
                 register(session)
                 trimPending = true
                 adoptedSinceTrim += 1
+            case .dial(let session, let dial):
+                insert(session)
+                session.client.parked = true
+                session.client.interest = 0
+                attach(dial, to: session)
+            case .redial(let link, let dial):
+                guard let session = session(of: link), session.waitingForServer else {
+                    Glibc.close(dial.fd)
+                    continue
+                }
+                session.server = RelayedSession.Side(fd: dial.fd)
+                attach(dial, to: session)
+            case .refuse(let link, let bytes):
+                guard let session = session(of: link) else { continue }
+                if !bytes.isEmpty {
+                    _ = bytes.withUnsafeBytes { raw in
+                        raw.baseAddress.flatMap { Self.sendSome(session.client.fd, $0, raw.count) }
+                    }
+                }
+                end(session, reason: nil)
+            case .abortDial(let link):
+                guard let session = session(of: link), session.connecting else { continue }
+                lose(session, .failed(errno: ETIMEDOUT, resend: session.replay ?? []))
             case .close(let link):
-                guard link.slot >= 0, link.slot < sessions.count, let session = sessions[link.slot],
-                    session.link === link
-                else { continue }
+                guard let session = session(of: link) else { continue }
                 end(session, reason: nil)
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
@@ -293,7 +399,15 @@ final class RelayEngine: @unchecked Sendable {
         adoptedSinceTrim = 0
     }
 
-    private func register(_ session: RelayedSession) {
+    /// The live session behind `link`, if it is still in the table.
+    private func session(of link: RelayLink) -> RelayedSession? {
+        guard link.slot >= 0, link.slot < sessions.count, let session = sessions[link.slot], session.link === link
+        else { return nil }
+        return session
+    }
+
+    /// Gives `session` a slot in the table.
+    private func insert(_ session: RelayedSession) {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -303,6 +417,11 @@ final class RelayEngine: @unchecked Sendable {
             sessions.append(session)
         }
         session.link.slot = slot
+    }
+
+    private func register(_ session: RelayedSession) {
+        insert(session)
+        let slot = session.slot
         for side in 0...1 {
             var event = epoll_event()
             event.events = Self.readable
@@ -315,8 +434,105 @@ final class RelayEngine: @unchecked Sendable {
         }
     }
 
+    // MARK: Connect phase (sessions adopted while dialing)
+
+    /// Gives a dialing session its server socket: connected ones start relaying at once, others wait
+    /// for the socket to report.
+    private func attach(_ dial: RelayServerDial, to session: RelayedSession) {
+        session.waitingForServer = false
+        session.replay = dial.bytes
+        session.replayable = dial.replayable
+        session.connectedHook = dial.onConnected
+        session.server.backlog = Array(dial.bytes[min(dial.sentCount, dial.bytes.count)...])
+        session.server.backlogStart = 0
+        session.server.parked = true
+        if session.link.dialHooks?.probeServerKeepAlive == true, !session.answered { session.probe = [] }
+        if dial.connected {
+            established(session)
+            return
+        }
+        session.connecting = true
+        if !setInterest(session, side: RelayedSession.server, Self.readable | Self.writable) {
+            lose(session, .failed(errno: errno, resend: dial.bytes))
+        }
+    }
+
+    /// The server socket of a connecting session reported: connected, or failed (SO_ERROR).
+    private func connectFinished(_ session: RelayedSession) {
+        var code: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        if getsockopt(session.server.fd, SOL_SOCKET, SO_ERROR, &code, &length) != 0 { code = errno }
+        guard code == 0 else {
+            lose(session, .failed(errno: code, resend: session.replay ?? []))
+            return
+        }
+        session.connectedHook?()
+        established(session)
+    }
+
+    /// The server is connected: write what waits for it, then read both sides.
+    private func established(_ session: RelayedSession) {
+        session.connecting = false
+        session.link.connected.store(true, ordering: .relaxed)
+        if !session.replayable { session.replay = nil }
+        let server = RelayedSession.server
+        let start = session.server.backlogStart
+        let fd = session.server.fd
+        let sent = session.server.backlog.withUnsafeBytes { bytes in
+            bytes.count == start ? 0 : bytes.baseAddress.flatMap { Self.sendSome(fd, $0 + start, bytes.count - start) }
+        }
+        guard let sent else {
+            fail(session, side: server)
+            return
+        }
+        session.server.backlogStart += sent
+        let drained = session.server.backlogStart == session.server.backlog.count
+        if drained {
+            session.server.backlog = []
+            session.server.backlogStart = 0
+        }
+        guard setInterest(session, side: server, drained ? Self.readable : Self.readable | Self.writable) else {
+            end(session, reason: .error)
+            return
+        }
+        // The client is read once what it sent so far is with the server.
+        if drained, !setInterest(session, side: RelayedSession.client, Self.readable) {
+            end(session, reason: .error)
+        }
+    }
+
+    /// Whether losing the server now is a failed attempt to retry elsewhere rather than the end:
+    /// it sent nothing yet, the bytes for the next one are all here, and the client is still there.
+    private func canReplay(_ session: RelayedSession) -> Bool {
+        session.link.dialHooks != nil && session.replay != nil && !session.answered && !session.client.inputClosed
+    }
+
+    /// The server is gone before answering: close its socket, park the client, and let the handler
+    /// pick the next server (``redial(_:_:)``) or give up (``refuse(_:with:)``).
+    private func lose(_ session: RelayedSession, _ loss: RelayDialLoss) {
+        guard let hooks = session.link.dialHooks, !session.client.inputClosed else {
+            end(session, reason: .serverClosed)
+            return
+        }
+        if session.server.fd >= 0 { Glibc.close(session.server.fd) }
+        session.server = RelayedSession.Side(fd: -1)
+        // Out of the epoll set while it waits: a hang-up now would otherwise be reported in a loop.
+        session.client.parked = true
+        setInterest(session, side: RelayedSession.client, 0)
+        session.connecting = false
+        session.waitingForServer = true
+        session.replay = nil
+        session.probe = nil
+        session.link.connected.store(false, ordering: .relaxed)
+        hooks.lost(loss)
+    }
+
     private func handle(slot: Int, side: Int, flags: UInt32) {
         guard slot < sessions.count, let session = sessions[slot] else { return }
+        if session.connecting || session.waitingForServer {
+            if session.connecting, side == RelayedSession.server { connectFinished(session) }
+            return
+        }
         if flags & EPOLLERR.rawValue != 0 {
             fail(session, side: side)
             return
@@ -393,11 +609,41 @@ final class RelayEngine: @unchecked Sendable {
             if session.tracker.feedUntilDone(read), session.firstToFinish == nil {
                 session.firstToFinish = .clientClosed
             }
+            if session.replay != nil {
+                session.replay?.append(contentsOf: read)
+                if session.replay?.count ?? 0 > link.dialHooks?.replayLimit ?? 0 { session.replay = nil }
+            }
         } else {
             link.serverBytes.add(UInt64(bytes), ordering: .relaxed)
             link.bytesOut.increment(by: Int64(bytes))
             if link.serverBytesAreActivity { link.lastActivity.store(now, ordering: .relaxed) }
+            if !session.answered {
+                session.answered = true
+                session.replay = nil
+                link.answered.store(true, ordering: .relaxed)
+            }
+            if session.probe != nil {
+                probeServerKeepAlive(session, UnsafeRawBufferPointer(start: scratch.baseAddress, count: bytes))
+            }
         }
+    }
+
+    /// MQTT 5.0 §3.2.2.3.14: the first packet from the broker, up to 4 KiB, read for a Server Keep
+    /// Alive, which the handler's idle deadline then follows.
+    private func probeServerKeepAlive(_ session: RelayedSession, _ read: UnsafeRawBufferPointer) {
+        guard var bytes = session.probe else { return }
+        bytes.append(contentsOf: read.prefix(max(0, 4096 - bytes.count)))
+        switch MQTTConnAck.serverKeepAlive(bytes) {
+        case .needMoreData where bytes.count < 4096:
+            session.probe = bytes
+            return
+        case .value(let seconds):
+            session.link.serverKeepAlive.store(Int32(seconds), ordering: .relaxed)
+            session.link.dialHooks?.serverKeepAlive(seconds)
+        default:
+            break
+        }
+        session.probe = nil
     }
 
     /// Writes the backlog toward `side`; once it is gone, reading the other side resumes (or its
@@ -428,9 +674,18 @@ final class RelayEngine: @unchecked Sendable {
 
     /// `side` sent its FIN: pass it on once nothing is left to write toward the other side.
     private func inputEnded(_ session: RelayedSession, side: Int) {
+        if side == RelayedSession.server, canReplay(session) {
+            lose(session, .silent(resend: session.replay ?? []))
+            return
+        }
         session[side].inputClosed = true
         if session.firstToFinish == nil {
             session.firstToFinish = side == RelayedSession.client ? .clientClosed : .serverClosed
+        }
+        if session[side ^ 1].inputClosed, session.client.backlog.isEmpty, session.server.backlog.isEmpty {
+            // Both sides sent their FIN and nothing waits: close() sends ours, no shutdown() first.
+            end(session, reason: session.firstToFinish ?? .clientClosed)
+            return
         }
         setInterest(session, side: side, session[side].interest & ~Self.readable)
         let other = side ^ 1
@@ -462,24 +717,43 @@ final class RelayEngine: @unchecked Sendable {
 
     /// An error on `side` (reset, broken pipe): the session ends, blamed on whoever finished first.
     private func fail(_ session: RelayedSession, side: Int) {
+        if side == RelayedSession.server, canReplay(session) {
+            lose(session, .silent(resend: session.replay ?? []))
+            return
+        }
         end(session, reason: session.firstToFinish ?? (side == RelayedSession.client ? .clientClosed : .serverClosed))
     }
 
-    private func setInterest(_ session: RelayedSession, side: Int, _ interest: UInt32) {
-        guard session[side].interest != interest else { return }
+    /// Sets what `side` is polled for. A side not in the epoll set is added when it is parked
+    /// (waiting to be) and taken out when parked with no interest; false when epoll_ctl failed.
+    @discardableResult
+    private func setInterest(_ session: RelayedSession, side: Int, _ interest: UInt32) -> Bool {
+        let wasParked = session[side].parked
+        guard session[side].interest != interest || wasParked else { return true }
         session[side].interest = interest
-        guard session[side].registered else { return }
         var event = epoll_event()
         event.events = interest
         event.data.u64 = UInt64(session.slot) << 1 | UInt64(side)
-        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, session[side].fd, &event)
+        if session[side].registered {
+            if interest == 0, wasParked {
+                session[side].registered = false
+                return epoll_ctl(epollFD, EPOLL_CTL_DEL, session[side].fd, nil) == 0
+            }
+            return epoll_ctl(epollFD, EPOLL_CTL_MOD, session[side].fd, &event) == 0
+        }
+        guard wasParked, interest != 0 else { return true }
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, session[side].fd, &event) == 0 else { return false }
+        session[side].registered = true
+        session[side].parked = false
+        return true
     }
 
     private func end(_ session: RelayedSession, reason: CloseReason?) {
         guard !session.isEnded else { return }
         session.isEnded = true
-        for side in 0...1 {
-            if session[side].registered { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, session[side].fd, nil) }
+        for side in 0...1 where session[side].fd >= 0 {
+            // The engine holds the only descriptor of each socket (a channel's own is closed at the
+            // hand-off), so close() takes it out of the epoll set too.
             Glibc.close(session[side].fd)
         }
         if session.slot >= 0 {
@@ -508,6 +782,8 @@ final class RelayedSession {
         let fd: CInt
         var interest = EPOLLIN.rawValue
         var registered = false
+        /// Out of the epoll set until it has an interest again (connect phase).
+        var parked = false
         /// Its peer sent FIN (read returned 0).
         var inputClosed = false
         /// We sent FIN (`shutdown(SHUT_WR)`).
@@ -523,6 +799,21 @@ final class RelayedSession {
     var tracker: MQTTStreamTracker?
     var firstToFinish: CloseReason?
     var isEnded = false
+    /// Connect phase: the server socket's connect() is in progress (the client is parked).
+    var connecting = false
+    /// Connect phase: the server was lost before answering; the client is parked until the handler
+    /// redials, refuses or closes.
+    var waitingForServer = false
+    /// The server sent a byte.
+    var answered = false
+    /// Whether ``replay`` is kept once connected.
+    var replayable = false
+    /// Every byte sent toward the current server while it has not answered (dialing sessions only).
+    var replay: [UInt8]?
+    /// MQTT 5: the broker's first bytes, until its CONNACK is read.
+    var probe: [UInt8]?
+    /// The current dial's passive-health report.
+    var connectedHook: (@Sendable () -> Void)?
 
     /// Where the session is in its engine's table (kept on the link, where a close request finds it).
     var slot: Int { link.slot }

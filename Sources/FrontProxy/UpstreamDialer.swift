@@ -14,7 +14,9 @@ enum SocketTuning {
     /// Linux `IP_BIND_ADDRESS_NO_PORT` (include/uapi/linux/in.h): bind() fixes only the address and
     /// the kernel picks the port at connect(), per destination, so one source IP serves ~64k
     /// connections to *each* broker instead of ~64k in all.
-    static let ipBindAddressNoPort = ChannelOptions.Types.SocketOption(level: .init(IPPROTO_IP), name: 24)
+    static let bindAddressNoPort: CInt = 24
+    static let ipBindAddressNoPort = ChannelOptions.Types.SocketOption(
+        level: .init(IPPROTO_IP), name: bindAddressNoPort)
 
     /// `SO_REUSEPORT`, which NIO has no named option for.
     static let reusePort = ChannelOptions.Types.SocketOption(level: .init(SOL_SOCKET), name: SO_REUSEPORT)

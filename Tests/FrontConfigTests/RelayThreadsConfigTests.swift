@@ -61,3 +61,16 @@ struct RelaySliceConfigTests {
         #expect(lines.first?.contains("between 100us and 100ms") == true, "\(lines)")
     }
 }
+
+/// `relay_connect`: sessions dial from a plain socket and move to a relay thread once routed.
+@Suite("relay_connect")
+struct RelayConnectConfigTests {
+    @Test("absent is true; true and false are read; anything else is refused at its line")
+    func parses() throws {
+        #expect(try #require(parseValid(minimalYAML)).relayConnect)
+        #expect(try #require(parseValid("relay_connect: false\n" + minimalYAML)).relayConnect == false)
+        #expect(try #require(parseValid("relay_connect: true\n" + minimalYAML)).relayConnect)
+        let lines = checkLines("relay_connect: sometimes\n" + minimalYAML)
+        #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_connect"), "\(lines)")
+    }
+}

@@ -10,12 +10,12 @@ import Testing
 /// Hot reload: sessions survive, listeners and servers come and go, bad files change nothing.
 @Suite("Hot reload")
 struct ReloadTests {
-    @Test("a changed relay_threads or relay_slice is kept for the next start, and the reload says so")
+    @Test("a changed relay_threads, relay_slice or relay_connect is kept for the next start, and the reload says so")
     func relaySettingsAtNextStart() async throws {
         try await withMosquitto { broker in
             let first = TestConfig.mqttFront(ports: [broker.port])
             try await withFront(first) { front in
-                let notice = "relay_threads or relay_slice changed: they apply at the next start"
+                let notice = "relay_threads, relay_slice or relay_connect changed: they apply at the next start"
                 var same = TestConfig.mqttFront(ports: [broker.port])
                 same.keepBinds(of: first)
                 guard case .applied = await front.runner.reloader.reload(with: same) else {
@@ -29,7 +29,14 @@ struct ReloadTests {
                     Issue.record("second reload was not applied")
                     return
                 }
-                #expect(front.logs.all.contains { $0.message == notice && $0.level == .notice })
+                #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 1)
+                var unrelayed = same
+                unrelayed.relayConnect = false
+                guard case .applied = await front.runner.reloader.reload(with: unrelayed) else {
+                    Issue.record("third reload was not applied")
+                    return
+                }
+                #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 2)
                 #expect(front.runner.proxy.relayedSessions == 0)
             }
         }

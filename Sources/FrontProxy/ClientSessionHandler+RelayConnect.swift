@@ -1,0 +1,231 @@
+import FrontCore
+import MQTTWire
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `relay_connect`: the server is dialed from a plain socket and the session moves to a
+/// ``RelayEngine`` thread as soon as its CONNECT is routed, so a session never builds a SwiftNIO
+/// channel for its server and its client channel lives only until the routing is done.
+///
+/// The relay thread then owns both sockets; the handler stays the session's record on its loop and
+/// keeps every decision: it opens each server socket (connect(), and a first send that on a nearby
+/// server usually goes through at once), notes the dial's outcome for passive health, enforces the
+/// connect deadline (``RelayEngine/abortDial(_:)``), and when the server is lost before it answered
+/// (``RelayDialLoss``: a failed connect, or a close before its first byte) picks the next one with
+/// the same bytes (``RelayEngine/redial(_:_:)``) or refuses the client (``RelayEngine/refuse(_:with:)``).
+extension ClientSessionHandler {
+    /// Dials `server` from a plain socket: true when this dial is under way or already failed over to
+    /// the next step; false when the SwiftNIO dial must run instead (before the move only: the
+    /// server is addressed by name, or the client's descriptor cannot be taken).
+    func dialFromRelay(
+        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
+    ) -> Bool {
+        guard let engine = loop.relay else { return false }
+        let address = server.config.address
+        guard let target = try? SocketAddress(ipAddress: address.host, port: address.port) else {
+            // Named servers are resolved by SwiftNIO's dial, which needs the client's channel.
+            guard relay != nil else { return false }
+            if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+            listener.logger.debug(
+                "server addressed by name skipped: the session already moved to a relay thread",
+                metadata: ["backend": .string(server.backendName), "server": .string(server.name)])
+            dialNext()
+            return true
+        }
+        var clientFD: CInt = -1
+        if relay == nil {
+            guard let context, let duplicate = SocketHandOff.duplicate(context.channel) else { return false }
+            clientFD = duplicate
+        }
+        let bytes = relayResend ?? ((proxyHeaderBytes() ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
+        let local = source.flatMap { try? SocketAddress(ipAddress: $0, port: port ?? 0) }
+        let opened = UpstreamSocket.open(to: target, from: local, pickedPort: port != nil, sending: bytes)
+        guard case .opened(let fd, let sentCount, let connected) = opened else {
+            if clientFD >= 0 { Glibc.close(clientFD) }
+            if case .failed(let code) = opened {
+                dialAttemptFailed(
+                    server, source: source, port: port, error: IOError(errnoCode: code, reason: "connect"), again: again
+                )
+            }
+            return true
+        }
+        relayResend = nil
+        self.server = server
+        sourceIP = source
+        sourcePort = UInt16(port ?? 0)
+        upstreamWasOpened = true
+        server.sessionOpened()
+        serverMetrics = snapshotMetrics?.metrics(for: server)
+        serverMetrics?.active.increment()
+        phase = .relaying
+        if connected { noteDialSucceeded(server) }
+        let events = listener.events
+        var dial = RelayServerDial(
+            fd: fd, connected: connected, bytes: bytes, sentCount: sentCount,
+            replayable: connect != nil && attemptsLeft > 0)
+        dial.onConnected = {
+            guard let transition = server.dialSucceeded() else { return }
+            events.serverTransitioned(server, transition, cause: "dial", message: "connected")
+        }
+        relayConnectDeadline = connected ? 0 : loop.tickNow() + TimerWheel.ticks(for: timeout) + 1
+        if let relay {
+            engine.redial(relay, dial)
+        } else {
+            moveToRelay(engine, client: clientFD, dial: dial)
+        }
+        scheduleRelayDeadline()
+        return true
+    }
+
+    /// The first dial went out: the session's bookkeeping starts as on its channels, then the client
+    /// channel is closed (its duplicate stays open) and the relay thread takes both sockets.
+    private func moveToRelay(_ engine: RelayEngine, client: CInt, dial: RelayServerDial) {
+        guard let context else { return }
+        if let pending, pending.readableBytes > 0, connect != nil {
+            clientStream = MQTTStreamTracker()
+            trackClient(pending)
+        }
+        pending = nil
+        let idle: Duration?
+        if let connect {
+            idle = KeepalivePolicy.idleTimeout(keepAlive: connect.keepAlive, listener: listener.config)
+        } else {
+            idle = KeepalivePolicy.idleTimeout(tcpListener: listener.config)
+        }
+        lastActivityTick = loop.tickNow()
+        if let idle { idleTicks = TimerWheel.ticks(for: idle) }
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let hooks = RelayDialHooks(
+            probeServerKeepAlive: connect?.version == .v5,
+            replayLimit: listener.config.maxConnectSize * 2,
+            serverKeepAlive: { seconds in eventLoop.execute { bound.value.serverKeepAliveRead(seconds) } },
+            lost: { loss in eventLoop.execute { bound.value.relayLost(loss) } })
+        let link = RelayLink(
+            serverBytesAreActivity: connect == nil, bytesIn: listener.metrics.bytesIn,
+            bytesOut: listener.metrics.bytesOut, dialHooks: hooks
+        ) { reason in
+            eventLoop.execute { bound.value.relayEnded(reason) }
+        }
+        relay = link
+        // The channel's close releases the connection slots the accept gate took; the session keeps them.
+        listener.limiter.retain()
+        loop.globalLimiter?.retain()
+        context.channel.close(promise: nil)
+        self.context = nil
+        engine.adoptDialing(client: client, dial: dial, link: link, tracker: clientStream)
+        clientStream = nil
+    }
+
+    /// The relay thread lost the server before it answered: undo its bookkeeping, note the failure
+    /// for passive health, and go on with the next candidate (or refuse).
+    func relayLost(_ loss: RelayDialLoss) {
+        guard relay != nil, phase == .relaying, let server else { return }
+        server.sessionClosed()
+        serverMetrics?.active.decrement()
+        if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
+        serverMetrics = nil
+        upstreamWasOpened = false
+        self.server = nil
+        sourceIP = nil
+        sourcePort = 0
+        relayConnectDeadline = 0
+        loop.wheel.cancel(self)
+        relayResend = loss.resend
+        phase = .dialing
+        switch loss {
+        case .failed(let code, _) where code == ETIMEDOUT:
+            let timeout = backend?.config.connectTimeout ?? .zero
+            noteDialFailed(
+                server, error: ChannelError.connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped))))
+        case .failed(let code, _):
+            noteDialFailed(server, error: IOError(errnoCode: code, reason: "connect"))
+        case .silent:
+            noteDialFailed(server, error: UpstreamClosedSilently())
+        }
+        dialNext()
+    }
+
+    /// MQTT 5.0 §3.2.2.3.14, read by the relay thread: the broker's Server Keep Alive replaces the
+    /// client's, so the idle deadline follows it.
+    func serverKeepAliveRead(_ seconds: UInt16) {
+        guard relay != nil, phase == .relaying else { return }
+        if let idle = KeepalivePolicy.idleTimeout(keepAlive: seconds, listener: listener.config) {
+            idleTicks = TimerWheel.ticks(for: idle)
+        } else {
+            idleTicks = 0
+        }
+        scheduleRelayDeadline()
+    }
+
+    /// The connect deadline of a session dialing from the relay thread, checked by the wheel.
+    func checkRelayConnectDeadline(_ tick: Int64) {
+        guard relayConnectDeadline > 0, let relay else { return }
+        if relay.connected.load(ordering: .relaxed) {
+            relayConnectDeadline = 0
+        } else if tick >= relayConnectDeadline {
+            relayConnectDeadline = 0
+            loop.relay?.abortDial(relay)
+        }
+    }
+}
+
+/// The server side of a session dialed from a plain socket (`relay_connect`).
+enum UpstreamSocket {
+    enum Outcome {
+        /// connect() was called; `sent` of the bytes went out, which proves the socket connected.
+        case opened(fd: CInt, sent: Int, connected: Bool)
+        /// socket(), bind() or connect() failed, or the first send found the connection refused.
+        case failed(errno: CInt)
+    }
+
+    /// A non-blocking TCP socket with TCP_NODELAY, bound to `local` when given (with
+    /// IP_BIND_ADDRESS_NO_PORT, or SO_REUSEADDR for a port the front picked), connecting to
+    /// `target`; then one send of `bytes`, which on loopback or a nearby server usually goes
+    /// through at once and spares the relay thread a wait for writability.
+    static func open(to target: SocketAddress, from local: SocketAddress?, pickedPort: Bool, sending bytes: [UInt8])
+        -> Outcome
+    {
+        let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
+        let fd = socket(CInt(target.protocol.rawValue), type, 0)
+        guard fd >= 0 else { return .failed(errno: errno) }
+        var one: CInt = 1
+        let size = socklen_t(MemoryLayout<CInt>.size)
+        var failure: CInt = 0
+        if setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, size) != 0 { failure = errno }
+        if failure == 0, let local {
+            let option = pickedPort ? (SOL_SOCKET, SO_REUSEADDR) : (CInt(IPPROTO_IP), SocketTuning.bindAddressNoPort)
+            if setsockopt(fd, option.0, option.1, &one, size) != 0
+                || local.withSockAddr({ bind(fd, $0, socklen_t($1)) }) != 0
+            {
+                failure = errno
+            }
+        }
+        if failure == 0, target.withSockAddr({ Glibc.connect(fd, $0, socklen_t($1)) }) != 0, errno != EINPROGRESS {
+            failure = errno
+        }
+        var sent = 0
+        var connected = false
+        if failure == 0, !bytes.isEmpty {
+            let result = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
+            if result >= 0 {
+                sent = result
+                connected = true
+            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                failure = errno
+            }
+        }
+        guard failure == 0 else {
+            Glibc.close(fd)
+            return .failed(errno: failure)
+        }
+        return .opened(fd: fd, sent: sent, connected: connected)
+    }
+
+    private static func bind(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt {
+        Glibc.bind(fd, address, length)
+    }
+}

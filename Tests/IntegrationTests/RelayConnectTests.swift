@@ -1,0 +1,92 @@
+import FrontConfig
+import FrontProxy
+import FrontTesting
+import MQTTWire
+import Testing
+
+/// `relay_connect`: a session dials its server from a plain socket and moves to a relay thread as
+/// soon as its CONNECT is routed. What a client sees must be what it saw with a second SwiftNIO
+/// channel: the CONNECT replayed to the next server when one hangs up before answering, a refusal
+/// when none is left. (The rest of the suite runs with it on, the default; the accept-queue test in
+/// FaultTests covers the connect deadline.)
+@Suite("Relay connect")
+struct RelayConnectTests {
+    @Test("on: a session is on a relay thread as soon as its CONNACK is out; off: only after 1 s of relaying")
+    func movesAtOnce() async throws {
+        try await withMosquitto { broker in
+            for relayConnect in [true, false] {
+                var config = TestConfig.mqttFront(ports: [broker.port])
+                config.relayConnect = relayConnect
+                try await withFront(config) { front in
+                    let (client, code) = try await MQTTTestClient.connect(
+                        port: try front.port(), clientID: "rc-\(relayConnect)")
+                    #expect(code == 0)
+                    // Counted when the relay thread was given the session, which was before the CONNECT left.
+                    #expect(front.runner.proxy.relayedSessions == (relayConnect ? 1 : 0))
+                    try await client.subscribe("rc/t")
+                    try await client.publish(topic: "rc/t", payload: [7])
+                    #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [7])
+                    #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 1 })
+                    await client.disconnect()
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "rc-\(relayConnect)"])
+                    #expect(line?["reason"] == "client_closed")
+                    #expect(line?["server"] == "b1")
+                    #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+                }
+            }
+        }
+    }
+
+    @Test(
+        "a server that hangs up before answering: the CONNECT and the PINGREQ behind it reach the next server",
+        arguments: [HangUpServer.Mode.finAfterRead, .resetAtAccept], [true, false])
+    func replayedToNextServer(mode: HangUpServer.Mode, relayConnect: Bool) async throws {
+        let dead = try await HangUpServer.start(mode)
+        try await withStopping(dead, stop: { await $0.stop() }) { dead in
+            try await withMosquitto { broker in
+                var config = TestConfig.mqttFront(
+                    ports: [dead.port, broker.port], balance: .first, backend: { $0.retries = 2 })
+                config.relayConnect = relayConnect
+                try await withFront(config) { front in
+                    let client = try await TestClient.connect(port: try front.port())
+                    let connect = MQTTConnect(version: .v3_1_1, keepAlive: 30, clientID: "rc-replay").encode()
+                    try await client.send(connect + MQTTPacket.pingReq)
+                    let answer = try await client.read(count: 6, timeout: .seconds(5))
+                    #expect(answer == [0x20, 0x02, 0x00, 0x00, 0xD0, 0x00], "\(mode), relay_connect \(relayConnect)")
+                    #expect(dead.acceptedCount >= 1)
+                    try await client.send(MQTTPacket.disconnect)
+                    await client.close()
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "rc-replay"])
+                    #expect(line?["server"] == "b2")
+                    #expect(line?["reason"] == "client_closed")
+                    #expect(await front.waitForActive(0))
+                    #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+                }
+            }
+        }
+    }
+
+    @Test(
+        "the only server hangs up before answering: the client gets Server unavailable, then a close",
+        arguments: [true, false])
+    func refusedWhenNoneLeft(relayConnect: Bool) async throws {
+        let dead = try await HangUpServer.start(.finAfterRead)
+        try await withStopping(dead, stop: { await $0.stop() }) { dead in
+            var config = TestConfig.mqttFront(ports: [dead.port], backend: { $0.retries = 2 })
+            config.relayConnect = relayConnect
+            try await withFront(config) { front in
+                let client = try await TestClient.connect(port: try front.port())
+                try await client.send(MQTTConnect(version: .v3_1_1, keepAlive: 30, clientID: "rc-alone").encode())
+                #expect(try await client.read(count: 4, timeout: .seconds(5)) == [0x20, 0x02, 0x00, 0x03])
+                #expect(await client.waitForClose(timeout: .seconds(3)))
+                let line = await front.waitForSessionClosed(matching: ["client_id": "rc-alone"])
+                #expect(line?["reason"] == "no_server")
+                #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "no_server"]) == 1)
+                // A session tries each server once, however many retries are left.
+                #expect(dead.acceptedCount == 1)
+                #expect(dead.receivedBytes.starts(with: [0x10]))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+            }
+        }
+    }
+}
