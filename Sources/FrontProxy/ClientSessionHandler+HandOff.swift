@@ -100,6 +100,8 @@ extension ClientSessionHandler {
     /// The idle clock of a relayed session: its last byte as the relay thread saw it.
     func refreshActivityFromRelay() {
         guard let relay else { return }
+        // Answered: no retry is left to make, so the servers tried need not be kept.
+        if !tried.isEmpty, relay.answered.load(ordering: .relaxed) { tried = [] }
         let last = relay.lastActivity.load(ordering: .relaxed)
         guard last > 0 else { return }
         lastActivityTick = max(lastActivityTick, loop.tick(of: MonotonicTime(nanoseconds: last)))
@@ -129,8 +131,22 @@ enum SocketHandOff {
 
     /// The number after `fd=` in a channel description.
     static func descriptorNumber(in description: String) -> CInt? {
-        guard let marker = description.range(of: "BaseSocket { fd=") else { return nil }
-        return CInt(description[marker.upperBound...].prefix { $0.isASCII && $0.isNumber })
+        // A byte scan: Foundation's range(of:) went through CFString, a cost on every session's move.
+        let marker = Array("BaseSocket { fd=".utf8)
+        let bytes = Array(description.utf8)
+        guard bytes.count >= marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker)
+        {
+            var value: CInt = 0
+            var digits = 0
+            for byte in bytes[(start + marker.count)...] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 9 else { break }
+                value = value * 10 + CInt(byte - UInt8(ascii: "0"))
+                digits += 1
+            }
+            return digits > 0 ? value : nil
+        }
+        return nil
     }
 
     private struct Endpoint: Equatable {
