@@ -352,6 +352,9 @@ final class RelayEngine: @unchecked Sendable {
                 adoptedSinceTrim += 1
             case .dial(let session, let dial):
                 insert(session)
+                // The client's channel was freed with the move, as on an adoption.
+                trimPending = true
+                adoptedSinceTrim += 1
                 session.client.parked = true
                 session.client.interest = 0
                 attach(dial, to: session)
