@@ -109,15 +109,7 @@ extension ClientSessionHandler {
     /// session is given to the next server with the same bytes, as if the dial had failed.
     private func retryAfterSilentClose(of server: ServerRuntime, replaying bytes: ByteBuffer) {
         self.replay = nil
-        server.sessionClosed()
-        serverMetrics?.active.decrement()
-        if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
-        serverMetrics = nil
-        upstreamWasOpened = false
-        self.server = nil
-        self.sourceIP = nil
-        self.sourcePort = 0
-        loop.wheel.cancel(self)
+        serverSessionLost(server)
         noteDialFailed(server, error: UpstreamClosedSilently())
         phase = .dialing
         pending = bytes

@@ -53,14 +53,8 @@ extension ClientSessionHandler {
             return true
         }
         relayResend = nil
-        self.server = server
-        sourceIP = source
+        serverSessionOpened(server, source: source)
         sourcePort = UInt16(port ?? 0)
-        upstreamWasOpened = true
-        server.sessionOpened()
-        serverMetrics = snapshotMetrics?.metrics(for: server)
-        serverMetrics?.active.increment()
-        phase = .relaying
         if connected { noteDialSucceeded(server) }
         let events = listener.events
         var dial = RelayServerDial(
@@ -89,14 +83,7 @@ extension ClientSessionHandler {
             trackClient(pending)
         }
         pending = nil
-        let idle: Duration?
-        if let connect {
-            idle = KeepalivePolicy.idleTimeout(keepAlive: connect.keepAlive, listener: listener.config)
-        } else {
-            idle = KeepalivePolicy.idleTimeout(tcpListener: listener.config)
-        }
-        lastActivityTick = loop.tickNow()
-        if let idle { idleTicks = TimerWheel.ticks(for: idle) }
+        startIdleClock()
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let hooks = RelayDialHooks(
@@ -124,16 +111,8 @@ extension ClientSessionHandler {
     /// for passive health, and go on with the next candidate (or refuse).
     func relayLost(_ loss: RelayDialLoss) {
         guard relay != nil, phase == .relaying, let server else { return }
-        server.sessionClosed()
-        serverMetrics?.active.decrement()
-        if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
-        serverMetrics = nil
-        upstreamWasOpened = false
-        self.server = nil
-        sourceIP = nil
-        sourcePort = 0
+        serverSessionLost(server)
         relayConnectDeadline = 0
-        loop.wheel.cancel(self)
         relayResend = loss.resend
         phase = .dialing
         switch loss {

@@ -248,14 +248,8 @@ extension ClientSessionHandler {
 
     /// The upstream is connected: send what the client sent so far and start relaying.
     private func startRelay(to server: ServerRuntime, source: String?, handler: UpstreamHandler) {
-        self.server = server
-        self.sourceIP = source
         self.upstream = handler
-        upstreamWasOpened = true
-        server.sessionOpened()
-        serverMetrics = snapshotMetrics?.metrics(for: server)
-        serverMetrics?.active.increment()
-        phase = .relaying
+        serverSessionOpened(server, source: source)
         if let header = proxyHeaderBytes() {
             handler.write(ByteBuffer(bytes: header))
         }
@@ -270,6 +264,44 @@ extension ClientSessionHandler {
         if connect?.version == .v5 { connackProbe = [] }
         if connect != nil, attemptsLeft > 0 { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
         pending = nil
+        startIdleClock()
+        if loop.relay != nil, listener.tls == nil { handOffTick = lastActivityTick + Self.handOffDelayTicks }
+        scheduleRelayDeadline()
+        if clientInputClosed { handler.shutdownOutput() }
+        if readPending, handler.isWritable, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// The session relays to `server` now (from `source`): counted on it until it ends or is lost.
+    func serverSessionOpened(_ server: ServerRuntime, source: String?) {
+        self.server = server
+        sourceIP = source
+        upstreamWasOpened = true
+        server.sessionOpened()
+        serverMetrics = snapshotMetrics?.metrics(for: server)
+        serverMetrics?.active.increment()
+        phase = .relaying
+    }
+
+    /// `server` was lost before it answered: the session is no longer counted on it, and its source
+    /// port is given back.
+    func serverSessionLost(_ server: ServerRuntime) {
+        server.sessionClosed()
+        serverMetrics?.active.decrement()
+        if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
+        serverMetrics = nil
+        upstreamWasOpened = false
+        self.server = nil
+        sourceIP = nil
+        sourcePort = 0
+        loop.wheel.cancel(self)
+    }
+
+    /// Starts the idle deadline: the client's keepalive × factor (MQTT), or the listener's idle
+    /// timeout (`tcp`), from now.
+    func startIdleClock() {
         let idle: Duration?
         if let connect {
             idle = KeepalivePolicy.idleTimeout(keepAlive: connect.keepAlive, listener: listener.config)
@@ -278,13 +310,6 @@ extension ClientSessionHandler {
         }
         lastActivityTick = loop.tickNow()
         if let idle { idleTicks = TimerWheel.ticks(for: idle) }
-        if loop.relay != nil, listener.tls == nil { handOffTick = lastActivityTick + Self.handOffDelayTicks }
-        scheduleRelayDeadline()
-        if clientInputClosed { handler.shutdownOutput() }
-        if readPending, handler.isWritable, let context {
-            readPending = false
-            context.read()
-        }
     }
 
     /// Counts an upstream port of `acquired.ip` toward `server`, and warns once when that pair
