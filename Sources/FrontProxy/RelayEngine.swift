@@ -38,10 +38,10 @@ final class RelayLink: @unchecked Sendable {
     let connected = Atomic<Bool>(false)
     /// The server sent its first byte: nothing is replayed any more.
     let answered = Atomic<Bool>(false)
-    /// MQTT 5: the Server Keep Alive of the broker's CONNACK, once read; -1 until then or when it has none.
-    let serverKeepAlive = Atomic<Int32>(-1)
-    /// What a dialing session tells its handler; nil for a session adopted established.
-    let dialHooks: RelayDialHooks?
+    /// What a dialing session tells its handler; nil for a session adopted established, and let go
+    /// once the server answered (and its CONNACK was read). Set before the hand-over, then relay
+    /// thread only.
+    var dialHooks: RelayDialHooks?
 
     init(
         serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter, dialHooks: RelayDialHooks? = nil,
@@ -476,6 +476,7 @@ final class RelayEngine: @unchecked Sendable {
     /// The server is connected: write what waits for it, then read both sides.
     private func established(_ session: RelayedSession) {
         session.connecting = false
+        session.connectedHook = nil
         session.link.connected.store(true, ordering: .relaxed)
         if !session.replayable { session.replay = nil }
         let server = RelayedSession.server
@@ -628,6 +629,8 @@ final class RelayEngine: @unchecked Sendable {
             if session.probe != nil {
                 probeServerKeepAlive(session, UnsafeRawBufferPointer(start: scratch.baseAddress, count: bytes))
             }
+            // Nothing more to report: the hooks (and the handler references they hold) can go.
+            if session.probe == nil, link.dialHooks != nil { link.dialHooks = nil }
         }
     }
 
@@ -641,7 +644,6 @@ final class RelayEngine: @unchecked Sendable {
             session.probe = bytes
             return
         case .value(let seconds):
-            session.link.serverKeepAlive.store(Int32(seconds), ordering: .relaxed)
             session.link.dialHooks?.serverKeepAlive(seconds)
         default:
             break
