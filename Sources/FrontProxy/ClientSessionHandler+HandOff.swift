@@ -57,9 +57,9 @@ extension ClientSessionHandler {
         let eventLoop = context.eventLoop
         let link = RelayLink(
             serverBytesAreActivity: connect == nil, bytesIn: listener.metrics.bytesIn,
-            bytesOut: listener.metrics.bytesOut
+            bytesOut: listener.metrics.bytesOut, endsOn: eventLoop
         ) { reason in
-            eventLoop.execute { bound.value.relayEnded(reason) }
+            bound.value.relayEnded(reason)
         }
         relay = link
         // The channels' close releases the connection slots the accept gate took; the session keeps them.

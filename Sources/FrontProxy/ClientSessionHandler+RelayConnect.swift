@@ -93,9 +93,9 @@ extension ClientSessionHandler {
             lost: { loss in eventLoop.execute { bound.value.relayLost(loss) } })
         let link = RelayLink(
             serverBytesAreActivity: connect == nil, bytesIn: listener.metrics.bytesIn,
-            bytesOut: listener.metrics.bytesOut, dialHooks: hooks
+            bytesOut: listener.metrics.bytesOut, dialHooks: hooks, endsOn: eventLoop
         ) { reason in
-            eventLoop.execute { bound.value.relayEnded(reason) }
+            bound.value.relayEnded(reason)
         }
         relay = link
         // The channel's close releases the connection slots the accept gate took; the session keeps them.

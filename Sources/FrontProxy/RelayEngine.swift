@@ -3,6 +3,7 @@ import CoreMetrics
 import FrontConfig
 import FrontCore
 import MQTTWire
+import NIOCore
 import Synchronization
 
 import class NIOConcurrencyHelpers.ConditionLock
@@ -28,8 +29,11 @@ final class RelayLink: @unchecked Sendable {
     let bytesIn: Counter
     let bytesOut: Counter
     /// Called once, on the relay thread, when the session is gone: why, or nil when it was closed
-    /// on request (``RelayEngine/close(_:)``).
+    /// on request (``RelayEngine/close(_:)``). Not called when ``endsOn`` is set.
     let ended: @Sendable (CloseReason?) -> Void
+    /// Where the end is told instead, batched: the relay thread gathers the sessions of one event
+    /// loop that ended in one pass and submits a single task there, which calls `onLoop` for each.
+    let endsOn: (loop: any EventLoop, onLoop: @Sendable (CloseReason?) -> Void)?
     /// Where the session is in its engine's table; relay thread only.
     var slot = -1
 
@@ -52,6 +56,20 @@ final class RelayLink: @unchecked Sendable {
         self.bytesOut = bytesOut
         self.dialHooks = dialHooks
         self.ended = ended
+        self.endsOn = nil
+    }
+
+    /// A link whose end is told on `loop` (``endsOn``), batched with the other sessions of that loop.
+    init(
+        serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter, dialHooks: RelayDialHooks? = nil,
+        endsOn loop: any EventLoop, onLoop: @escaping @Sendable (CloseReason?) -> Void
+    ) {
+        self.serverBytesAreActivity = serverBytesAreActivity
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.dialHooks = dialHooks
+        self.ended = { _ in }
+        self.endsOn = (loop, onLoop)
     }
 }
 
@@ -160,6 +178,8 @@ final class RelayEngine: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private let scratch: UnsafeMutableRawBufferPointer
     private var now: UInt64 = 0
+    /// Ends to tell on event loops after this pass, grouped by loop (``RelayLink/endsOn``).
+    private var pendingEnds: [(loop: any EventLoop, ends: [(RelayLink, CloseReason?)])] = []
     /// Sessions were adopted since the last heap trim (their channels were freed).
     private var trimPending = false
     private var adoptedSinceTrim = 0
@@ -331,9 +351,25 @@ final class RelayEngine: @unchecked Sendable {
             }
             // Commands after the batch: a slot freed above is not reused while stale events for it
             // may still be in the batch.
-            if woken, !runCommands() { break }
+            if woken, !runCommands() {
+                tellEnds()
+                break
+            }
+            tellEnds()
             if trimPending { trimHeapIfDue() }
         }
+    }
+
+    /// One task per event loop for the sessions of that loop that ended in this pass.
+    private func tellEnds() {
+        guard !pendingEnds.isEmpty else { return }
+        for group in pendingEnds {
+            let ends = group.ends
+            group.loop.execute {
+                for (link, reason) in ends { link.endsOn?.onLoop(reason) }
+            }
+        }
+        pendingEnds.removeAll(keepingCapacity: true)
     }
 
     /// Applies queued commands; false on `stop`.
@@ -766,7 +802,16 @@ final class RelayEngine: @unchecked Sendable {
             freeSlots.append(session.slot)
         }
         sessionCount.subtract(1, ordering: .relaxed)
-        session.link.ended(reason)
+        let link = session.link
+        guard let target = link.endsOn?.loop else {
+            link.ended(reason)
+            return
+        }
+        if let index = pendingEnds.firstIndex(where: { $0.loop === target }) {
+            pendingEnds[index].ends.append((link, reason))
+        } else {
+            pendingEnds.append((target, [(link, reason)]))
+        }
     }
 }
 
