@@ -122,8 +122,7 @@ enum SocketHandOff {
     /// behind it has the channel's local and remote address.
     static func duplicate(_ channel: any Channel) -> CInt? {
         guard let fd = descriptorNumber(in: "\(channel)"), let local = channel.localAddress,
-            let remote = channel.remoteAddress,
-            address(of: fd, peer: false) == endpoint(local), address(of: fd, peer: true) == endpoint(remote)
+            let remote = channel.remoteAddress, socket(fd, peer: false, is: local), socket(fd, peer: true, is: remote)
         else { return nil }
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         return copy >= 0 ? copy : nil
@@ -149,18 +148,9 @@ enum SocketHandOff {
         return nil
     }
 
-    private struct Endpoint: Equatable {
-        var ip: String
-        var port: Int
-    }
-
-    private static func endpoint(_ address: SocketAddress) -> Endpoint? {
-        guard let ip = address.ipAddress, let port = address.port else { return nil }
-        return Endpoint(ip: ip, port: port)
-    }
-
-    /// `getsockname`/`getpeername` of `fd` as an IP and port.
-    private static func address(of fd: CInt, peer: Bool) -> Endpoint? {
+    /// Whether `fd`'s own address (`getsockname`) or its peer's (`getpeername`) is `expected`:
+    /// family, port and IP compared as bytes, without formatting either.
+    private static func socket(_ fd: CInt, peer: Bool, is expected: SocketAddress) -> Bool {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) { pointer in
@@ -168,18 +158,25 @@ enum SocketHandOff {
                 peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length)
             }
         }
-        guard result == 0 else { return nil }
+        guard result == 0 else { return false }
         let family = CInt(storage.ss_family)
-        let address: SocketAddress? = withUnsafeBytes(of: &storage) { raw in
-            switch family {
-            case AF_INET:
-                return SocketAddress(raw.load(as: sockaddr_in.self), host: "")
-            case AF_INET6:
-                return SocketAddress(raw.load(as: sockaddr_in6.self), host: "")
+        return withUnsafeBytes(of: &storage) { actual in
+            switch expected {
+            case .v4(let address):
+                guard family == AF_INET else { return false }
+                let found = actual.load(as: sockaddr_in.self)
+                return found.sin_port == address.address.sin_port
+                    && found.sin_addr.s_addr == address.address.sin_addr.s_addr
+            case .v6(let address):
+                guard family == AF_INET6 else { return false }
+                let found = actual.load(as: sockaddr_in6.self)
+                var wanted = address.address.sin6_addr
+                var got = found.sin6_addr
+                return found.sin6_port == address.address.sin6_port
+                    && memcmp(&got, &wanted, MemoryLayout<in6_addr>.size) == 0
             default:
-                return nil
+                return false
             }
         }
-        return address.flatMap(endpoint)
     }
 }

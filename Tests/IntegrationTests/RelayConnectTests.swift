@@ -89,4 +89,25 @@ struct RelayConnectTests {
             }
         }
     }
+
+    @Test("an IPv6 client (listener on [::1]) moves too: its socket is found and checked by its IPv6 addresses")
+    func ipv6ClientMoves() async throws {
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(
+                ports: [broker.port], listener: { $0.bind = Endpoint(host: "::1", port: FreePort.next()) })
+            try await withFront(config) { front in
+                let (client, code) = try await MQTTTestClient.connect(
+                    host: "::1", port: try front.port(), clientID: "rc-v6")
+                #expect(code == 0)
+                #expect(front.runner.proxy.relayedSessions == 1)
+                try await client.subscribe("rc/v6")
+                try await client.publish(topic: "rc/v6", payload: [6])
+                #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [6])
+                await client.disconnect()
+                let line = await front.waitForSessionClosed(matching: ["client_id": "rc-v6"])
+                #expect(line?["client"]?.hasPrefix("[::1]:") == true, "\(String(describing: line))")
+                #expect(line?["reason"] == "client_closed")
+            }
+        }
+    }
 }
