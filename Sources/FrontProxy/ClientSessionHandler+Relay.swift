@@ -28,23 +28,23 @@ extension ClientSessionHandler {
     /// keepalive, so the idle deadline follows it. Only the first packet is looked at (bounded);
     /// the relay stays byte-transparent.
     private func probeConnAck(_ buffer: ByteBuffer) {
-        guard var bytes = connackProbe else { return }
-        bytes.append(contentsOf: buffer.readableBytesView.prefix(max(0, 4096 - bytes.count)))
-        connackProbe = bytes
-        switch MQTTConnAck.serverKeepAlive(bytes) {
-        case .needMoreData where bytes.count < 4096:
+        guard var probe = connackProbe else { return }
+        guard let verdict = probe.feed(buffer.readableBytesView) else {
+            connackProbe = probe
             return
-        case .value(let seconds):
-            if let idle = KeepalivePolicy.idleTimeout(keepAlive: seconds, listener: listener.config) {
-                idleTicks = TimerWheel.ticks(for: idle)
-            } else {
-                idleTicks = 0
-            }
-            scheduleRelayDeadline()
-        default:
-            break
         }
         connackProbe = nil
+        if case .value(let seconds) = verdict { applyServerKeepAlive(seconds) }
+    }
+
+    /// The broker's Server Keep Alive replaces the client's Keep Alive: the idle deadline follows it.
+    func applyServerKeepAlive(_ seconds: UInt16) {
+        if let idle = KeepalivePolicy.idleTimeout(keepAlive: seconds, listener: listener.config) {
+            idleTicks = TimerWheel.ticks(for: idle)
+        } else {
+            idleTicks = 0
+        }
+        scheduleRelayDeadline()
     }
 
     /// The next tick the relaying session needs the wheel: its idle deadline, its hand-off or its

@@ -60,10 +60,7 @@ extension ClientSessionHandler {
         var dial = RelayServerDial(
             fd: fd, connected: connected, bytes: bytes, sentCount: sentCount,
             replayable: connect != nil && attemptsLeft > 0)
-        dial.onConnected = {
-            guard let transition = server.dialSucceeded() else { return }
-            events.serverTransitioned(server, transition, cause: "dial", message: "connected")
-        }
+        dial.onConnected = { Self.noteDialSucceeded(server, events: events) }
         relayConnectDeadline = connected ? 0 : loop.tickNow() + TimerWheel.ticks(for: timeout) + 1
         if let relay {
             engine.redial(relay, dial)
@@ -132,12 +129,7 @@ extension ClientSessionHandler {
     /// client's, so the idle deadline follows it.
     func serverKeepAliveRead(_ seconds: UInt16) {
         guard relay != nil, phase == .relaying else { return }
-        if let idle = KeepalivePolicy.idleTimeout(keepAlive: seconds, listener: listener.config) {
-            idleTicks = TimerWheel.ticks(for: idle)
-        } else {
-            idleTicks = 0
-        }
-        scheduleRelayDeadline()
+        applyServerKeepAlive(seconds)
     }
 
     /// The connect deadline of a session dialing from the relay thread, checked by the wheel.
@@ -178,7 +170,7 @@ enum UpstreamSocket {
         if failure == 0, let local {
             let option = pickedPort ? (SOL_SOCKET, SO_REUSEADDR) : (CInt(IPPROTO_IP), SocketTuning.bindAddressNoPort)
             if setsockopt(fd, option.0, option.1, &one, size) != 0
-                || local.withSockAddr({ bind(fd, $0, socklen_t($1)) }) != 0
+                || local.withSockAddr({ Glibc.bind(fd, $0, socklen_t($1)) }) != 0
             {
                 failure = errno
             }
@@ -204,7 +196,4 @@ enum UpstreamSocket {
         return .opened(fd: fd, sent: sent, connected: connected)
     }
 
-    private static func bind(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt {
-        Glibc.bind(fd, address, length)
-    }
 }

@@ -203,8 +203,14 @@ extension ClientSessionHandler {
     }
 
     func noteDialSucceeded(_ server: ServerRuntime) {
+        Self.noteDialSucceeded(server, events: listener.events)
+    }
+
+    /// Passive health: a dial of `server` went through (any thread: a relay thread reports the
+    /// connects it saw complete).
+    static func noteDialSucceeded(_ server: ServerRuntime, events: ServerEvents) {
         guard let transition = server.dialSucceeded() else { return }
-        listener.events.serverTransitioned(server, transition, cause: "dial", message: "connected")
+        events.serverTransitioned(server, transition, cause: "dial", message: "connected")
     }
 
     func noteDialFailed(_ server: ServerRuntime, error: any Error) {
@@ -261,7 +267,7 @@ extension ClientSessionHandler {
             }
         }
         handler.flush()
-        if connect?.version == .v5 { connackProbe = [] }
+        if connect?.version == .v5 { connackProbe = ConnAckKeepAliveProbe() }
         if connect != nil, attemptsLeft > 0 { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
         pending = nil
         startIdleClock()

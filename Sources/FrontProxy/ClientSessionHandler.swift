@@ -65,7 +65,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// Whether this session holds a slot of its source IP's `per_source_ip` count.
     var holdsSourceSlot = false
     /// MQTT 5: the first bytes from the broker, until its CONNACK (Server Keep Alive) is read.
-    var connackProbe: [UInt8]?
+    var connackProbe: ConnAckKeepAliveProbe?
     /// MQTT: packet boundaries of what the client sends, to notice its DISCONNECT.
     var clientStream: MQTTStreamTracker?
     var connect: MQTTConnect?

@@ -485,7 +485,9 @@ final class RelayEngine: @unchecked Sendable {
         session.server.backlog = Array(dial.bytes[min(dial.sentCount, dial.bytes.count)...])
         session.server.backlogStart = 0
         session.server.parked = true
-        if session.link.dialHooks?.probeServerKeepAlive == true, !session.answered { session.probe = [] }
+        if session.link.dialHooks?.probeServerKeepAlive == true, !session.answered {
+            session.probe = ConnAckKeepAliveProbe()
+        }
         if dial.connected {
             established(session)
             return
@@ -658,7 +660,6 @@ final class RelayEngine: @unchecked Sendable {
             link.bytesOut.increment(by: Int64(bytes))
             if link.serverBytesAreActivity { link.lastActivity.store(now, ordering: .relaxed) }
             if !session.answered {
-                session.answered = true
                 session.replay = nil
                 link.answered.store(true, ordering: .relaxed)
             }
@@ -673,18 +674,13 @@ final class RelayEngine: @unchecked Sendable {
     /// MQTT 5.0 §3.2.2.3.14: the first packet from the broker, up to 4 KiB, read for a Server Keep
     /// Alive, which the handler's idle deadline then follows.
     private func probeServerKeepAlive(_ session: RelayedSession, _ read: UnsafeRawBufferPointer) {
-        guard var bytes = session.probe else { return }
-        bytes.append(contentsOf: read.prefix(max(0, 4096 - bytes.count)))
-        switch MQTTConnAck.serverKeepAlive(bytes) {
-        case .needMoreData where bytes.count < 4096:
-            session.probe = bytes
+        guard var probe = session.probe else { return }
+        guard let verdict = probe.feed(read) else {
+            session.probe = probe
             return
-        case .value(let seconds):
-            session.link.dialHooks?.serverKeepAlive(seconds)
-        default:
-            break
         }
         session.probe = nil
+        if case .value(let seconds) = verdict { session.link.dialHooks?.serverKeepAlive(seconds) }
     }
 
     /// Writes the backlog toward `side`; once it is gone, reading the other side resumes (or its
@@ -854,14 +850,14 @@ final class RelayedSession {
     /// Connect phase: the server was lost before answering; the client is parked until the handler
     /// redials, refuses or closes.
     var waitingForServer = false
-    /// The server sent a byte.
-    var answered = false
+    /// The server sent a byte (kept on the link, where the handler reads it too).
+    var answered: Bool { link.answered.load(ordering: .relaxed) }
     /// Whether ``replay`` is kept once connected.
     var replayable = false
     /// Every byte sent toward the current server while it has not answered (dialing sessions only).
     var replay: [UInt8]?
     /// MQTT 5: the broker's first bytes, until its CONNACK is read.
-    var probe: [UInt8]?
+    var probe: ConnAckKeepAliveProbe?
     /// The current dial's passive-health report.
     var connectedHook: (@Sendable () -> Void)?
 

@@ -130,3 +130,23 @@ extension MQTTConnAck {
         }
     }
 }
+
+/// The broker's first bytes, gathered until its CONNACK says whether it carries a Server Keep Alive
+/// (MQTT 5.0 §3.2.2.3.14). At most ``limit`` bytes are kept: the Remaining Length may announce far
+/// more, and only the first packet is looked at. Feed it what the broker sends, in order.
+public struct ConnAckKeepAliveProbe: Sendable {
+    /// The most bytes buffered; a CONNACK not complete by then ends the probe without a value.
+    public static let limit = 4096
+    private var bytes: [UInt8] = []
+
+    public init() {}
+
+    /// Adds the broker's next bytes: nil while the CONNACK is incomplete, else the verdict, after
+    /// which the probe is done (``ConnAckKeepAlive/needMoreData`` once ``limit`` bytes gave none).
+    public mutating func feed(_ read: some Collection<UInt8>) -> ConnAckKeepAlive? {
+        bytes.append(contentsOf: read.prefix(max(0, Self.limit - bytes.count)))
+        let verdict = MQTTConnAck.serverKeepAlive(bytes)
+        if verdict == .needMoreData, bytes.count < Self.limit { return nil }
+        return verdict
+    }
+}

@@ -160,3 +160,25 @@ struct ConnAckKeepAliveTests {
         }
     }
 }
+
+/// The bounded accumulator both relay paths feed the broker's first bytes to.
+@Suite("CONNACK keep-alive probe")
+struct ConnAckKeepAliveProbeTests {
+    @Test("fed byte by byte: nil until the CONNACK is whole, then its Server Keep Alive")
+    func byteByByte() {
+        let connack: [UInt8] = [0x20, 0x06, 0x00, 0x00, 0x03, 0x13, 0x00, 0x0A]
+        var probe = ConnAckKeepAliveProbe()
+        for byte in connack.dropLast() { #expect(probe.feed([byte]) == nil) }
+        #expect(probe.feed([connack.last ?? 0]) == .value(10))
+    }
+
+    @Test("a 3.1.1 CONNACK has none; a CONNACK still incomplete at the 4 KiB bound ends the probe")
+    func absentAndBounded() {
+        var plain = ConnAckKeepAliveProbe()
+        #expect(plain.feed([0x20, 0x02, 0x00, 0x00]) == .absent)
+        // A 5.0 CONNACK announcing 16 KiB of properties: the probe gives up at its bound.
+        var huge = ConnAckKeepAliveProbe()
+        #expect(huge.feed([0x20, 0x80, 0x80, 0x01, 0x00, 0x00]) == nil)
+        #expect(huge.feed([UInt8](repeating: 0x26, count: ConnAckKeepAliveProbe.limit)) != nil)
+    }
+}
