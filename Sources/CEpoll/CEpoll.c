@@ -14,6 +14,10 @@ int c_epoll_name_thread(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
 
+int c_epoll_accept(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
 int c_epoll_trim_heap(void) {
     return malloc_trim(0);
 }

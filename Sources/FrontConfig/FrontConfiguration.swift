@@ -27,6 +27,10 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// SwiftNIO channel for the server and moving after 1 s. Needs relay threads and servers
     /// addressed by IP. Read at start only.
     public var relayConnect: Bool
+    /// Whether plain-TCP listeners (no TLS, no `accept_proxy_protocol`) accept on the relay threads'
+    /// own sockets and read the CONNECT there (`relay_accept`), so a session never builds a SwiftNIO
+    /// channel at all. Needs `relay_connect`. Read at start only.
+    public var relayAccept: Bool
     /// The listening sockets, in file order.
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
@@ -53,6 +57,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         relayThreads: Int? = nil,
         relaySlice: Duration = FrontConfiguration.defaultRelaySlice,
         relayConnect: Bool = true,
+        relayAccept: Bool = true,
         listeners: [ListenerConfig] = [],
         backends: [BackendConfig] = []
     ) {
@@ -63,6 +68,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.relayThreads = relayThreads
         self.relaySlice = relaySlice
         self.relayConnect = relayConnect
+        self.relayAccept = relayAccept
         self.listeners = listeners
         self.backends = backends
     }

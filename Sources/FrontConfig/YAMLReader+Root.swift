@@ -4,7 +4,7 @@ import Yams
 extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let rootKeys = [
-        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_connect",
+        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_connect", "relay_accept",
         "listeners", "backends",
     ]
     static let adminKeys = ["bind", "token"]
@@ -48,6 +48,7 @@ extension YAMLReader {
             return slice
         }
         read(&config.relayConnect, fields, "relay_connect", ScalarParser.bool)
+        read(&config.relayAccept, fields, "relay_accept", ScalarParser.bool)
         config.listeners = decodeList(fields, "listeners", what: "listener") { reader, node, path in
             reader.decodeListener(node, path: path)
         }

@@ -91,9 +91,10 @@ public final class ConfigReloader: Sendable {
             }
             applyAdmin(from: before.admin, to: configuration.admin)
             if before.relayThreads != configuration.relayThreads || before.relaySlice != configuration.relaySlice
-                || before.relayConnect != configuration.relayConnect
+                || before.relayConnect != configuration.relayConnect || before.relayAccept != configuration.relayAccept
             {
-                logger.notice("relay_threads, relay_slice or relay_connect changed: they apply at the next start")
+                logger.notice(
+                    "relay_threads, relay_slice, relay_connect or relay_accept changed: they apply at the next start")
             }
             return finish(.applied(summary))
         } catch {

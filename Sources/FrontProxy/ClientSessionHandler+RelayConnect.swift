@@ -26,21 +26,18 @@ extension ClientSessionHandler {
         guard let engine = loop.relay else { return false }
         let address = server.config.address
         guard let target = try? SocketAddress(ipAddress: address.host, port: address.port) else {
-            // Named servers are resolved by SwiftNIO's dial, which needs the client's channel.
-            guard relay != nil else { return false }
-            if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server) }
-            listener.logger.debug(
-                "server addressed by name skipped: the session already moved to a relay thread",
-                metadata: ["backend": .string(server.backendName), "server": .string(server.name)])
-            dialNext()
+            // A channel's session dials a named server with SwiftNIO, which resolves the name; one
+            // without a channel does the same, then moves the connected socket.
+            guard relay != nil || acceptedFD >= 0 else { return false }
+            dialByName(server, source: source, port: port, timeout: timeout, again: again)
             return true
         }
         var clientFD: CInt = -1
-        if relay == nil {
+        if relay == nil, acceptedFD < 0 {
             guard let context, let duplicate = SocketHandOff.duplicate(context.channel) else { return false }
             clientFD = duplicate
         }
-        let bytes = relayResend ?? ((proxyHeaderBytes() ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
+        let bytes = bytesForServer()
         let local = source.flatMap { try? SocketAddress(ipAddress: $0, port: port ?? 0) }
         let opened = UpstreamSocket.open(to: target, from: local, pickedPort: port != nil, sending: bytes)
         guard case .opened(let fd, let sentCount, let connected) = opened else {
@@ -52,6 +49,52 @@ extension ClientSessionHandler {
             }
             return true
         }
+        handToRelay(
+            engine, server: server, source: source, port: port, timeout: timeout, clientFD: clientFD,
+            dial: (fd, connected, bytes, sentCount))
+        return true
+    }
+
+    /// Every byte the next server gets: what the last one was sent (after a loss), or the PROXY
+    /// header and what the client sent so far.
+    private func bytesForServer() -> [UInt8] {
+        relayResend ?? ((proxyHeaderBytes() ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
+    }
+
+    /// A server addressed by name, for a session without a channel: SwiftNIO resolves and connects
+    /// (reading nothing), then the connected socket goes to the relay thread.
+    private func dialByName(
+        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
+    ) {
+        UpstreamDialer.dial(server, from: source, port: port, on: loop.eventLoop, timeout: timeout, handler: nil)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    let fd = self.phase == .dialing ? SocketHandOff.duplicate(channel) : nil
+                    channel.close(promise: nil)
+                    guard let fd, let engine = self.loop.relay else {
+                        if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+                        if self.phase == .dialing { self.terminate(reason: .error) }
+                        return
+                    }
+                    self.noteDialSucceeded(server)
+                    self.handToRelay(
+                        engine, server: server, source: source, port: port, timeout: timeout, clientFD: -1,
+                        dial: (fd, true, self.bytesForServer(), 0))
+                case .failure(let error):
+                    self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
+                }
+            }
+    }
+
+    /// The server's socket is open: the session is counted on `server` and the relay thread takes
+    /// the socket (with the client's, on the first dial).
+    private func handToRelay(
+        _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?, timeout: Duration, clientFD: CInt,
+        dial opened: (fd: CInt, connected: Bool, bytes: [UInt8], sentCount: Int)
+    ) {
+        let (fd, connected, bytes, sentCount) = opened
         relayResend = nil
         serverSessionOpened(server, source: source)
         sourcePort = UInt16(port ?? 0)
@@ -68,20 +111,25 @@ extension ClientSessionHandler {
             moveToRelay(engine, client: clientFD, dial: dial)
         }
         scheduleRelayDeadline()
-        return true
     }
 
     /// The first dial went out: the session's bookkeeping starts as on its channels, then the client
     /// channel is closed (its duplicate stays open) and the relay thread takes both sockets.
     private func moveToRelay(_ engine: RelayEngine, client: CInt, dial: RelayServerDial) {
-        guard let context else { return }
+        var client = client
+        if acceptedFD >= 0 {
+            client = acceptedFD
+            acceptedFD = -1
+        } else if context == nil {
+            return
+        }
         if let pending, pending.readableBytes > 0, connect != nil {
             clientStream = MQTTStreamTracker()
             trackClient(pending)
         }
         pending = nil
         startIdleClock()
-        let eventLoop = context.eventLoop
+        let eventLoop = loop.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let hooks = RelayDialHooks(
             probeServerKeepAlive: connect?.version == .v5,
@@ -95,11 +143,13 @@ extension ClientSessionHandler {
             bound.value.relayEnded(reason)
         }
         relay = link
-        // The channel's close releases the connection slots the accept gate took; the session keeps them.
-        listener.limiter.retain()
-        loop.globalLimiter?.retain()
-        context.channel.close(promise: nil)
-        self.context = nil
+        if let context {
+            // The channel's close releases the connection slots the accept gate took; the session keeps them.
+            listener.limiter.retain()
+            loop.globalLimiter?.retain()
+            context.channel.close(promise: nil)
+            self.context = nil
+        }
         engine.adoptDialing(client: client, dial: dial, link: link, tracker: clientStream)
         clientStream = nil
     }

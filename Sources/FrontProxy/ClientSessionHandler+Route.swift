@@ -116,7 +116,7 @@ extension ClientSessionHandler {
 
     /// Dials the next candidate, or refuses the client when none is left.
     func dialNext() {
-        guard phase == .dialing, let backend, context != nil || relay != nil else { return }
+        guard phase == .dialing, let backend, context != nil || relay != nil || acceptedFD >= 0 else { return }
         guard attemptsLeft > 0, let server = backend.choose(for: routingKey, at: .now(), excluding: tried) else {
             refuse(.noServer)
             return
@@ -139,7 +139,7 @@ extension ClientSessionHandler {
         let source = acquired?.ip
         let port = acquired?.port
         if let acquired { sourceTaken((acquired.ip, acquired.inUse), on: server) }
-        if relay != nil || (loop.relayConnect && listener.tls == nil) {
+        if relay != nil || acceptedFD >= 0 || (loop.relayConnect && listener.tls == nil) {
             let again = { self.dial(server, on: eventLoop, timeout: timeout) }
             if dialFromRelay(server, source: source, port: port, timeout: timeout, again: again) { return }
         }
@@ -364,6 +364,16 @@ extension ClientSessionHandler {
     /// Answers a client the front cannot serve, then closes: an MQTT client gets a CONNACK with the
     /// refusal for its protocol version, a `tcp` client just a close.
     func refuse(_ reason: CloseReason) {
+        if context == nil, acceptedFD >= 0 {
+            // Accepted by a relay thread and not moved yet: the socket is here.
+            self.reason = reason
+            var bytes: [UInt8] = []
+            if let connect { bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason)) }
+            bytesOut &+= UInt64(bytes.count)
+            listener.metrics.bytesOut.increment(by: Int64(bytes.count))
+            closeAccepted(sending: bytes)
+            return
+        }
         if context == nil, let relay {
             // Moved to a relay thread while dialing: it writes the refusal and closes.
             self.reason = reason

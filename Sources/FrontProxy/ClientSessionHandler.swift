@@ -100,6 +100,9 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var relayConnectDeadline: Int64 = 0
     /// `relay_connect`: the bytes for the next server after the relay thread lost one before it answered.
     var relayResend: [UInt8]?
+    /// `relay_accept`: the client's socket, accepted by a relay thread, until the first dial moves it
+    /// there with the server's; -1 otherwise.
+    var acceptedFD: CInt = -1
     private var finished = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
@@ -272,6 +275,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         if let relay { loop.relay?.close(relay) }
         upstream?.close()
         context?.close(promise: nil)
+        closeAccepted()
     }
 
     // MARK: WheelTimed

@@ -46,7 +46,11 @@ extension FrontProxy {
         do {
             for config in new.listeners {
                 let previous = old.listeners.first { $0.binding.name == config.name }
-                if let previous, Self.sameSocket(previous.slot.current.config, config) { continue }
+                if let previous, Self.sameSocket(previous.slot.current.config, config),
+                    acceptsOnRelays(previous.slot.current.config) == acceptsOnRelays(config)
+                {
+                    continue
+                }
                 if let previous, previous.slot.current.config.bind == config.bind {
                     await previous.close()  // the same address cannot be bound twice
                 }

@@ -5,8 +5,13 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ProxyProtocol
 
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where a listener ended up bound (the port is the real one when the config asked for port 0).
 public struct ListenerBinding: Sendable, Equatable {
@@ -36,11 +41,18 @@ public final class FrontProxy: Sendable {
         var slot: ListenerSlot
         /// One listening socket per event loop (SO_REUSEPORT), each accepting onto its own loop.
         var channels: [any Channel]
+        /// `relay_accept`: instead, one listening socket per relay thread, accepted on there.
+        var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
         var binding: ListenerBinding
 
         /// Closes every listening socket of the listener; its sessions go on.
         func close() async {
             for channel in channels { try? await channel.close() }
+            for (engine, acceptor) in acceptors {
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    engine.unlisten(acceptor) { done.resume() }
+                }
+            }
         }
     }
 
@@ -52,6 +64,10 @@ public final class FrontProxy: Sendable {
         var relays: [RelayEngine] = []
         /// What the scheduler gave the first relay thread (`relay_slice`); nil without relay threads.
         var relaySlice: RelayEngine.SliceOutcome?
+        /// The event loops each relay thread serves (parallel to `relays`).
+        var relayLoops: [[LoopState]] = []
+        /// Plain-TCP listeners accept on the relay threads (`relay_accept` with `relay_connect`, read at start).
+        var acceptOnRelays = false
     }
 
     /// The relay threads as they run (started with the front; a reload does not change them).
@@ -94,14 +110,21 @@ public final class FrontProxy: Sendable {
         let relays = startRelays()
         let global = globalLimiter
         let relayConnect = configuration.relayConnect
+        var relayLoops = Array(repeating: [LoopState](), count: relays.count)
         for (index, state) in loops.all.enumerated() {
             let relay = relays.isEmpty ? nil : relays[index % relays.count]
+            if !relays.isEmpty { relayLoops[index % relays.count].append(state) }
             try await state.eventLoop.submit {
                 state.relay = relay
                 state.relayConnect = relay != nil && relayConnect
                 state.globalLimiter = global
                 state.start()
             }.get()
+        }
+        let acceptOnRelays = !relays.isEmpty && relayConnect && configuration.relayAccept
+        state.withLockedValue {
+            $0.relayLoops = relayLoops
+            $0.acceptOnRelays = acceptOnRelays
         }
         // Every listener's TLS material loads before anything is bound: all or nothing.
         let prepared = try configuration.listeners.map { config in
@@ -142,6 +165,7 @@ public final class FrontProxy: Sendable {
 
     /// Closes every open session with `reason` and waits (up to 5 s) until they are gone.
     public func closeAllSessions(reason: CloseReason) async {
+        for relay in state.withLockedValue({ $0.relays }) { relay.endSniffing(reason) }
         for state in loops.all {
             state.eventLoop.execute { state.closeAll(reason: reason) }
         }
@@ -240,6 +264,11 @@ public final class FrontProxy: Sendable {
     /// makes sure nothing else listens there (SO_REUSEPORT alone would let another process join).
     func bind(_ slot: ListenerSlot) async throws -> Bound {
         let listener = slot.current
+        if acceptsOnRelays(listener.config), let address = try? SocketAddress(
+            ipAddress: listener.config.bind.host, port: listener.config.bind.port)
+        {
+            return try bindOnRelays(slot, address: address)
+        }
         let eventLoops = Array(group.makeIterator())
         let shared = eventLoops.count > 1 || listener.config.reusePort
         if eventLoops.count > 1, !listener.config.reusePort, listener.config.bind.port != 0 {
@@ -268,6 +297,60 @@ public final class FrontProxy: Sendable {
                 "protocol": .string(listener.config.protocol.rawValue), "backend": .string(listener.config.backend),
             ])
         return Bound(slot: slot, channels: channels, binding: binding)
+    }
+
+    /// Whether a listener's connections are accepted by the relay threads (`relay_accept`): plain
+    /// TCP, no PROXY header to read, relay threads running with `relay_connect`.
+    func acceptsOnRelays(_ config: ListenerConfig) -> Bool {
+        config.tls == nil && !config.acceptProxyProtocol && state.withLockedValue { $0.acceptOnRelays }
+    }
+
+    /// Binds the listener on the relay threads: one listening socket per relay thread on the same
+    /// address (SO_REUSEPORT when more than one), each accepted on by its thread.
+    private func bindOnRelays(_ slot: ListenerSlot, address: SocketAddress) throws -> Bound {
+        let config = slot.current.config
+        let (relays, relayLoops) = state.withLockedValue { ($0.relays, $0.relayLoops) }
+        let shared = relays.count > 1 || config.reusePort
+        if relays.count > 1, !config.reusePort, config.bind.port != 0 {
+            try ListenerProbe.ensureNobodyListens(host: config.bind.host, port: config.bind.port)
+        }
+        var sockets: [(fd: CInt, port: Int)] = []
+        do {
+            for _ in relays {
+                var target = address
+                if let port = sockets.first?.port { target.port = port }
+                sockets.append(try RelayListenSocket.open(target, reusePort: shared))
+            }
+        } catch {
+            for socket in sockets { _ = Glibc.close(socket.fd) }
+            throw error
+        }
+        let port = sockets.first?.port ?? config.bind.port
+        let wildcard = address.ipAddress == "0.0.0.0" || address.ipAddress == "::"
+        let local = wildcard ? nil : ProxyAddress(ip: address.ipAddress ?? config.bind.host, port: port)
+        var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
+        for (index, engine) in relays.enumerated() {
+            let acceptor = RelayAcceptor(
+                fd: sockets[index].fd, slot: slot, global: globalLimiter, loops: relayLoops[index], logger: logger,
+                localAddress: local)
+            let wake: @Sendable () -> Void = { [weak acceptor] in
+                guard let acceptor, acceptor.waitingForSlot.exchange(false, ordering: .relaxed) else { return }
+                engine.resumeAccepting(acceptor)
+            }
+            slot.current.limiter.onSlotFreed(wake)
+            globalLimiter.onSlotFreed(wake)
+            engine.listen(acceptor)
+            acceptors.append((engine, acceptor))
+        }
+        let binding = ListenerBinding(name: config.name, address: address.ipAddress ?? config.bind.host, port: port)
+        logger.notice(
+            "listening",
+            metadata: [
+                "listener": .string(config.name), "bind": .string("\(binding.address):\(binding.port)"),
+                "protocol": .string(config.protocol.rawValue), "backend": .string(config.backend),
+                "accept": "relay threads",
+            ])
+        return Bound(slot: slot, channels: [], acceptors: acceptors, binding: binding)
     }
 
     /// The server bootstrap of one of the listener's sockets, accepting onto `eventLoop`.

@@ -135,6 +135,10 @@ final class RelayEngine: @unchecked Sendable {
         case refuse(RelayLink, [UInt8])
         case abortDial(RelayLink)
         case close(RelayLink)
+        case listen(RelayAcceptor)
+        case unlisten(RelayAcceptor, done: @Sendable () -> Void)
+        case resumeAccepting(RelayAcceptor)
+        case endSniffing(CloseReason)
         case stop
     }
 
@@ -166,7 +170,9 @@ final class RelayEngine: @unchecked Sendable {
     /// Sessions relayed by this thread now (read from any thread).
     let sessionCount = Atomic<Int>(0)
     private let commands = NIOLockedValueBox<[Command]>([])
-    private let epollFD: CInt
+    /// Set (under the commands' lock) once the thread took its last commands.
+    private var stopped = false
+    let epollFD: CInt
     private let wakeFD: CInt
     private let thread = NIOLockedValueBox<pthread_t?>(nil)
     /// Set by the thread once it runs (condition 1); ``start()`` waits for it.
@@ -176,8 +182,20 @@ final class RelayEngine: @unchecked Sendable {
     // Relay thread only.
     private var sessions: [RelayedSession?] = []
     private var freeSlots: [Int] = []
-    private let scratch: UnsafeMutableRawBufferPointer
-    private var now: UInt64 = 0
+    let scratch: UnsafeMutableRawBufferPointer
+    var now: UInt64 = 0
+    /// Listening sockets this thread accepts on (`relay_accept`), by token index.
+    var acceptors: [RelayAcceptor?] = []
+    /// Accepted connections whose CONNECT is still arriving, by token index.
+    var sniffers: [RawSniffer?] = []
+    var freeSniffers: [Int] = []
+    /// Sniffers in the table now; with any, or an acceptor backing off, the loop wakes every 100 ms.
+    var snifferCount = 0
+    var acceptorsBackingOff = 0
+    /// When deadlines (sniffers, back-offs) were last looked at.
+    var lastTimerCheck: UInt64 = 0
+    /// Accepted connections to hand to event loops after this pass, grouped by loop.
+    var pendingAccepts: [(loop: LoopState, items: [RawAccepted])] = []
     /// Ends to tell on event loops after this pass, grouped by loop (``RelayLink/endsOn``).
     private var pendingEnds: [(loop: any EventLoop, ends: [(RelayLink, CloseReason?)])] = []
     /// Sessions were adopted since the last heap trim (their channels were freed).
@@ -189,9 +207,12 @@ final class RelayEngine: @unchecked Sendable {
     private static let trimInterval: UInt64 = 1_000_000_000
 
     private static let wakeToken = UInt64.max
-    private static let scratchSize = 65_536
-    private static let readable = EPOLLIN.rawValue
-    private static let writable = EPOLLOUT.rawValue
+    /// Event tokens of listening sockets and of sniffers carry these bits above the index.
+    static let acceptorToken: UInt64 = 1 << 62
+    static let snifferToken: UInt64 = 1 << 61
+    static let scratchSize = 65_536
+    static let readable = EPOLLIN.rawValue
+    static let writable = EPOLLOUT.rawValue
 
     /// An engine with its epoll instance; its thread starts with ``start()`` and asks the scheduler
     /// for `slice` (zero: keeps the kernel's default).
@@ -312,12 +333,47 @@ final class RelayEngine: @unchecked Sendable {
         submit(.close(link))
     }
 
+    /// Starts accepting on `acceptor`'s listening socket (owned from now on; closed by ``unlisten(_:done:)``).
+    func listen(_ acceptor: RelayAcceptor) {
+        submit(.listen(acceptor))
+    }
+
+    /// Stops accepting on `acceptor` and closes its socket; `done` runs on the relay thread once it is
+    /// closed. Connections accepted before go on.
+    func unlisten(_ acceptor: RelayAcceptor, done: @escaping @Sendable () -> Void) {
+        let running = commands.withLockedValue { queue in
+            guard !stopped else { return false }
+            queue.append(.unlisten(acceptor, done: done))
+            return true
+        }
+        if running {
+            wake()
+        } else {
+            Glibc.close(acceptor.fd)
+            done()
+        }
+    }
+
+    /// Connections still sending their CONNECT are closed with `reason` (by their event loops).
+    func endSniffing(_ reason: CloseReason) {
+        submit(.endSniffing(reason))
+    }
+
+    /// A connection slot freed while `acceptor` waited for one.
+    func resumeAccepting(_ acceptor: RelayAcceptor) {
+        submit(.resumeAccepting(acceptor))
+    }
+
     private func submit(_ command: Command) {
         let wasEmpty = commands.withLockedValue { queue in
             defer { queue.append(command) }
             return queue.isEmpty
         }
         guard wasEmpty else { return }
+        wake()
+    }
+
+    private func wake() {
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }
@@ -334,7 +390,8 @@ final class RelayEngine: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         while true {
-            let count = epoll_wait(epollFD, events, CInt(capacity), trimPending ? 1000 : -1)
+            let timed = snifferCount > 0 || acceptorsBackingOff > 0
+            let count = epoll_wait(epollFD, events, CInt(capacity), timed ? 100 : trimPending ? 1000 : -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 break
@@ -347,15 +404,26 @@ final class RelayEngine: @unchecked Sendable {
                     woken = true
                     continue
                 }
+                if data & Self.acceptorToken != 0 {
+                    acceptReady(Int(data & ~Self.acceptorToken))
+                    continue
+                }
+                if data & Self.snifferToken != 0 {
+                    sniffReady(Int(data & ~Self.snifferToken))
+                    continue
+                }
                 handle(slot: Int(data >> 1), side: Int(data & 1), flags: events[index].events)
             }
             // Commands after the batch: a slot freed above is not reused while stale events for it
             // may still be in the batch.
             if woken, !runCommands() {
                 tellEnds()
+                closeAccepting()
                 break
             }
+            if snifferCount > 0 || acceptorsBackingOff > 0 { checkAcceptTimers() }
             tellEnds()
+            handAccepted()
             if trimPending { trimHeapIfDue() }
         }
     }
@@ -380,7 +448,7 @@ final class RelayEngine: @unchecked Sendable {
             defer { queue.removeAll(keepingCapacity: true) }
             return queue
         }
-        for command in queued {
+        for (position, command) in queued.enumerated() {
             switch command {
             case .adopt(let session):
                 register(session)
@@ -415,8 +483,27 @@ final class RelayEngine: @unchecked Sendable {
             case .close(let link):
                 guard let session = session(of: link) else { continue }
                 end(session, reason: nil)
+            case .listen(let acceptor):
+                startListening(acceptor)
+            case .unlisten(let acceptor, let done):
+                stopListening(acceptor)
+                done()
+            case .resumeAccepting(let acceptor):
+                resumeListening(acceptor)
+            case .endSniffing(let reason):
+                endSniffing(reason: reason)
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
+                // Sockets closed after this are closed by their caller (``unlisten(_:done:)``).
+                let later = commands.withLockedValue { queue in
+                    stopped = true
+                    defer { queue.removeAll() }
+                    return queue
+                }
+                for case .unlisten(let acceptor, let done) in queued[(position + 1)...] + later {
+                    stopListening(acceptor)
+                    done()
+                }
                 return false
             }
         }
@@ -623,7 +710,7 @@ final class RelayEngine: @unchecked Sendable {
 
     /// Sends as much of `count` bytes as the socket takes now: how many it took, or nil on an error
     /// (reset, broken pipe; never a SIGPIPE).
-    private static func sendSome(_ fd: CInt, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
+    static func sendSome(_ fd: CInt, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
         var sent = 0
         while sent < count {
             let result = send(fd, bytes + sent, count - sent, CInt(MSG_NOSIGNAL))

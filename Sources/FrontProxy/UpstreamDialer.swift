@@ -40,7 +40,8 @@ enum SocketTuning {
 /// Opens the upstream connection of a session on the client's own event loop, bound to a source IP.
 enum UpstreamDialer {
     /// Dials `server`, binding to `sourceIP` when given (and to `port` when the front picked one;
-    /// else the kernel picks the port at connect), and installs `handler` on the new channel.
+    /// else the kernel picks the port at connect), and installs `handler` on the new channel; without
+    /// one, the channel reads nothing (its socket is taken over once connected).
     /// Fails after `timeout`. Runs on `eventLoop`; the future completes there.
     static func dial(
         _ server: ServerRuntime,
@@ -48,7 +49,7 @@ enum UpstreamDialer {
         port: Int? = nil,
         on eventLoop: any EventLoop,
         timeout: Duration,
-        handler: UpstreamHandler
+        handler: UpstreamHandler?
     ) -> EventLoopFuture<any Channel> {
         let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
         var bootstrap = ClientBootstrap(group: eventLoop)
@@ -56,7 +57,11 @@ enum UpstreamDialer {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try SocketTuning.apply(to: channel)
-                    try channel.pipeline.syncOperations.addHandler(boundHandler.value)
+                    if let handler = boundHandler.value {
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    } else {
+                        try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+                    }
                 }
             }
         if let sourceIP {

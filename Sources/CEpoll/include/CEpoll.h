@@ -1,11 +1,15 @@
 // The Linux calls the relay threads need that the Swift Glibc module does not import:
-// epoll, eventfd, naming a thread, its scheduler time slice, and giving freed heap pages back.
+// epoll, eventfd, accept4, naming a thread, its scheduler time slice, and giving freed heap pages back.
 #ifndef C_EPOLL_H
 #define C_EPOLL_H
 
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: the new socket, or -1 with errno set.
+int c_epoll_accept(int fd, struct sockaddr *address, socklen_t *length);
 
 /// Names the calling thread (at most 15 bytes shown by ps/top); 0 on success.
 int c_epoll_name_thread(const char *name);

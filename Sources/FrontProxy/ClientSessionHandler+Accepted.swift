@@ -1,0 +1,66 @@
+import FrontCore
+import NIOCore
+import ProxyProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `relay_accept`: a session accepted by a relay thread (``RelayAcceptor``) has no channel. Its
+/// handler holds the client's socket (``acceptedFD``) from the hand-over until the first dial moves
+/// it to the relay thread with the server's (``dialFromRelay(_:source:port:timeout:again:)``);
+/// a refusal or a deadline before that closes it here. Everything else (the CONNECT's verdict,
+/// filters, admission, routing, the log line) is the channel path's code.
+extension ClientSessionHandler {
+    /// Builds the handler of a connection a relay thread accepted, on `loop` (its event loop).
+    static func accepted(_ item: RawAccepted, on loop: LoopState) {
+        ClientSessionHandler(listener: item.runtime, loop: loop).start(item)
+    }
+
+    private func start(_ item: RawAccepted) {
+        acceptedFD = item.fd
+        let peer = SocketAddressText.ipAndPort(item.peer)
+        setClient(ip: peer.ip, port: peer.port)
+        if let local = item.local {
+            let address = SocketAddressText.ipAndPort(local)
+            proxiedDestination = ProxyAddress(ip: address.ip, port: address.port)
+        } else {
+            proxiedDestination = item.localAddress
+        }
+        // total and active were counted by the relay thread at accept.
+        loop.register(self)
+        // The deadline runs from the accept, as on the channel path (+1: the tick rounds down).
+        let accepted = loop.tick(of: MonotonicTime(nanoseconds: item.acceptedAt))
+        connectDeadlineTick = accepted + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
+        loop.wheel.schedule(self, at: connectDeadlineTick)
+        if !item.bytes.isEmpty {
+            bytesIn &+= UInt64(item.bytes.count)
+            listener.metrics.bytesIn.increment(by: Int64(item.bytes.count))
+            pending = ByteBuffer(bytes: item.bytes)
+        }
+        switch item.outcome {
+        case .ready:
+            clientIdentified()
+        case .clientClosed:
+            clientInputClosed = true
+            terminate(reason: .clientClosed)
+        case .ended(let reason):
+            terminate(reason: reason)
+        }
+    }
+
+    /// Ends a session whose socket is still here (not moved): `bytes` (a refusing CONNACK) first,
+    /// then close, the books, and the connection slots the relay thread took at accept.
+    func closeAccepted(sending bytes: [UInt8] = []) {
+        guard acceptedFD >= 0 else { return }
+        if !bytes.isEmpty {
+            _ = bytes.withUnsafeBytes { send(acceptedFD, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
+        }
+        Glibc.close(acceptedFD)
+        acceptedFD = -1
+        phase = .closing
+        finish()
+        listener.limiter.release()
+        loop.globalLimiter?.release()
+    }
+}

@@ -1,0 +1,290 @@
+import CEpoll
+import FrontCore
+import MQTTWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `relay_accept`: listening sockets polled by the relay thread (``RelayAcceptor``), and the
+/// accepted connections whose CONNECT is still arriving (``RawSniffer``). Relay thread only.
+extension RelayEngine {
+    /// Adds a listening socket to the epoll set.
+    func startListening(_ acceptor: RelayAcceptor) {
+        acceptor.index = acceptors.count
+        acceptors.append(acceptor)
+        var event = epoll_event()
+        event.events = Self.readable
+        event.data.u64 = Self.acceptorToken | UInt64(acceptor.index)
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, acceptor.fd, &event) == 0 else {
+            acceptor.logger.error(
+                "relay thread cannot poll a listening socket", metadata: ["error": "\(errno)"])
+            return
+        }
+        acceptor.polled = true
+    }
+
+    /// Closes a listening socket; what it accepted goes on.
+    func stopListening(_ acceptor: RelayAcceptor) {
+        guard acceptor.index >= 0, acceptor.index < acceptors.count, acceptors[acceptor.index] === acceptor else {
+            return
+        }
+        acceptors[acceptor.index] = nil
+        acceptor.index = -1
+        if acceptor.resumeAt > 0 {
+            acceptor.resumeAt = 0
+            acceptorsBackingOff -= 1
+        }
+        acceptor.waitingForSlot.store(false, ordering: .relaxed)
+        // close() takes it out of the epoll set: the engine holds its only descriptor.
+        Glibc.close(acceptor.fd)
+    }
+
+    /// A freed connection slot: poll the socket again unless a back-off is running.
+    func resumeListening(_ acceptor: RelayAcceptor) {
+        guard acceptor.index >= 0, acceptors[acceptor.index] === acceptor, acceptor.resumeAt == 0 else { return }
+        poll(acceptor, true)
+    }
+
+    private func poll(_ acceptor: RelayAcceptor, _ on: Bool) {
+        guard acceptor.polled != on else { return }
+        var event = epoll_event()
+        event.events = on ? Self.readable : 0
+        event.data.u64 = Self.acceptorToken | UInt64(acceptor.index)
+        if epoll_ctl(epollFD, EPOLL_CTL_MOD, acceptor.fd, &event) == 0 { acceptor.polled = on }
+    }
+
+    /// New connections wait on a listening socket: accept them while the caps allow.
+    func acceptReady(_ index: Int) {
+        guard index < acceptors.count, let acceptor = acceptors[index], acceptor.polled else { return }
+        var budget = RelayAcceptor.acceptBudget
+        while budget > 0 {
+            let runtime = acceptor.slot.current
+            guard min(runtime.limiter.available, acceptor.global.available) > 0 else {
+                waitForSlot(acceptor, runtime: runtime)
+                return
+            }
+            var peer = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { c_epoll_accept(acceptor.fd, $0, &length) }
+            }
+            budget -= 1
+            guard fd >= 0 else {
+                let code = errno
+                switch code {
+                case EAGAIN, EWOULDBLOCK:
+                    return
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    backOff(acceptor, errno: code)
+                    return
+                default:
+                    // ECONNABORTED, EINTR, EPROTO and the like: that connection is gone, go on.
+                    continue
+                }
+            }
+            accepted(fd, peer: peer, acceptor: acceptor, runtime: runtime)
+        }
+    }
+
+    private func accepted(_ fd: CInt, peer: sockaddr_storage, acceptor: RelayAcceptor, runtime: ListenerRuntime) {
+        if acceptor.pausesInRow > 0 {
+            acceptor.logger.notice(
+                "accepting again",
+                metadata: ["listener": .string(acceptor.name), "pauses": .stringConvertible(acceptor.pausesInRow)])
+            acceptor.pausesInRow = 0
+            acceptor.nextBackoff = RelayAcceptor.firstBackoff
+        }
+        // Another listener, or another thread, may have taken the last slot since the check.
+        guard runtime.limiter.tryAcquire() else {
+            Glibc.close(fd)
+            runtime.metrics.countRejection(.limit)
+            return
+        }
+        guard acceptor.global.tryAcquire() else {
+            runtime.limiter.release()
+            Glibc.close(fd)
+            runtime.metrics.countRejection(.limit)
+            return
+        }
+        // Counted at accept, as on the channel path, while the CONNECT may still be arriving.
+        runtime.metrics.total.increment()
+        runtime.metrics.active.increment()
+        var local: sockaddr_storage?
+        if acceptor.localAddress == nil {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let found = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            if found == 0 { local = storage }
+        }
+        let sniffer = RawSniffer(fd: fd, acceptor: acceptor, runtime: runtime, peer: peer, local: local, now: now)
+        if runtime.config.protocol == .tcp {
+            handOver(sniffer, .ready)
+        } else {
+            // The CONNECT often follows the handshake at once: read it now, poll only if it is not here.
+            readSniffer(sniffer)
+        }
+    }
+
+    /// At a cap: stop polling until a slot frees (the limiters' wake calls ``resumeAccepting(_:)``).
+    private func waitForSlot(_ acceptor: RelayAcceptor, runtime: ListenerRuntime) {
+        poll(acceptor, false)
+        acceptor.waitingForSlot.store(true, ordering: .relaxed)
+        // A slot freed between the check and the flag would wake nobody: look once more.
+        if min(runtime.limiter.available, acceptor.global.available) > 0,
+            acceptor.waitingForSlot.exchange(false, ordering: .relaxed)
+        {
+            poll(acceptor, true)
+        }
+    }
+
+    /// Out of descriptors or memory: stop polling for a while; connections wait in the backlog.
+    private func backOff(_ acceptor: RelayAcceptor, errno code: CInt) {
+        if acceptor.pausesInRow == 0 {
+            acceptor.logger.warning(
+                "accept paused: out of descriptors or memory; connections wait in the backlog",
+                metadata: ["listener": .string(acceptor.name), "error": .string(String(cString: strerror(code)))])
+        }
+        acceptor.pausesInRow += 1
+        poll(acceptor, false)
+        if acceptor.resumeAt == 0 { acceptorsBackingOff += 1 }
+        acceptor.resumeAt = now &+ acceptor.nextBackoff
+        acceptor.nextBackoff = min(acceptor.nextBackoff * 2, RelayAcceptor.longestBackoff)
+    }
+
+    /// A sniffer's socket is readable.
+    func sniffReady(_ index: Int) {
+        guard index < sniffers.count, let sniffer = sniffers[index] else { return }
+        readSniffer(sniffer)
+    }
+
+    /// Reads what the client sent; hands the connection over once the CONNECT is settled, or when the
+    /// client went away, and polls it otherwise.
+    private func readSniffer(_ sniffer: RawSniffer) {
+        guard let base = scratch.baseAddress else { return }
+        let limit = sniffer.runtime.config.maxConnectSize
+        while true {
+            let received = recv(sniffer.fd, base, Self.scratchSize, 0)
+            if received > 0 {
+                sniffer.bytes.append(contentsOf: UnsafeRawBufferPointer(start: base, count: received))
+                let settled = sniffer.bytes.withUnsafeBytes {
+                    MQTTConnectParser.isSettled($0, maxPacketSize: limit)
+                }
+                if settled {
+                    handOver(sniffer, .ready)
+                    return
+                }
+            } else if received == 0 {
+                handOver(sniffer, .clientClosed)
+                return
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                if sniffer.index < 0 { pollSniffer(sniffer) }
+                return
+            } else {
+                handOver(sniffer, .clientClosed)
+                return
+            }
+        }
+    }
+
+    private func pollSniffer(_ sniffer: RawSniffer) {
+        let index = freeSniffers.popLast() ?? sniffers.count
+        if index == sniffers.count { sniffers.append(nil) }
+        var event = epoll_event()
+        event.events = Self.readable
+        event.data.u64 = Self.snifferToken | UInt64(index)
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, sniffer.fd, &event) == 0 else {
+            freeSniffers.append(index)
+            handOver(sniffer, .clientClosed)
+            return
+        }
+        sniffers[index] = sniffer
+        sniffer.index = index
+        snifferCount += 1
+    }
+
+    /// Queues the connection for the next event loop of its listener (told after this pass).
+    private func handOver(_ sniffer: RawSniffer, _ outcome: RawAccepted.Outcome) {
+        if sniffer.index >= 0 {
+            _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, sniffer.fd, nil)
+            sniffers[sniffer.index] = nil
+            freeSniffers.append(sniffer.index)
+            sniffer.index = -1
+            snifferCount -= 1
+        }
+        let acceptor = sniffer.acceptor
+        let loop = acceptor.loops[acceptor.nextLoop % acceptor.loops.count]
+        acceptor.nextLoop &+= 1
+        let item = RawAccepted(
+            fd: sniffer.fd, runtime: sniffer.runtime, peer: sniffer.peer, local: sniffer.local,
+            localAddress: acceptor.localAddress, global: acceptor.global, acceptedAt: sniffer.acceptedAt, bytes: sniffer.bytes,
+            outcome: outcome)
+        if let group = pendingAccepts.firstIndex(where: { $0.loop === loop }) {
+            pendingAccepts[group].items.append(item)
+        } else {
+            pendingAccepts.append((loop, [item]))
+        }
+    }
+
+    /// One task per event loop for the connections accepted in this pass.
+    func handAccepted() {
+        guard !pendingAccepts.isEmpty else { return }
+        for group in pendingAccepts {
+            let loop = group.loop
+            let items = group.items
+            loop.eventLoop.execute {
+                for item in items { ClientSessionHandler.accepted(item, on: loop) }
+            }
+        }
+        pendingAccepts.removeAll(keepingCapacity: true)
+    }
+
+    /// Connect deadlines of sniffers and the end of back-offs, looked at every 50 ms at most.
+    func checkAcceptTimers() {
+        guard now >= lastTimerCheck &+ 50_000_000 else { return }
+        lastTimerCheck = now
+        if snifferCount > 0 {
+            for case let sniffer? in sniffers where now >= sniffer.deadline {
+                handOver(sniffer, .ended(.connectTimeout))
+            }
+        }
+        if acceptorsBackingOff > 0 {
+            for case let acceptor? in acceptors where acceptor.resumeAt > 0 && now >= acceptor.resumeAt {
+                acceptor.resumeAt = 0
+                acceptorsBackingOff -= 1
+                poll(acceptor, true)
+            }
+        }
+    }
+
+    /// Every connection still sending its CONNECT goes to its event loop, to be closed with `reason`.
+    func endSniffing(reason: CloseReason) {
+        for case let sniffer? in sniffers { handOver(sniffer, .ended(reason)) }
+    }
+
+    /// The thread stops: listening sockets and connections not handed over yet are closed.
+    func closeAccepting() {
+        for case let acceptor? in acceptors { stopListening(acceptor) }
+        for case let sniffer? in sniffers {
+            Glibc.close(sniffer.fd)
+            sniffer.runtime.metrics.active.decrement()
+            sniffer.runtime.limiter.release()
+            sniffer.acceptor.global.release()
+        }
+        sniffers.removeAll()
+        snifferCount = 0
+        for group in pendingAccepts {
+            for item in group.items {
+                Glibc.close(item.fd)
+                item.runtime.metrics.active.decrement()
+                item.runtime.limiter.release()
+                item.global.release()
+            }
+        }
+        pendingAccepts.removeAll()
+    }
+}
