@@ -4,7 +4,8 @@ import Yams
 extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let rootKeys = [
-        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_connect", "relay_accept",
+        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_connect",
+        "relay_accept",
         "listeners", "backends",
     ]
     static let adminKeys = ["bind", "token"]

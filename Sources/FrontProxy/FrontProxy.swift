@@ -264,8 +264,9 @@ public final class FrontProxy: Sendable {
     /// makes sure nothing else listens there (SO_REUSEPORT alone would let another process join).
     func bind(_ slot: ListenerSlot) async throws -> Bound {
         let listener = slot.current
-        if acceptsOnRelays(listener.config), let address = try? SocketAddress(
-            ipAddress: listener.config.bind.host, port: listener.config.bind.port)
+        if acceptsOnRelays(listener.config),
+            let address = try? SocketAddress(
+                ipAddress: listener.config.bind.host, port: listener.config.bind.port)
         {
             return try bindOnRelays(slot, address: address)
         }

@@ -106,7 +106,10 @@ final class RawSniffer {
     /// Its index in the engine's sniffer table; -1 while not in the epoll set.
     var index = -1
 
-    init(fd: CInt, acceptor: RelayAcceptor, runtime: ListenerRuntime, peer: sockaddr_storage, local: sockaddr_storage?, now: UInt64) {
+    init(
+        fd: CInt, acceptor: RelayAcceptor, runtime: ListenerRuntime, peer: sockaddr_storage, local: sockaddr_storage?,
+        now: UInt64
+    ) {
         self.fd = fd
         self.acceptor = acceptor
         self.runtime = runtime
@@ -167,7 +170,9 @@ enum SocketAddressText {
                 return (Self.string(text), Int(UInt16(bigEndian: address.sin_port)))
             case AF_INET6:
                 var address = raw.load(as: sockaddr_in6.self)
-                guard inet_ntop(AF_INET6, &address.sin6_addr, &text, socklen_t(text.count)) != nil else { return ("", 0) }
+                guard inet_ntop(AF_INET6, &address.sin6_addr, &text, socklen_t(text.count)) != nil else {
+                    return ("", 0)
+                }
                 return (Self.string(text), Int(UInt16(bigEndian: address.sin6_port)))
             default:
                 return ("", 0)
@@ -177,22 +182,5 @@ enum SocketAddressText {
 
     private static func string(_ text: [CChar]) -> String {
         String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-extension MQTTConnectParser {
-    /// Whether `bytes` settle the first packet without more input: the fixed header shows it is not
-    /// a CONNECT, is malformed or larger than `maxPacketSize`, or the whole packet is here. Only the
-    /// fixed header is read; ``parse(_:maxPacketSize:)`` then gives the verdict.
-    static func isSettled(_ bytes: UnsafeRawBufferPointer, maxPacketSize: Int) -> Bool {
-        guard let first = bytes.first else { return false }
-        guard first == 0x10 else { return true }
-        switch MQTTVarInt.decode(bytes, from: 1) {
-        case .needMoreData: return false
-        case .malformed: return true
-        case .value(let remaining, let length):
-            let total = 1 + length + remaining
-            return total > maxPacketSize || bytes.count >= total
-        }
     }
 }

@@ -221,7 +221,8 @@ extension RelayEngine {
         acceptor.nextLoop &+= 1
         let item = RawAccepted(
             fd: sniffer.fd, runtime: sniffer.runtime, peer: sniffer.peer, local: sniffer.local,
-            localAddress: acceptor.localAddress, global: acceptor.global, acceptedAt: sniffer.acceptedAt, bytes: sniffer.bytes,
+            localAddress: acceptor.localAddress, global: acceptor.global, acceptedAt: sniffer.acceptedAt,
+            bytes: sniffer.bytes,
             outcome: outcome)
         if let group = pendingAccepts.firstIndex(where: { $0.loop === loop }) {
             pendingAccepts[group].items.append(item)

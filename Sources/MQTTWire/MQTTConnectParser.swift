@@ -27,6 +27,21 @@ public enum MQTTConnectParser {
         }
     }
 
+    /// Whether `bytes` settle the first packet without more input: the fixed header shows it is not
+    /// a CONNECT, is malformed or larger than `maxPacketSize`, or the whole packet is here. Only the
+    /// fixed header is read; ``parse(_:maxPacketSize:)`` then gives the verdict.
+    public static func isSettled(_ bytes: UnsafeRawBufferPointer, maxPacketSize: Int) -> Bool {
+        guard let first = bytes.first else { return false }
+        guard first == 0x10 else { return true }
+        switch MQTTVarInt.decode(bytes, from: 1) {
+        case .needMoreData: return false
+        case .malformed: return true
+        case .value(let remaining, let length):
+            let total = 1 + length + remaining
+            return total > maxPacketSize || bytes.count >= total
+        }
+    }
+
     /// Parses the CONNECT at the start of `bytes`; see the raw-buffer overload.
     public static func parse(_ bytes: [UInt8], maxPacketSize: Int) -> MQTTConnectParseResult {
         bytes.withUnsafeBytes { parse($0, maxPacketSize: maxPacketSize) }

@@ -74,3 +74,16 @@ struct RelayConnectConfigTests {
         #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_connect"), "\(lines)")
     }
 }
+
+/// `relay_accept`: plain-TCP listeners accept on the relay threads.
+@Suite("relay_accept")
+struct RelayAcceptConfigTests {
+    @Test("absent is true; true and false are read; anything else is refused at its line")
+    func parses() throws {
+        #expect(try #require(parseValid(minimalYAML)).relayAccept)
+        #expect(try #require(parseValid("relay_accept: false\n" + minimalYAML)).relayAccept == false)
+        #expect(try #require(parseValid("relay_accept: true\n" + minimalYAML)).relayAccept)
+        let lines = checkLines("relay_accept: perhaps\n" + minimalYAML)
+        #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_accept"), "\(lines)")
+    }
+}

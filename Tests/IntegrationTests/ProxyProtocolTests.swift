@@ -107,6 +107,43 @@ struct ProxyProtocolTests {
         }
     }
 
+    @Test("a listener bound to 0.0.0.0 sends the address the client connected to as the PROXY destination")
+    func destinationOfWildcardBind() async throws {
+        try await withMosquitto { broker in
+            let haproxyPort = FreePort.next()
+            let cfg =
+                Self.haproxyHead + """
+                    frontend fe_pp
+                        bind 127.0.0.1:\(haproxyPort) accept-proxy
+                        log-format "PPLOG %ci:%cp DST %[dst]:%[dst_port]"
+                        default_backend be_broker
+                    backend be_broker
+                        server broker 127.0.0.1:\(broker.port)
+
+                    """
+            let haproxy = try await HAProxyProcess.start(config: cfg, waitingFor: haproxyPort)
+            try await withStopping(haproxy, stop: { await $0.stop() }) { haproxy in
+                let port = FreePort.next()
+                let listener = TestConfig.mqttListener { $0.bind = Endpoint(host: "0.0.0.0", port: port) }
+                let backend = TestConfig.backend(ports: [haproxyPort]) { $0.sendProxyProtocol = .v1 }
+                try await withFront(TestConfig.front(listeners: [listener], backends: [backend]).withPatientDials) {
+                    front in
+                    // Reached through 127.0.0.3, one of the addresses 0.0.0.0 covers.
+                    let connection = try await TestClient.connect(host: "127.0.0.3", port: port)
+                    try await connection.send(MQTTConnect(version: .v3_1_1, clientID: "pp-wild").encode())
+                    #expect(try await connection.read(count: 4, timeout: .seconds(5)) == [0x20, 0x02, 0x00, 0x00])
+                    let local = connection.localAddress
+                    try await connection.send(MQTTPacket.disconnect)
+                    await connection.close()
+                    let logged = await Poll.until(timeout: .seconds(5)) {
+                        haproxy.output.contains("PPLOG \(local) DST 127.0.0.3:\(port)\n")
+                    }
+                    #expect(logged, "from \(local); haproxy said:\n\(haproxy.output)")
+                }
+            }
+        }
+    }
+
     @Test(
         "accept_proxy_protocol: a bare CONNECT is closed at once, a silent client after connect_timeout; both proxy_protocol"
     )

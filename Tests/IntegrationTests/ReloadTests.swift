@@ -10,12 +10,15 @@ import Testing
 /// Hot reload: sessions survive, listeners and servers come and go, bad files change nothing.
 @Suite("Hot reload")
 struct ReloadTests {
-    @Test("a changed relay_threads, relay_slice, relay_connect or relay_accept is kept for the next start, and the reload says so")
+    @Test(
+        "a changed relay_threads, relay_slice, relay_connect or relay_accept is kept for the next start, and the reload says so"
+    )
     func relaySettingsAtNextStart() async throws {
         try await withMosquitto { broker in
             let first = TestConfig.mqttFront(ports: [broker.port])
             try await withFront(first) { front in
-                let notice = "relay_threads, relay_slice, relay_connect or relay_accept changed: they apply at the next start"
+                let notice =
+                    "relay_threads, relay_slice, relay_connect or relay_accept changed: they apply at the next start"
                 var same = TestConfig.mqttFront(ports: [broker.port])
                 same.keepBinds(of: first)
                 guard case .applied = await front.runner.reloader.reload(with: same) else {
@@ -37,6 +40,13 @@ struct ReloadTests {
                     return
                 }
                 #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 2)
+                var channelAccept = same
+                channelAccept.relayAccept = false
+                guard case .applied = await front.runner.reloader.reload(with: channelAccept) else {
+                    Issue.record("fourth reload was not applied")
+                    return
+                }
+                #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 3)
                 #expect(front.runner.proxy.relayedSessions == 0)
             }
         }

@@ -62,6 +62,36 @@ struct TLSTests {
         }
     }
 
+    @Test("a reload that turns TLS on for a listener on the same address rebinds it off the relay threads, and back")
+    func reloadTogglesTLS() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withMosquitto { broker in
+            let plain = TestConfig.mqttFront(ports: [broker.port])
+            try await withFront(plain.withPatientDials) { front in
+                let port = try front.port()
+                var secured = plain.withPatientDials
+                secured.listeners[0].tls = Self.tls(certificates, clientCA: false)
+                guard case .applied(let summary) = await front.runner.reloader.reload(with: secured) else {
+                    Issue.record("the reload to TLS was not applied")
+                    return
+                }
+                #expect(summary.listenersRebound == ["mqtt"])
+                let published = try await Self.publish(port: port, certificates: certificates, clientID: "tls-reload")
+                #expect(published.status == 0, "\(published.stderr)")
+                guard case .applied(let back) = await front.runner.reloader.reload(with: plain.withPatientDials) else {
+                    Issue.record("the reload back to plain TCP was not applied")
+                    return
+                }
+                #expect(back.listenersRebound == ["mqtt"])
+                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "plain-again")
+                #expect(code == 0)
+                #expect(front.runner.proxy.relayedSessions == 1)
+                await client.disconnect()
+            }
+        }
+    }
+
     @Test(
         "client_ca: no certificate and a foreign CA's certificate refused at the handshake; the right one works, logged with client_cn"
     )

@@ -1,0 +1,98 @@
+import FrontConfig
+import FrontProxy
+import FrontTesting
+import MQTTWire
+import Testing
+
+/// `relay_accept`: a plain-TCP listener accepts on the relay threads, which read the CONNECT and
+/// hand it to an event loop; no SwiftNIO channel is built for the session. The rest of the suite
+/// runs with it on (the default): refusals, caps, deadlines, the descriptor-limit faults. These
+/// tests cover what only this path does.
+@Suite("Relay accept")
+struct RelayAcceptTests {
+    @Test("on: the listener accepts on a relay thread and a session relays there; off: SwiftNIO accepts")
+    func acceptsOnRelayThread() async throws {
+        try await withMosquitto { broker in
+            for relayAccept in [true, false] {
+                var config = TestConfig.mqttFront(ports: [broker.port])
+                config.relayAccept = relayAccept
+                try await withFront(config) { front in
+                    let listening = front.logs.all.first { $0.message == "listening" }
+                    #expect(listening?.metadata["accept"] == (relayAccept ? "relay threads" : nil), "\(relayAccept)")
+                    let (client, code) = try await MQTTTestClient.connect(
+                        port: try front.port(), clientID: "ra-\(relayAccept)")
+                    #expect(code == 0)
+                    #expect(front.runner.proxy.relayedSessions == 1)
+                    try await client.subscribe("ra/t")
+                    try await client.publish(topic: "ra/t", payload: [1, 2])
+                    #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [1, 2])
+                    let local = client.connection.localAddress
+                    await client.disconnect()
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "ra-\(relayAccept)"])
+                    #expect(line?["reason"] == "client_closed")
+                    #expect(line?["client"] == local, "\(line ?? [:])")
+                    #expect(await front.waitForActive(0))
+                    #expect(front.metric("brokerfront_connections_total", ["listener": "mqtt"]) == 1)
+                    #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+                }
+            }
+        }
+    }
+
+    @Test("a CONNECT sent one byte at a time is gathered by the relay thread, then routed")
+    func connectByteByByte() async throws {
+        try await withMosquitto { broker in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+                let client = try await TestClient.connect(port: try front.port())
+                let connect = MQTTConnect(version: .v5, keepAlive: 30, clientID: "ra-slow").encode()
+                for byte in connect {
+                    try await client.send([byte])
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                let connack = try await client.read(count: 3, timeout: .seconds(5))
+                #expect(connack.first == 0x20 && connack.last == 0x00, "\(connack)")
+                #expect(front.metric("brokerfront_connections_active", ["listener": "mqtt"]) == 1)
+                await client.close()
+                let line = await front.waitForSessionClosed(matching: ["client_id": "ra-slow"])
+                #expect(line?["server"] == "b1")
+                #expect(await front.waitForActive(0))
+            }
+        }
+    }
+
+    @Test("a half-sent CONNECT is counted active at once, and a shutdown closes it with reason shutdown")
+    func shutdownWhileSniffing() async throws {
+        let config = TestConfig.mqttFront(ports: [FreePort.refusing()]) { $0.connectTimeout = .seconds(30) }
+        let front = try await RunningFront.start(config)
+        let client = try await TestClient.connect(port: try front.port())
+        let connect = MQTTConnect(version: .v3_1_1, clientID: "ra-half").encode()
+        try await client.send(Array(connect.prefix(5)))
+        #expect(await front.waitForActive(1))
+        #expect(await front.stop())
+        #expect(await client.waitForClose(timeout: .seconds(3)))
+        await client.close()
+        let line = front.logs.sessionsClosed.first
+        #expect(line?["reason"] == "shutdown", "\(front.logs.sessionsClosed)")
+        #expect(front.runner.proxy.activeSessions == 0)
+    }
+
+    @Test("a server addressed by name is resolved and dialed by SwiftNIO, then the session moves")
+    func namedServer() async throws {
+        try await withMosquitto { broker in
+            var config = TestConfig.mqttFront(ports: [broker.port])
+            config.backends[0].servers[0].address = Endpoint(host: "localhost", port: broker.port)
+            try await withFront(config) { front in
+                let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: "ra-named")
+                #expect(code == 0)
+                try await client.subscribe("ra/n")
+                try await client.publish(topic: "ra/n", payload: [9])
+                #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [9])
+                #expect(front.runner.proxy.relayedSessions == 1)
+                await client.disconnect()
+                let line = await front.waitForSessionClosed(matching: ["client_id": "ra-named"])
+                #expect(line?["server"] == "b1")
+                #expect(line?["reason"] == "client_closed")
+            }
+        }
+    }
+}
