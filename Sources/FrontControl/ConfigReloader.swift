@@ -30,7 +30,9 @@ public final class ConfigReloader: Sendable {
     /// The admin plane's token, replaced by a reload; nil when the front has no admin plane to manage.
     let adminToken: AdminToken?
     /// The admin plane a reload moves, starts or stops (``manage(_:)``); nil as for `adminToken`.
-    private let adminPlane = NIOLockedValueBox<AdminPlane?>(nil)
+    /// Weak: the plane's server holds this reloader (`POST /reload`), and its owner, the runner,
+    /// holds the plane; a strong reference here kept every stopped front alive.
+    private let adminPlane = NIOLockedValueBox(WeakAdminPlane())
     private let ok: Counter
     private let error: Counter
     private let serial = NIOLockedValueBox<Bool>(false)
@@ -50,7 +52,7 @@ public final class ConfigReloader: Sendable {
 
     /// Lets reloads move, start and stop `plane` (made after the reloader: its `POST /reload` needs it).
     func manage(_ plane: AdminPlane) {
-        adminPlane.withLockedValue { $0 = plane }
+        adminPlane.withLockedValue { $0.plane = plane }
     }
 
     /// Re-reads the file the front was started with and applies it.
@@ -107,7 +109,7 @@ public final class ConfigReloader: Sendable {
     /// it, a removed one stops it. The plane is asked whenever its address differs from the file's,
     /// so a reload retries a move that failed before.
     private func applyAdmin(from old: AdminConfig?, to new: AdminConfig?) {
-        guard let adminToken, let adminPlane = adminPlane.withLockedValue({ $0 }) else {
+        guard let adminToken, let adminPlane = adminPlane.withLockedValue({ $0.plane }) else {
             if old != new { logger.notice("admin settings changed: they apply at the next start") }
             return
         }
@@ -158,4 +160,9 @@ public struct ReloadSignalService: Service {
             }
         }
     }
+}
+
+/// A weak reference to the admin plane a reloader manages.
+private struct WeakAdminPlane {
+    weak var plane: AdminPlane?
 }
