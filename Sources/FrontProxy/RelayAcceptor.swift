@@ -31,6 +31,7 @@ final class RelayAcceptor: @unchecked Sendable {
     let localAddress: ProxyAddress?
     /// Accepting stopped at a cap; the first freed slot resumes it.
     let waitingForSlot = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
 
     // Relay thread only.
     /// Its index in the engine's table; -1 when not listening.
@@ -63,6 +64,13 @@ final class RelayAcceptor: @unchecked Sendable {
     }
 
     var name: String { slot.current.config.name }
+
+    /// Closes the listening socket, once, from whichever thread gets there first (the relay thread,
+    /// or a caller after the thread stopped).
+    func closeOnce() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Glibc.close(fd)
+    }
 }
 
 /// A connection accepted by a relay thread, on its way to an event loop.

@@ -37,7 +37,7 @@ extension RelayEngine {
         }
         acceptor.waitingForSlot.store(false, ordering: .relaxed)
         // close() takes it out of the epoll set: the engine holds its only descriptor.
-        Glibc.close(acceptor.fd)
+        acceptor.closeOnce()
     }
 
     /// A freed connection slot: poll the socket again unless a back-off is running.

@@ -341,17 +341,7 @@ final class RelayEngine: @unchecked Sendable {
     /// Stops accepting on `acceptor` and closes its socket; `done` runs on the relay thread once it is
     /// closed. Connections accepted before go on.
     func unlisten(_ acceptor: RelayAcceptor, done: @escaping @Sendable () -> Void) {
-        let running = commands.withLockedValue { queue in
-            guard !stopped else { return false }
-            queue.append(.unlisten(acceptor, done: done))
-            return true
-        }
-        if running {
-            wake()
-        } else {
-            Glibc.close(acceptor.fd)
-            done()
-        }
+        submit(.unlisten(acceptor, done: done))
     }
 
     /// Connections still sending their CONNECT are closed with `reason` (by their event loops).
@@ -365,12 +355,42 @@ final class RelayEngine: @unchecked Sendable {
     }
 
     private func submit(_ command: Command) {
-        let wasEmpty = commands.withLockedValue { queue in
+        let (wasEmpty, running) = commands.withLockedValue { queue -> (Bool, Bool) in
+            guard !stopped else { return (false, false) }
             defer { queue.append(command) }
-            return queue.isEmpty
+            return (queue.isEmpty, true)
+        }
+        guard running else {
+            turnAway(command)
+            return
         }
         guard wasEmpty else { return }
         wake()
+    }
+
+    /// A command for a stopped thread (any thread): a session handed over now ends at once
+    /// (`shutdown`, told as its end always is), sockets it brought are closed, the rest is moot.
+    private func turnAway(_ command: Command) {
+        switch command {
+        case .adopt(let session), .dial(let session, _):
+            for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
+            sessionCount.subtract(1, ordering: .relaxed)
+            let link = session.link
+            if let (loop, onLoop) = link.endsOn {
+                loop.execute { onLoop(.shutdown) }
+            } else {
+                link.ended(.shutdown)
+            }
+        case .redial(_, let dial):
+            Glibc.close(dial.fd)
+        case .listen(let acceptor):
+            acceptor.closeOnce()
+        case .unlisten(let acceptor, let done):
+            acceptor.closeOnce()
+            done()
+        case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop:
+            break
+        }
     }
 
     private func wake() {
@@ -494,15 +514,19 @@ final class RelayEngine: @unchecked Sendable {
                 endSniffing(reason: reason)
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
-                // Sockets closed after this are closed by their caller (``unlisten(_:done:)``).
+                // Commands behind the stop, and any submitted from now on, are turned away.
                 let later = commands.withLockedValue { queue in
                     stopped = true
                     defer { queue.removeAll() }
                     return queue
                 }
-                for case .unlisten(let acceptor, let done) in queued[(position + 1)...] + later {
-                    stopListening(acceptor)
-                    done()
+                for command in queued[(position + 1)...] + later {
+                    if case .unlisten(let acceptor, let done) = command {
+                        stopListening(acceptor)
+                        done()
+                    } else {
+                        turnAway(command)
+                    }
                 }
                 return false
             }
