@@ -222,6 +222,22 @@ struct RelayEngineDialTests {
         fixture.engine.stop()
     }
 
+    @Test("handed over after the thread stopped: the session ends at once (shutdown) and both sockets close")
+    func turnedAwayAfterStop() async throws {
+        let fixture = try Fixture()
+        fixture.engine.stop()
+        let server = try RelayEngineTests.Fixture.socketPair()
+        defer { Glibc.close(server.0) }
+        let dial = RelayServerDial(
+            fd: server.1, connected: true, bytes: Self.connectPacket, sentCount: 0, replayable: true)
+        fixture.engine.adoptDialing(client: fixture.client.near, dial: dial, link: fixture.link, tracker: nil)
+        #expect(await fixture.waitForEnding() == .some(.shutdown))
+        #expect(fixture.engine.sessionCount.load(ordering: .relaxed) == 0)
+        // Nothing was relayed, and the far ends see both sockets closed.
+        #expect(RelayEngineTests.seesEOF(fixture.client.far))
+        #expect(RelayEngineTests.seesEOF(server.0))
+    }
+
     /// A non-blocking socket whose connect() stays in progress: toward a listener with backlog 0
     /// whose queue is already taken by other connections, so its SYNs are dropped.
     static func connectingSocket() throws -> (fd: CInt, listener: CInt, fillers: [CInt]) {
