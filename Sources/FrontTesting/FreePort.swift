@@ -32,6 +32,18 @@ public enum FreePort {
         preconditionFailure("FreePort: could not find a free TCP port on 127.0.0.1 (errno \(errno))")
     }
 
+    /// A port free on every local address, for a listener bound to `0.0.0.0`: a port from ``next()``
+    /// is free on 127.0.0.1 only, and may be held on another address by an outgoing connection's
+    /// source port (a front dialing from 127.0.2.1, say), which a wildcard bind collides with.
+    public static func nextOnAllAddresses() -> Int {
+        for _ in 0..<64 {
+            guard let port = probe(ip: "0.0.0.0") else { continue }
+            let fresh = handedOut.withLockedValue { $0.insert(port).inserted }
+            if fresh { return port }
+        }
+        preconditionFailure("FreePort: could not find a TCP port free on 0.0.0.0 (errno \(errno))")
+    }
+
     /// A port on 127.0.0.1 that refuses connections for the rest of the process: a socket stays bound
     /// to it and never listens, so a connect gets a reset (ECONNREFUSED) and no other socket — a
     /// listener binding port 0, an outgoing connect's ephemeral port — can take it. Costs one
@@ -48,9 +60,9 @@ public enum FreePort {
         preconditionFailure("FreePort: could not bind a refusing TCP port on 127.0.0.1 (errno \(errno))")
     }
 
-    /// One bind to port 0; nil when a system call failed.
-    private static func probe() -> Int? {
-        guard let fd = BoundSocket.tcp() else { return nil }
+    /// One bind to port 0 of `ip`; nil when a system call failed.
+    private static func probe(ip: String = "127.0.0.1") -> Int? {
+        guard let fd = BoundSocket.tcp(ip: ip) else { return nil }
         defer { close(fd) }
         return BoundSocket.localPort(fd)
     }

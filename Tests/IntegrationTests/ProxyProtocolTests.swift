@@ -123,7 +123,7 @@ struct ProxyProtocolTests {
                     """
             let haproxy = try await HAProxyProcess.start(config: cfg, waitingFor: haproxyPort)
             try await withStopping(haproxy, stop: { await $0.stop() }) { haproxy in
-                let port = FreePort.next()
+                let port = FreePort.nextOnAllAddresses()
                 let listener = TestConfig.mqttListener { $0.bind = Endpoint(host: "0.0.0.0", port: port) }
                 let backend = TestConfig.backend(ports: [haproxyPort]) { $0.sendProxyProtocol = .v1 }
                 try await withFront(TestConfig.front(listeners: [listener], backends: [backend]).withPatientDials) {
