@@ -14,31 +14,31 @@ import ProxyProtocol
 extension ClientSessionHandler {
     /// Builds the handler of a connection a relay thread accepted, on `loop` (its event loop).
     static func accepted(_ item: RawAccepted, on loop: LoopState) {
-        ClientSessionHandler(listener: item.runtime, loop: loop).start(item)
+        ClientSessionHandler(listener: item.connection.runtime, loop: loop).start(item.connection, item.outcome)
     }
 
-    private func start(_ item: RawAccepted) {
-        acceptedFD = item.fd
-        let peer = SocketAddressText.ipAndPort(item.peer)
+    private func start(_ connection: RawSniffer, _ outcome: RawAccepted.Outcome) {
+        acceptedFD = connection.fd
+        let peer = SocketAddressText.ipAndPort(connection.peer)
         setClient(ip: peer.ip, port: peer.port)
-        if let local = item.local {
+        if let local = connection.local {
             let address = SocketAddressText.ipAndPort(local)
             proxiedDestination = ProxyAddress(ip: address.ip, port: address.port)
         } else {
-            proxiedDestination = item.localAddress
+            proxiedDestination = connection.acceptor.localAddress
         }
         // total and active were counted by the relay thread at accept.
         loop.register(self)
         // The deadline runs from the accept, as on the channel path (+1: the tick rounds down).
-        let accepted = loop.tick(of: MonotonicTime(nanoseconds: item.acceptedAt))
+        let accepted = loop.tick(of: MonotonicTime(nanoseconds: connection.acceptedAt))
         connectDeadlineTick = accepted + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
         loop.wheel.schedule(self, at: connectDeadlineTick)
-        if !item.bytes.isEmpty {
-            bytesIn &+= UInt64(item.bytes.count)
-            listener.metrics.bytesIn.increment(by: Int64(item.bytes.count))
-            pending = ByteBuffer(bytes: item.bytes)
+        if !connection.bytes.isEmpty {
+            bytesIn &+= UInt64(connection.bytes.count)
+            listener.metrics.bytesIn.increment(by: Int64(connection.bytes.count))
+            pending = ByteBuffer(bytes: connection.bytes)
         }
-        switch item.outcome {
+        switch outcome {
         case .ready:
             clientIdentified()
         case .clientClosed:
@@ -60,7 +60,6 @@ extension ClientSessionHandler {
         acceptedFD = -1
         phase = .closing
         finish()
-        listener.limiter.release()
-        loop.globalLimiter?.release()
+        releaseConnectionSlots()
     }
 }

@@ -73,7 +73,8 @@ final class RelayAcceptor: @unchecked Sendable {
     }
 }
 
-/// A connection accepted by a relay thread, on its way to an event loop.
+/// A connection accepted by a relay thread, on its way to an event loop: its ``RawSniffer``, no
+/// longer touched by the relay thread, and how its CONNECT read ended.
 struct RawAccepted: @unchecked Sendable {
     enum Outcome: Sendable {
         /// The CONNECT is whole or can never be (`bytes`), or the listener is `tcp`.
@@ -84,32 +85,26 @@ struct RawAccepted: @unchecked Sendable {
         case ended(CloseReason)
     }
 
-    /// The connected socket, non-blocking; the handler owns it from now on.
-    var fd: CInt
-    /// The listener's runtime at accept, whose cap slot the connection holds (and the process's).
-    var runtime: ListenerRuntime
-    var peer: sockaddr_storage
-    /// The address the client connected to, when the listener is bound to a wildcard.
-    var local: sockaddr_storage?
-    var localAddress: ProxyAddress?
-    /// The process's cap, whose slot the connection holds too.
-    var global: ConnectionLimiter
-    /// CLOCK_MONOTONIC nanoseconds of the accept: the connect deadline runs from here.
-    var acceptedAt: UInt64
-    /// Everything read so far.
-    var bytes: [UInt8]
+    var connection: RawSniffer
     var outcome: Outcome
 }
 
-/// An accepted connection whose CONNECT is still arriving. Relay thread only.
+/// An accepted connection from its accept until it is handed to an event loop: read (and polled)
+/// by the relay thread while its CONNECT arrives, then read once by the handler that takes it over.
 final class RawSniffer {
+    /// The connected socket, non-blocking; the handler owns it once handed over.
     let fd: CInt
     let acceptor: RelayAcceptor
+    /// The listener's runtime at accept, whose cap slot the connection holds (and the process's,
+    /// ``RelayAcceptor/global``).
     let runtime: ListenerRuntime
     let peer: sockaddr_storage
+    /// The address the client connected to, when the listener is bound to a wildcard.
     let local: sockaddr_storage?
+    /// CLOCK_MONOTONIC nanoseconds of the accept: the connect deadline runs from here.
     let acceptedAt: UInt64
     let deadline: UInt64
+    /// Everything read so far.
     var bytes: [UInt8] = []
     /// Its index in the engine's sniffer table; -1 while not in the epoll set.
     var index = -1
@@ -125,6 +120,15 @@ final class RawSniffer {
         self.local = local
         self.acceptedAt = now
         self.deadline = now &+ runtime.config.connectTimeout.nanosecondsClamped
+    }
+
+    /// Closes a connection that will not be handed over (the relay thread stops): its socket, its
+    /// place in `connections_active`, its cap slots.
+    func discard() {
+        Glibc.close(fd)
+        runtime.metrics.active.decrement()
+        runtime.limiter.release()
+        acceptor.global.release()
     }
 }
 

@@ -96,13 +96,9 @@ extension RelayEngine {
             acceptor.nextBackoff = RelayAcceptor.firstBackoff
         }
         // Another listener, or another thread, may have taken the last slot since the check.
-        guard runtime.limiter.tryAcquire() else {
-            Glibc.close(fd)
-            runtime.metrics.countRejection(.limit)
-            return
-        }
-        guard acceptor.global.tryAcquire() else {
-            runtime.limiter.release()
+        let listenerSlot = runtime.limiter.tryAcquire()
+        guard listenerSlot, acceptor.global.tryAcquire() else {
+            if listenerSlot { runtime.limiter.release() }
             Glibc.close(fd)
             runtime.metrics.countRejection(.limit)
             return
@@ -219,11 +215,7 @@ extension RelayEngine {
         let acceptor = sniffer.acceptor
         let loop = acceptor.loops[acceptor.nextLoop % acceptor.loops.count]
         acceptor.nextLoop &+= 1
-        let item = RawAccepted(
-            fd: sniffer.fd, runtime: sniffer.runtime, peer: sniffer.peer, local: sniffer.local,
-            localAddress: acceptor.localAddress, global: acceptor.global, acceptedAt: sniffer.acceptedAt,
-            bytes: sniffer.bytes,
-            outcome: outcome)
+        let item = RawAccepted(connection: sniffer, outcome: outcome)
         if let group = pendingAccepts.firstIndex(where: { $0.loop === loop }) {
             pendingAccepts[group].items.append(item)
         } else {
@@ -243,6 +235,9 @@ extension RelayEngine {
         }
         pendingAccepts.removeAll(keepingCapacity: true)
     }
+
+    /// Whether a sniffer's deadline or the end of a back-off is pending: the loop then wakes every 100 ms.
+    var hasAcceptTimers: Bool { snifferCount > 0 || acceptorsBackingOff > 0 }
 
     /// Connect deadlines of sniffers and the end of back-offs, looked at every 50 ms at most.
     func checkAcceptTimers() {
@@ -270,21 +265,11 @@ extension RelayEngine {
     /// The thread stops: listening sockets and connections not handed over yet are closed.
     func closeAccepting() {
         for case let acceptor? in acceptors { stopListening(acceptor) }
-        for case let sniffer? in sniffers {
-            Glibc.close(sniffer.fd)
-            sniffer.runtime.metrics.active.decrement()
-            sniffer.runtime.limiter.release()
-            sniffer.acceptor.global.release()
-        }
+        for case let sniffer? in sniffers { sniffer.discard() }
         sniffers.removeAll()
         snifferCount = 0
         for group in pendingAccepts {
-            for item in group.items {
-                Glibc.close(item.fd)
-                item.runtime.metrics.active.decrement()
-                item.runtime.limiter.release()
-                item.global.release()
-            }
+            for item in group.items { item.connection.discard() }
         }
         pendingAccepts.removeAll()
     }

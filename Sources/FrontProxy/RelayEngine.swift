@@ -410,8 +410,7 @@ final class RelayEngine: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         while true {
-            let timed = snifferCount > 0 || acceptorsBackingOff > 0
-            let count = epoll_wait(epollFD, events, CInt(capacity), timed ? 100 : trimPending ? 1000 : -1)
+            let count = epoll_wait(epollFD, events, CInt(capacity), hasAcceptTimers ? 100 : trimPending ? 1000 : -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 break
@@ -441,7 +440,7 @@ final class RelayEngine: @unchecked Sendable {
                 closeAccepting()
                 break
             }
-            if snifferCount > 0 || acceptorsBackingOff > 0 { checkAcceptTimers() }
+            if hasAcceptTimers { checkAcceptTimers() }
             tellEnds()
             handAccepted()
             if trimPending { trimHeapIfDue() }
