@@ -63,8 +63,7 @@ extension ClientSessionHandler {
         }
         relay = link
         // The channels' close releases the connection slots the accept gate took; the session keeps them.
-        listener.limiter.retain()
-        loop.globalLimiter?.retain()
+        retainConnectionSlots()
         upstream.partner = nil
         self.upstream = nil
         upstreamChannel.close(promise: nil)
@@ -80,8 +79,7 @@ extension ClientSessionHandler {
         if reason == nil { reason = ending ?? .clientClosed }
         phase = .closing
         finish()
-        listener.limiter.release()
-        loop.globalLimiter?.release()
+        releaseConnectionSlots()
         // The link's `ended` callback holds this handler: let go of the link, or each relayed
         // session would keep itself (and through `loop`, its front) alive for good.
         (bytesIn, bytesOut) = totalBytes

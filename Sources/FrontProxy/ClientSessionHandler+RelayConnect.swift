@@ -145,8 +145,7 @@ extension ClientSessionHandler {
         relay = link
         if let context {
             // The channel's close releases the connection slots the accept gate took; the session keeps them.
-            listener.limiter.retain()
-            loop.globalLimiter?.retain()
+            retainConnectionSlots()
             context.channel.close(promise: nil)
             self.context = nil
         }

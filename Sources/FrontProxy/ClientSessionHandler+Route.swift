@@ -116,7 +116,7 @@ extension ClientSessionHandler {
 
     /// Dials the next candidate, or refuses the client when none is left.
     func dialNext() {
-        guard phase == .dialing, let backend, context != nil || relay != nil || acceptedFD >= 0 else { return }
+        guard phase == .dialing, let backend, holdsClient else { return }
         guard attemptsLeft > 0, let server = backend.choose(for: routingKey, at: .now(), excluding: tried) else {
             refuse(.noServer)
             return
@@ -364,34 +364,25 @@ extension ClientSessionHandler {
     /// Answers a client the front cannot serve, then closes: an MQTT client gets a CONNACK with the
     /// refusal for its protocol version, a `tcp` client just a close.
     func refuse(_ reason: CloseReason) {
-        if context == nil, acceptedFD >= 0 {
+        guard holdsClient else { return }
+        self.reason = reason
+        phase = .closing
+        var bytes: [UInt8] = []
+        if let connect { bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason)) }
+        bytesOut &+= UInt64(bytes.count)
+        listener.metrics.bytesOut.increment(by: Int64(bytes.count))
+        if acceptedFD >= 0 {
             // Accepted by a relay thread and not moved yet: the socket is here.
-            self.reason = reason
-            var bytes: [UInt8] = []
-            if let connect { bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason)) }
-            bytesOut &+= UInt64(bytes.count)
-            listener.metrics.bytesOut.increment(by: Int64(bytes.count))
             closeAccepted(sending: bytes)
             return
         }
         if context == nil, let relay {
             // Moved to a relay thread while dialing: it writes the refusal and closes.
-            self.reason = reason
-            phase = .closing
-            var bytes: [UInt8] = []
-            if let connect { bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason)) }
-            bytesOut &+= UInt64(bytes.count)
-            listener.metrics.bytesOut.increment(by: Int64(bytes.count))
             loop.relay?.refuse(relay, with: bytes)
             return
         }
         guard let context else { return }
-        self.reason = reason
-        phase = .closing
-        if let connect {
-            let bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason))
-            bytesOut &+= UInt64(bytes.count)
-            listener.metrics.bytesOut.increment(by: Int64(bytes.count))
+        if !bytes.isEmpty {
             let buffer = context.channel.allocator.buffer(bytes: bytes)
             context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
                 self.context?.close(promise: nil)

@@ -117,6 +117,24 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     var isClientWritable: Bool { context?.channel.isWritable ?? false }
 
+    /// Whether the client's connection is still in hand: its channel, its socket accepted by a relay
+    /// thread (``acceptedFD``), or its session on a relay thread.
+    var holdsClient: Bool { context != nil || relay != nil || acceptedFD >= 0 }
+
+    /// Keeps the listener's and the process's connection slots while the session's channels close
+    /// for a relay thread (their close gives back those of the accept gate).
+    func retainConnectionSlots() {
+        listener.limiter.retain()
+        loop.globalLimiter?.retain()
+    }
+
+    /// Gives back the connection slots a session without a channel holds: retained at its move, or
+    /// taken by the relay thread that accepted it.
+    func releaseConnectionSlots() {
+        listener.limiter.release()
+        loop.globalLimiter?.release()
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
