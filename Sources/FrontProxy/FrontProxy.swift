@@ -271,10 +271,7 @@ public final class FrontProxy: Sendable {
             return try bindOnRelays(slot, address: address)
         }
         let eventLoops = Array(group.makeIterator())
-        let shared = eventLoops.count > 1 || listener.config.reusePort
-        if eventLoops.count > 1, !listener.config.reusePort, listener.config.bind.port != 0 {
-            try ListenerProbe.ensureNobodyListens(host: listener.config.bind.host, port: listener.config.bind.port)
-        }
+        let shared = try prepareSockets(eventLoops.count, for: listener.config)
         var channels: [any Channel] = []
         do {
             for eventLoop in eventLoops {
@@ -291,13 +288,28 @@ public final class FrontProxy: Sendable {
         let binding = ListenerBinding(
             name: listener.config.name, address: local?.ipAddress ?? listener.config.bind.host,
             port: local?.port ?? listener.config.bind.port)
-        logger.notice(
-            "listening",
-            metadata: [
-                "listener": .string(listener.config.name), "bind": .string("\(binding.address):\(binding.port)"),
-                "protocol": .string(listener.config.protocol.rawValue), "backend": .string(listener.config.backend),
-            ])
+        logListening(binding, listener.config)
         return Bound(slot: slot, channels: channels, binding: binding)
+    }
+
+    /// Whether the listener's `count` sockets share their address (SO_REUSEPORT: several of them, or
+    /// `reuse_port`). Unless the listener asks for `reuse_port`, a probe first makes sure nothing
+    /// else listens there (SO_REUSEPORT alone would let another process join).
+    private func prepareSockets(_ count: Int, for config: ListenerConfig) throws -> Bool {
+        if count > 1, !config.reusePort, config.bind.port != 0 {
+            try ListenerProbe.ensureNobodyListens(host: config.bind.host, port: config.bind.port)
+        }
+        return count > 1 || config.reusePort
+    }
+
+    /// The `listening` line of a bound listener; `acceptedBy` names who accepts when it is not SwiftNIO.
+    private func logListening(_ binding: ListenerBinding, _ config: ListenerConfig, acceptedBy: String? = nil) {
+        var metadata: Logger.Metadata = [
+            "listener": .string(config.name), "bind": .string("\(binding.address):\(binding.port)"),
+            "protocol": .string(config.protocol.rawValue), "backend": .string(config.backend),
+        ]
+        if let acceptedBy { metadata["accept"] = .string(acceptedBy) }
+        logger.notice("listening", metadata: metadata)
     }
 
     /// Whether a listener's connections are accepted by the relay threads (`relay_accept`): plain
@@ -311,10 +323,7 @@ public final class FrontProxy: Sendable {
     private func bindOnRelays(_ slot: ListenerSlot, address: SocketAddress) throws -> Bound {
         let config = slot.current.config
         let (relays, relayLoops) = state.withLockedValue { ($0.relays, $0.relayLoops) }
-        let shared = relays.count > 1 || config.reusePort
-        if relays.count > 1, !config.reusePort, config.bind.port != 0 {
-            try ListenerProbe.ensureNobodyListens(host: config.bind.host, port: config.bind.port)
-        }
+        let shared = try prepareSockets(relays.count, for: config)
         var sockets: [(fd: CInt, port: Int)] = []
         do {
             for _ in relays {
@@ -344,13 +353,7 @@ public final class FrontProxy: Sendable {
             acceptors.append((engine, acceptor))
         }
         let binding = ListenerBinding(name: config.name, address: address.ipAddress ?? config.bind.host, port: port)
-        logger.notice(
-            "listening",
-            metadata: [
-                "listener": .string(config.name), "bind": .string("\(binding.address):\(binding.port)"),
-                "protocol": .string(config.protocol.rawValue), "backend": .string(config.backend),
-                "accept": "relay threads",
-            ])
+        logListening(binding, config, acceptedBy: "relay threads")
         return Bound(slot: slot, channels: [], acceptors: acceptors, binding: binding)
     }
 
