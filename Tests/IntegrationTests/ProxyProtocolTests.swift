@@ -62,22 +62,30 @@ struct ProxyProtocolTests {
         }
     }
 
+    /// Runs `body` with an HAProxy whose `accept-proxy` bind (its port is passed on) relays to
+    /// `broker` and logs each session with `logFormat`; stopped afterwards, also on failure.
+    static func withAcceptProxyHAProxy(
+        before broker: MosquittoProcess, logFormat: String, _ body: (HAProxyProcess, Int) async throws -> Void
+    ) async throws {
+        let haproxyPort = FreePort.next()
+        let cfg =
+            Self.haproxyHead + """
+                frontend fe_pp
+                    bind 127.0.0.1:\(haproxyPort) accept-proxy
+                    log-format "\(logFormat)"
+                    default_backend be_broker
+                backend be_broker
+                    server broker 127.0.0.1:\(broker.port)
+
+                """
+        let haproxy = try await HAProxyProcess.start(config: cfg, waitingFor: haproxyPort)
+        try await withStopping(haproxy, stop: { await $0.stop() }) { try await body($0, haproxyPort) }
+    }
+
     @Test("send_proxy_protocol v2 and v1 to an HAProxy accept-proxy bind: HAProxy logs the original client")
     func sendToHAProxy() async throws {
         try await withMosquitto { broker in
-            let haproxyPort = FreePort.next()
-            let cfg =
-                Self.haproxyHead + """
-                    frontend fe_pp
-                        bind 127.0.0.1:\(haproxyPort) accept-proxy
-                        log-format "PPLOG %ci:%cp"
-                        default_backend be_broker
-                    backend be_broker
-                        server broker 127.0.0.1:\(broker.port)
-
-                    """
-            let haproxy = try await HAProxyProcess.start(config: cfg, waitingFor: haproxyPort)
-            try await withStopping(haproxy, stop: { await $0.stop() }) { haproxy in
+            try await Self.withAcceptProxyHAProxy(before: broker, logFormat: "PPLOG %ci:%cp") { haproxy, haproxyPort in
                 let listeners = [
                     TestConfig.mqttListener(name: "mqtt-v2", backend: "via-v2"),
                     TestConfig.mqttListener(name: "mqtt-v1", backend: "via-v1"),
@@ -110,19 +118,8 @@ struct ProxyProtocolTests {
     @Test("a listener bound to 0.0.0.0 sends the address the client connected to as the PROXY destination")
     func destinationOfWildcardBind() async throws {
         try await withMosquitto { broker in
-            let haproxyPort = FreePort.next()
-            let cfg =
-                Self.haproxyHead + """
-                    frontend fe_pp
-                        bind 127.0.0.1:\(haproxyPort) accept-proxy
-                        log-format "PPLOG %ci:%cp DST %[dst]:%[dst_port]"
-                        default_backend be_broker
-                    backend be_broker
-                        server broker 127.0.0.1:\(broker.port)
-
-                    """
-            let haproxy = try await HAProxyProcess.start(config: cfg, waitingFor: haproxyPort)
-            try await withStopping(haproxy, stop: { await $0.stop() }) { haproxy in
+            let format = "PPLOG %ci:%cp DST %[dst]:%[dst_port]"
+            try await Self.withAcceptProxyHAProxy(before: broker, logFormat: format) { haproxy, haproxyPort in
                 let port = FreePort.nextOnAllAddresses()
                 let listener = TestConfig.mqttListener { $0.bind = Endpoint(host: "0.0.0.0", port: port) }
                 let backend = TestConfig.backend(ports: [haproxyPort]) { $0.sendProxyProtocol = .v1 }
