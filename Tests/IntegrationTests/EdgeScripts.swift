@@ -52,16 +52,16 @@ enum EdgeScripts {
         body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(c).to_bytes(2, "big") + c
         s.sendall(bytes([0x10, len(body)]) + body)
         print("CONNACK " + s.recv(4).hex(), flush=True)
-        began = time.time()
+        began = time.monotonic()
         s.shutdown(socket.SHUT_WR)  # drops the TLS layer first: a bare FIN, no close_notify
         try:
             while s.recv(4096):
                 pass
-            print("CLOSED after=%.3f" % (time.time() - began), flush=True)
+            print("CLOSED after=%.3f" % (time.monotonic() - began), flush=True)
         except socket.timeout:
             print("TIMEOUT", flush=True)
         except OSError:
-            print("CLOSED after=%.3f" % (time.time() - began), flush=True)
+            print("CLOSED after=%.3f" % (time.monotonic() - began), flush=True)
         """#
 
     /// `mqtt_holder.py HOST PORT PREFIX COUNT BIND|- INFLIGHT LIFETIME`: opens COUNT MQTT 3.1.1
@@ -102,7 +102,7 @@ enum EdgeScripts {
 
         def new_batch(name, ids):
             queue.extend(ids)
-            return {"name": name, "ok": 0, "failed": 0, "started": time.time()}
+            return {"name": name, "ok": 0, "failed": 0, "started": time.monotonic()}
 
         def start(cid):
             global inflight
@@ -177,14 +177,14 @@ enum EdgeScripts {
             c["phase"] = "connack"
             sel.modify(c["sock"], selectors.EVENT_READ, c)
 
-        began = time.time()
+        began = time.monotonic()
         batch = new_batch("READY", [PREFIX + str(i) for i in range(COUNT)])
-        while time.time() - began < LIFETIME:
+        while time.monotonic() - began < LIFETIME:
             while queue and inflight < INFLIGHT:
                 start(queue.popleft())
             if batch and not queue and inflight == 0:
                 out("%s ok=%d failed=%d elapsed=%.3f" % (
-                    batch["name"], batch["ok"], batch["failed"], time.time() - batch["started"]))
+                    batch["name"], batch["ok"], batch["failed"], time.monotonic() - batch["started"]))
                 batch = None
             if flags["reconnect"] and batch is None:
                 flags["reconnect"] = False
@@ -201,10 +201,10 @@ enum EdgeScripts {
                         c["sock"].send(b"\xc0\x00")
                     except OSError:
                         pass
-                ping = {"targets": targets, "deadline": time.time() + 5}
+                ping = {"targets": targets, "deadline": time.monotonic() + 5}
             if ping:
                 got = sum(1 for c in ping["targets"] if c["pong"])
-                if got == len(ping["targets"]) or time.time() > ping["deadline"]:
+                if got == len(ping["targets"]) or time.monotonic() > ping["deadline"]:
                     out("PINGED sent=%d got=%d" % (len(ping["targets"]), got))
                     ping = None
             for key, mask in sel.select(timeout=0.05):
@@ -230,7 +230,7 @@ enum EdgeScripts {
         HOST, PORT, COUNT = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
         BINDS, LIFETIME = sys.argv[4].split(","), float(sys.argv[5])
         sel = selectors.DefaultSelector()
-        began = time.time()
+        began = time.monotonic()
         pending, ok, failed, closed, data = 0, 0, 0, 0, 0
         held = []
         close_times = []
@@ -244,12 +244,12 @@ enum EdgeScripts {
                 failed += 1
                 s.close()
                 continue
-            sel.register(s, selectors.EVENT_WRITE, {"sock": s, "phase": "connecting", "at": time.time()})
+            sel.register(s, selectors.EVENT_WRITE, {"sock": s, "phase": "connecting", "at": time.monotonic()})
             pending += 1
         reported = False
-        while time.time() - began < LIFETIME:
+        while time.monotonic() - began < LIFETIME:
             if pending == 0 and not reported:
-                print("OPENED ok=%d failed=%d elapsed=%.3f" % (ok, failed, time.time() - began), flush=True)
+                print("OPENED ok=%d failed=%d elapsed=%.3f" % (ok, failed, time.monotonic() - began), flush=True)
                 reported = True
             if reported and closed == ok:
                 break
@@ -274,14 +274,14 @@ enum EdgeScripts {
                 if chunk:
                     data += 1
                     continue
-                now = time.time()
+                now = time.monotonic()
                 held.append(now - c["at"])
                 close_times.append(now - began)
                 closed += 1
                 sel.unregister(s)
                 s.close()
         if not reported:
-            print("OPENED ok=%d failed=%d elapsed=%.3f" % (ok, failed, time.time() - began), flush=True)
+            print("OPENED ok=%d failed=%d elapsed=%.3f" % (ok, failed, time.monotonic() - began), flush=True)
         print("DONE closed=%d open=%d data=%d first=%.3f last=%.3f min_held=%.3f max_held=%.3f" % (
             closed, ok - closed, data, min(close_times or [0]), max(close_times or [0]),
             min(held or [0]), max(held or [0])), flush=True)

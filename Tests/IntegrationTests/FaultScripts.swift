@@ -41,7 +41,7 @@ enum FaultScripts {
         ap.add_argument("--report", type=float, default=0)
         A = ap.parse_args()
         BINDS = [b for b in A.bind.split(",") if b]
-        T0 = time.time()
+        T0 = time.monotonic()
 
         def out(line):
             sys.stdout.write(line + "\n")
@@ -104,13 +104,13 @@ enum FaultScripts {
             c.cid, c.phase, c.inb, c.outb = cid, "connecting", b"", bytearray()
             c.gen = getattr(c, "gen", 0) + 1 if cid in conns else 1
             c.sent = c.recv = c.pushed = 0
-            c.started, c.opened, c.first = time.time(), 0.0, first
+            c.started, c.opened, c.first = time.monotonic(), 0.0, first
             c.chunk, c.topic = None, ("f/" + cid).encode()
             conns[cid] = c
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
             c.sock = s
-            attempts[cid] = time.time() + A.attempt_timeout
+            attempts[cid] = time.monotonic() + A.attempt_timeout
             try:
                 if BINDS:
                     s.bind((BINDS[bind_next % len(BINDS)], 0))
@@ -144,11 +144,11 @@ enum FaultScripts {
             st["failed"] += 1
             out(("FAIL" if c.first else "REFAIL") + " id=%s why=%s" % (c.cid, why))
             if A.reconnect >= 0:
-                queue.append((time.time() + A.reconnect, c.cid, False))
+                queue.append((time.monotonic() + A.reconnect, c.cid, False))
 
         def opened(c):
             attempt_counted(c)
-            c.phase, c.opened = "open", time.time()
+            c.phase, c.opened = "open", time.monotonic()
             if c.first:
                 st["connected"] += 1
             else:
@@ -159,18 +159,18 @@ enum FaultScripts {
                 if c.phase != "open":
                     return
             delay = A.publish_interval if A.publish_interval > 0 else A.keepalive / 2.0
-            schedule.append((time.time() + random.uniform(0, delay), c.cid, c.gen))
+            schedule.append((time.monotonic() + random.uniform(0, delay), c.cid, c.gen))
 
         def peer_closed(c, why):
             global lost_closed
             if c.phase == "open":
                 st["closed"] += 1
                 lost_closed += max(0, c.sent - c.recv) if A.echo else 0
-                out("CLOSED id=%s why=%s after=%.3f" % (c.cid, why, time.time() - c.opened))
+                out("CLOSED id=%s why=%s after=%.3f" % (c.cid, why, time.monotonic() - c.opened))
                 drop(c)
                 c.phase = "closed"
                 if A.reconnect >= 0:
-                    queue.append((time.time() + A.reconnect, c.cid, False))
+                    queue.append((time.monotonic() + A.reconnect, c.cid, False))
             else:
                 attempt_failed(c, why)
 
@@ -274,7 +274,7 @@ enum FaultScripts {
                     "outstanding=%d lost_closed=%d pushed=%d pushdone=%d t=%.3f" % (
                         open_, len(attempts), st["failed"], st["closed"], st["reconnected"], st["churned"],
                         st["sent"], st["recv"], outstanding, lost_closed, st["pushed"], st["pushdone"],
-                        time.time() - T0))
+                        time.monotonic() - T0))
 
         def tick_schedule(now):
             while schedule and schedule[0][0] <= now:
@@ -303,16 +303,16 @@ enum FaultScripts {
                 drop(c)
                 c.phase = "closed"
                 st["churned"] += 1
-                queue.append((time.time(), c.cid, False))
+                queue.append((time.monotonic(), c.cid, False))
 
         for i in range(A.count):
             queue.append((0, A.prefix + str(i), True))
         next_report = T0 + A.report if A.report > 0 else float("inf")
-        churn_credit, last_churn = 0.0, time.time()
+        churn_credit, last_churn = 0.0, time.monotonic()
         finish_at = None
         pushing_started = False
         while True:
-            now = time.time()
+            now = time.monotonic()
             if flags["term"]:
                 out("FINAL " + counts())
                 sys.exit(0)

@@ -234,7 +234,10 @@ final class SessionScript: Sendable {
 
     func stop() async { await child.stop(grace: .seconds(2)) }
 
-    var diagnostics: String { "\(output.suffix(1500)) \(child.stderrText().suffix(1500))" }
+    var diagnostics: String {
+        "exit \(child.exitCode.map(String.init) ?? "none yet"); stdout \(output.suffix(1500)); stderr "
+            + "\(child.stderrText().suffix(1500))"
+    }
 }
 
 extension [String: String] {

@@ -408,14 +408,14 @@ extension EdgeLoadTests {
                     }
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                let stalled = try #require(script.last("STATS"))
+                let stalled = try #require(script.last("STATS"), "\(script.diagnostics)")
                 let frontIn = await front.metric("brokerfront_bytes_total", ["direction": "in"]) ?? -1
                 for _ in 0..<20 {
                     peak = max(peak, front.residentKiB ?? 0)
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 let frontInLater = await front.metric("brokerfront_bytes_total", ["direction": "in"]) ?? -1
-                let stillStalled = try #require(script.last("STATS"))
+                let stillStalled = try #require(script.last("STATS"), "\(script.diagnostics)")
                 let total = sessions * perSession
                 let growthMiB = Double(peak - rssBefore) / 1024
                 print(
