@@ -22,6 +22,12 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// Linux >= 6.12 puts the earlier virtual deadline first), which cuts the relay's added latency
     /// under load (docs/benchmarks.md, S3). Read at start only.
     public var relaySlice: Duration
+    /// With two or more relay threads, every new session starts on the first one, and those that
+    /// last this long move to the relay thread with the fewest sessions (`relay_spread`): connect
+    /// storms stay on one thread (fewer wake-ups and cross-thread hops per connect), long-lived
+    /// sessions' traffic is shared. Zero: each relay thread keeps the sessions of its own event
+    /// loops. Read at start only.
+    public var relaySpread: Duration
     /// Whether sessions of plain-TCP listeners dial their server from a plain socket and move to a
     /// relay thread as soon as the CONNECT is routed (`relay_connect`), instead of building a second
     /// SwiftNIO channel for the server and moving after 1 s. Needs relay threads and servers
@@ -56,6 +62,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         maxConnections: Int = 100_000,
         relayThreads: Int? = nil,
         relaySlice: Duration = FrontConfiguration.defaultRelaySlice,
+        relaySpread: Duration = .zero,
         relayConnect: Bool = true,
         relayAccept: Bool = true,
         listeners: [ListenerConfig] = [],
@@ -67,6 +74,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.relayThreads = relayThreads
         self.relaySlice = relaySlice
+        self.relaySpread = relaySpread
         self.relayConnect = relayConnect
         self.relayAccept = relayAccept
         self.listeners = listeners

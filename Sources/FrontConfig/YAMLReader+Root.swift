@@ -4,8 +4,8 @@ import Yams
 extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let rootKeys = [
-        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_connect",
-        "relay_accept",
+        "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_spread",
+        "relay_connect", "relay_accept",
         "listeners", "backends",
     ]
     static let adminKeys = ["bind", "token"]
@@ -47,6 +47,14 @@ extension YAMLReader {
                         + "\(DurationParser.format(range.lowerBound)) and \(DurationParser.format(range.upperBound))")
             }
             return slice
+        }
+        read(&config.relaySpread, fields, "relay_spread") { text throws(ConfigValueError) in
+            let after = try DurationParser.parse(text)
+            guard after == .zero || after >= .milliseconds(100) else {
+                throw ConfigValueError(
+                    "`\(text)`: sessions move to another relay thread after 100ms at the soonest; 0 turns it off")
+            }
+            return after
         }
         read(&config.relayConnect, fields, "relay_connect", ScalarParser.bool)
         read(&config.relayAccept, fields, "relay_accept", ScalarParser.bool)

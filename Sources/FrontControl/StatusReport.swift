@@ -59,12 +59,15 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var slice: String?
         /// Sessions whose bytes they carry now (part of the listeners' `active_connections`).
         public var sessions: Int
+        /// The same per relay thread (`sessions_per_thread`), in thread order; `relay_spread` evens them out.
+        public var sessions_per_thread: [Int]?
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(threads, forKey: .threads)
             try container.encode(slice, forKey: .slice)
             try container.encode(sessions, forKey: .sessions)
+            try container.encodeIfPresent(sessions_per_thread, forKey: .sessions_per_thread)
         }
     }
 
@@ -83,7 +86,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 active_connections: proxy.activeSessions(listener: config.name))
         }
         let relay = proxy.relayStatus
-        self.relay = Relay(threads: relay.threads, slice: relay.slice, sessions: relay.sessions)
+        self.relay = Relay(
+            threads: relay.threads, slice: relay.slice, sessions: relay.sessions, sessions_per_thread: relay.perThread)
         let now = MonotonicTime.now()
         backends = proxy.routing.snapshot.backends.map { backend in
             Backend(

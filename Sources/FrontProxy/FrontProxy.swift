@@ -79,6 +79,8 @@ public final class FrontProxy: Sendable {
         public var slice: String?
         /// Sessions whose bytes they carry now.
         public var sessions: Int
+        /// The same per relay thread, in index order (`relay_spread` evens them out).
+        public var perThread: [Int]
     }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
@@ -111,9 +113,12 @@ public final class FrontProxy: Sendable {
         let global = globalLimiter
         let relayConnect = configuration.relayConnect
         var relayLoops = Array(repeating: [LoopState](), count: relays.count)
+        // `relay_spread`: every session starts on the first relay thread, which gives the long ones away.
+        let spreading = relays.count > 1 && configuration.relaySpread > .zero
         for (index, state) in loops.all.enumerated() {
-            let relay = relays.isEmpty ? nil : relays[index % relays.count]
-            if !relays.isEmpty { relayLoops[index % relays.count].append(state) }
+            let relayIndex = spreading ? 0 : index % max(relays.count, 1)
+            let relay = relays.isEmpty ? nil : relays[relayIndex]
+            if !relays.isEmpty { relayLoops[relayIndex].append(state) }
             try await state.eventLoop.submit {
                 state.relay = relay
                 state.relayConnect = relay != nil && relayConnect
@@ -211,9 +216,10 @@ public final class FrontProxy: Sendable {
     /// The relay threads now: how many, their time slice, the sessions they carry.
     public var relayStatus: RelayStatus {
         state.withLockedValue { state in
-            RelayStatus(
+            let perThread = state.relays.map { $0.sessionCount.load(ordering: .relaxed) }
+            return RelayStatus(
                 threads: state.relays.count, slice: state.relaySlice?.description,
-                sessions: state.relays.reduce(0) { $0 + $1.sessionCount.load(ordering: .relaxed) })
+                sessions: perThread.reduce(0, +), perThread: perThread)
         }
     }
 
@@ -225,7 +231,7 @@ public final class FrontProxy: Sendable {
         var firstSlice: RelayEngine.SliceOutcome?
         for index in 0..<count {
             do {
-                let relay = try RelayEngine(name: "bf-relay-\(index)", slice: configuration.relaySlice)
+                let relay = try RelayEngine(name: "bf-relay-\(index)", index: index, slice: configuration.relaySlice)
                 let slice = try relay.start()
                 if index == 0 {
                     logSlice(slice)
@@ -237,6 +243,9 @@ public final class FrontProxy: Sendable {
                     "relay thread not started; sessions stay on their channels", metadata: ["error": "\(error)"])
                 break
             }
+        }
+        if relays.count > 1, configuration.relaySpread > .zero {
+            for relay in relays { relay.spread(to: relays, after: configuration.relaySpread) }
         }
         state.withLockedValue { state in
             state.relays = relays
@@ -318,11 +327,15 @@ public final class FrontProxy: Sendable {
         config.tls == nil && !config.acceptProxyProtocol && state.withLockedValue { $0.acceptOnRelays }
     }
 
-    /// Binds the listener on the relay threads: one listening socket per relay thread on the same
-    /// address (SO_REUSEPORT when more than one), each accepted on by its thread.
+    /// Binds the listener on the relay threads: one listening socket per relay thread that serves
+    /// event loops (all of them; the first alone with `relay_spread`) on the same address
+    /// (SO_REUSEPORT when more than one), each accepted on by its thread.
     private func bindOnRelays(_ slot: ListenerSlot, address: SocketAddress) throws -> Bound {
         let config = slot.current.config
-        let (relays, relayLoops) = state.withLockedValue { ($0.relays, $0.relayLoops) }
+        let (allRelays, allLoops) = state.withLockedValue { ($0.relays, $0.relayLoops) }
+        let serving = allRelays.indices.filter { !allLoops[$0].isEmpty }
+        let relays = serving.map { allRelays[$0] }
+        let relayLoops = serving.map { allLoops[$0] }
         let shared = try prepareSockets(relays.count, for: config)
         var sockets: [(fd: CInt, port: Int)] = []
         do {

@@ -36,6 +36,10 @@ final class RelayLink: @unchecked Sendable {
     let endsOn: (loop: any EventLoop, onLoop: @Sendable (CloseReason?) -> Void)?
     /// Where the session is in its engine's table; relay thread only.
     var slot = -1
+    /// The index of the relay thread that holds the session (``RelayEngine/index``); changes when
+    /// `relay_spread` moves it, written by the thread giving it up before the hand-over. A thread
+    /// that does not hold it never reads ``slot``.
+    let owner = Atomic<Int>(0)
 
     /// A session that connects from the relay thread (``RelayEngine/adoptDialing(client:dial:link:tracker:)``):
     /// the server's socket finished connecting. Read by the handler's connect deadline.
@@ -130,6 +134,10 @@ struct RelayServerDial: Sendable {
 final class RelayEngine: @unchecked Sendable {
     private enum Command {
         case adopt(RelayedSession)
+        /// A session another relay thread gave up (`relay_spread`).
+        case immigrate(RelayedSession)
+        /// The front's relay threads, in index order, and how old a session must be to move.
+        case spread(peers: [WeakRelayEngine], after: UInt64)
         case dial(RelayedSession, RelayServerDial)
         case redial(RelayLink, RelayServerDial)
         case refuse(RelayLink, [UInt8])
@@ -165,6 +173,8 @@ final class RelayEngine: @unchecked Sendable {
     }
 
     let name: String
+    /// Its position among the front's relay threads (``RelayLink/owner``).
+    let index: Int
     /// The scheduler time slice the thread asks for; zero: the kernel's default.
     let slice: Duration
     /// Sessions relayed by this thread now (read from any thread).
@@ -196,6 +206,13 @@ final class RelayEngine: @unchecked Sendable {
     var lastTimerCheck: UInt64 = 0
     /// Accepted connections to hand to event loops after this pass, grouped by loop.
     var pendingAccepts: [(loop: LoopState, items: [RawAccepted])] = []
+    /// `relay_spread`: the front's relay threads and how old (ns) a session must be to move; 0: off.
+    private var peers: [WeakRelayEngine] = []
+    private var spreadAfter: UInt64 = 0
+    private var lastSpread: UInt64 = 0
+    /// How often a thread looks for sessions to give away, and how many at most per look.
+    private static let spreadInterval: UInt64 = 250_000_000
+    private static let spreadBatch = 256
     /// Ends to tell on event loops after this pass, grouped by loop (``RelayLink/endsOn``).
     private var pendingEnds: [(loop: any EventLoop, ends: [(RelayLink, CloseReason?)])] = []
     /// Sessions were adopted since the last heap trim (their channels were freed).
@@ -216,8 +233,9 @@ final class RelayEngine: @unchecked Sendable {
 
     /// An engine with its epoll instance; its thread starts with ``start()`` and asks the scheduler
     /// for `slice` (zero: keeps the kernel's default).
-    init(name: String, slice: Duration = .zero) throws(RelayEngineError) {
+    init(name: String, index: Int = 0, slice: Duration = .zero) throws(RelayEngineError) {
         self.name = name
+        self.index = index
         self.slice = slice
         let epoll = epoll_create1(CInt(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw RelayEngineError(call: "epoll_create1", errno: errno) }
@@ -300,6 +318,7 @@ final class RelayEngine: @unchecked Sendable {
     /// and the client's MQTT packet tracker to notice its DISCONNECT.
     func adopt(client: CInt, server: CInt, link: RelayLink, tracker: MQTTStreamTracker?) {
         sessionCount.add(1, ordering: .relaxed)
+        link.owner.store(index, ordering: .relaxed)
         submit(.adopt(RelayedSession(client: client, server: server, link: link, tracker: tracker)))
     }
 
@@ -308,6 +327,7 @@ final class RelayEngine: @unchecked Sendable {
     /// the server's socket. The link's ``RelayLink/dialHooks`` report the connect phase.
     func adoptDialing(client: CInt, dial: RelayServerDial, link: RelayLink, tracker: MQTTStreamTracker?) {
         sessionCount.add(1, ordering: .relaxed)
+        link.owner.store(index, ordering: .relaxed)
         submit(.dial(RelayedSession(client: client, server: dial.fd, link: link, tracker: tracker), dial))
     }
 
@@ -329,8 +349,16 @@ final class RelayEngine: @unchecked Sendable {
     }
 
     /// Closes a session from outside (admin, failover, drain, idle timeout); `link.ended(nil)` follows.
+    /// Any of the front's relay threads may be asked: one that gave the session away passes it on.
     func close(_ link: RelayLink) {
         submit(.close(link))
+    }
+
+    /// `relay_spread`: sessions that last `after` move from this thread to the one of `peers` (the
+    /// front's relay threads in index order, this one included) with the fewest sessions, while this
+    /// one holds more than its share. Call once, after every peer started.
+    func spread(to peers: [RelayEngine], after: Duration) {
+        submit(.spread(peers: peers.map(WeakRelayEngine.init), after: UInt64(after.nanosecondsClamped)))
     }
 
     /// Starts accepting on `acceptor`'s listening socket (owned from now on; closed by ``unlisten(_:done:)``).
@@ -372,7 +400,7 @@ final class RelayEngine: @unchecked Sendable {
     /// (`shutdown`, told as its end always is), sockets it brought are closed, the rest is moot.
     private func turnAway(_ command: Command) {
         switch command {
-        case .adopt(let session), .dial(let session, _):
+        case .adopt(let session), .dial(let session, _), .immigrate(let session):
             for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
             sessionCount.subtract(1, ordering: .relaxed)
             let link = session.link
@@ -388,7 +416,7 @@ final class RelayEngine: @unchecked Sendable {
         case .unlisten(let acceptor, let done):
             acceptor.closeOnce()
             done()
-        case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop:
+        case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop, .spread:
             break
         }
     }
@@ -410,7 +438,7 @@ final class RelayEngine: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         while true {
-            let count = epoll_wait(epollFD, events, CInt(capacity), hasAcceptTimers ? 100 : trimPending ? 1000 : -1)
+            let count = epoll_wait(epollFD, events, CInt(capacity), waitTimeout)
             if count < 0 {
                 if errno == EINTR { continue }
                 break
@@ -444,7 +472,15 @@ final class RelayEngine: @unchecked Sendable {
             tellEnds()
             handAccepted()
             if trimPending { trimHeapIfDue() }
+            if spreadAfter > 0, now >= lastSpread &+ Self.spreadInterval { spreadSessions() }
         }
+    }
+
+    /// How long epoll_wait may sleep (ms): accept timers, then spreading, then a pending heap trim.
+    private var waitTimeout: CInt {
+        if hasAcceptTimers { return 100 }
+        if spreadAfter > 0, sessionCount.load(ordering: .relaxed) > 0 { return 250 }
+        return trimPending ? 1000 : -1
     }
 
     /// One task per event loop for the sessions of that loop that ended in this pass.
@@ -470,10 +506,17 @@ final class RelayEngine: @unchecked Sendable {
         for (position, command) in queued.enumerated() {
             switch command {
             case .adopt(let session):
+                session.since = now
                 register(session)
                 trimPending = true
                 adoptedSinceTrim += 1
+            case .immigrate(let session):
+                register(session)
+            case .spread(let peers, let after):
+                self.peers = peers
+                spreadAfter = peers.count > 1 ? after : 0
             case .dial(let session, let dial):
+                session.since = now
                 insert(session)
                 // The client's channel was freed with the move, as on an adoption.
                 trimPending = true
@@ -500,7 +543,11 @@ final class RelayEngine: @unchecked Sendable {
                 guard let session = session(of: link), session.connecting else { continue }
                 lose(session, .failed(errno: ETIMEDOUT, resend: session.replay ?? []))
             case .close(let link):
-                guard let session = session(of: link) else { continue }
+                guard let session = session(of: link) else {
+                    let owner = link.owner.load(ordering: .acquiring)
+                    if owner != index, owner < peers.count { peers[owner].engine?.close(link) }
+                    continue
+                }
                 end(session, reason: nil)
             case .listen(let acceptor):
                 startListening(acceptor)
@@ -550,7 +597,8 @@ final class RelayEngine: @unchecked Sendable {
 
     /// The live session behind `link`, if it is still in the table.
     private func session(of link: RelayLink) -> RelayedSession? {
-        guard link.slot >= 0, link.slot < sessions.count, let session = sessions[link.slot], session.link === link
+        guard link.owner.load(ordering: .acquiring) == index, link.slot >= 0, link.slot < sessions.count,
+            let session = sessions[link.slot], session.link === link
         else { return nil }
         return session
     }
@@ -895,6 +943,53 @@ final class RelayEngine: @unchecked Sendable {
         return true
     }
 
+    // MARK: Spreading (`relay_spread`)
+
+    /// Gives sessions old enough to the relay threads with the fewest sessions while this one holds
+    /// more than its share (the total over the threads, rounded up), at most ``spreadBatch`` per look.
+    private func spreadSessions() {
+        lastSpread = now
+        let engines = peers.map(\.engine)
+        var counts = engines.map { $0?.sessionCount.load(ordering: .relaxed) ?? Int.max }
+        let total = counts.reduce(0) { $0 &+ ($1 == Int.max ? 0 : $1) }
+        let share = (total + engines.count - 1) / engines.count
+        var moves = min(counts[index] - share, Self.spreadBatch)
+        var slot = 0
+        while moves > 0, slot < sessions.count {
+            defer { slot += 1 }
+            guard let session = sessions[slot], canMove(session) else { continue }
+            guard let target = counts.indices.min(by: { counts[$0] < counts[$1] }), target != index,
+                counts[target] < share, let engine = engines[target]
+            else { return }
+            counts[target] += 1
+            moves -= 1
+            emigrate(session, to: engine)
+        }
+    }
+
+    /// Whether `session` can change threads: relaying both ways with nothing waiting, past its
+    /// connect phase and its server's first answer, and old enough.
+    private func canMove(_ session: RelayedSession) -> Bool {
+        !session.isEnded && !session.connecting && !session.waitingForServer && session.link.dialHooks == nil
+            && session.probe == nil && session.replay == nil && now &- session.since >= spreadAfter
+            && session.client.movable && session.server.movable
+    }
+
+    /// Takes `session` out of this thread's epoll set and table and hands it to `engine`.
+    private func emigrate(_ session: RelayedSession, to engine: RelayEngine) {
+        for side in 0...1 {
+            _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, session[side].fd, nil)
+            session[side].registered = false
+        }
+        // Events for the slot were all handled in this pass: it can be reused at once.
+        sessions[session.slot] = nil
+        freeSlots.append(session.slot)
+        sessionCount.subtract(1, ordering: .relaxed)
+        engine.sessionCount.add(1, ordering: .relaxed)
+        session.link.owner.store(engine.index, ordering: .releasing)
+        engine.submit(.immigrate(session))
+    }
+
     private func end(_ session: RelayedSession, reason: CloseReason?) {
         guard !session.isEnded else { return }
         session.isEnded = true
@@ -919,6 +1014,12 @@ final class RelayEngine: @unchecked Sendable {
             pendingEnds.append((target, [(link, reason)]))
         }
     }
+}
+
+/// A peer relay thread, held weakly: threads refer to one another without keeping one another alive.
+struct WeakRelayEngine: @unchecked Sendable {
+    weak var engine: RelayEngine?
+    init(_ engine: RelayEngine) { self.engine = engine }
 }
 
 /// A relay thread could not be set up.
@@ -947,6 +1048,11 @@ final class RelayedSession {
         /// Bytes read from the other side that this socket has not taken yet; empty (no storage) mostly.
         var backlog: [UInt8] = []
         var backlogStart = 0
+
+        /// Polled for reading only, open both ways, nothing waiting: it can change epoll sets.
+        var movable: Bool {
+            registered && !parked && interest == EPOLLIN.rawValue && !inputClosed && !outputShut && backlog.isEmpty
+        }
     }
 
     let link: RelayLink
@@ -970,6 +1076,8 @@ final class RelayedSession {
     var probe: ConnAckKeepAliveProbe?
     /// The current dial's passive-health report.
     var connectedHook: (@Sendable () -> Void)?
+    /// When it came to a relay thread (CLOCK_MONOTONIC ns): `relay_spread` moves it once old enough.
+    var since: UInt64 = 0
 
     /// Where the session is in its engine's table (kept on the link, where a close request finds it).
     var slot: Int { link.slot }

@@ -87,3 +87,28 @@ struct RelayAcceptConfigTests {
         #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_accept"), "\(lines)")
     }
 }
+
+/// `relay_spread`: sessions start on the first relay thread; those this old move to the least loaded.
+@Suite("relay_spread")
+struct RelaySpreadConfigTests {
+    static func yaml(_ value: String) -> String {
+        "relay_spread: \(value)\n" + minimalYAML
+    }
+
+    @Test("absent is 0 (off); 0, 100ms and longer are read")
+    func parses() throws {
+        #expect(try #require(parseValid(minimalYAML)).relaySpread == .zero)
+        #expect(try #require(parseValid(Self.yaml("0"))).relaySpread == .zero)
+        #expect(try #require(parseValid(Self.yaml("100ms"))).relaySpread == .milliseconds(100))
+        #expect(try #require(parseValid(Self.yaml("1s"))).relaySpread == .seconds(1))
+    }
+
+    @Test("below 100ms (but not 0), or not a duration, is refused at its line")
+    func refuses() {
+        for value in ["50ms", "1us", "soon"] {
+            let lines = checkLines(Self.yaml(value))
+            #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_spread"), "\(lines)")
+        }
+        #expect(checkLines(Self.yaml("50ms")).first?.contains("100ms at the soonest") == true)
+    }
+}

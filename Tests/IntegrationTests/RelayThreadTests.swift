@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontControl
 import FrontProxy
 import FrontTesting
 import MQTTWire
@@ -66,6 +67,72 @@ struct RelayThreadTests {
                 #expect(!front.logs.all.contains { $0.message.hasPrefix("relay threads") })
                 await client.disconnect()
                 #expect(await front.waitForActive(0))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+            }
+        }
+    }
+
+    @Test(
+        "relay_spread: sessions start on the first relay thread and, once old enough, half move to the second; moved sessions relay, close on request, on DISCONNECT and at the idle deadline"
+    )
+    func spreadAcrossRelayThreads() async throws {
+        try await withMosquitto { broker in
+            var config = TestConfig.mqttFront(ports: [broker.port]) { listener in
+                listener.keepaliveMin = .seconds(1)
+            }
+            config.relayThreads = 2
+            config.relaySpread = .milliseconds(300)
+            try await withFront(config) { front in
+                let port = try front.port()
+                var subscribers: [MQTTTestClient] = []
+                var publishers: [MQTTTestClient] = []
+                for index in 0..<10 {
+                    let (subscriber, subCode) = try await MQTTTestClient.connect(
+                        port: port, clientID: "spread-s\(index)", keepAlive: 4)
+                    let (publisher, pubCode) = try await MQTTTestClient.connect(
+                        port: port, clientID: "spread-p\(index)")
+                    #expect(subCode == 0 && pubCode == 0)
+                    try await subscriber.subscribe("spread/\(index)")
+                    subscribers.append(subscriber)
+                    publishers.append(publisher)
+                }
+                // New sessions start on the first thread; older than 300 ms, half of them move.
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 20 })
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) { front.runner.proxy.relayStatus.perThread == [10, 10] },
+                    "\(front.runner.proxy.relayStatus)")
+                let report = StatusReport(proxy: front.runner.proxy)
+                #expect(report.relay?.sessions_per_thread == [10, 10])
+                for round in 0..<20 {
+                    for (index, publisher) in publishers.enumerated() {
+                        try await publisher.publish(topic: "spread/\(index)", payload: Array("m\(round)".utf8))
+                    }
+                }
+                for (index, subscriber) in subscribers.enumerated() {
+                    for round in 0..<20 {
+                        let message = try await subscriber.nextPublish(timeout: .seconds(3))
+                        #expect(message.payload == Array("m\(round)".utf8), "subscriber \(index)")
+                    }
+                }
+                // A close request reaches a session wherever it is now: all twenty, whichever thread.
+                #expect(await front.runner.proxy.closeSessions(clientID: "spread-p0") == 1)
+                #expect(await publishers[0].connection.waitForClose(timeout: .seconds(3)))
+                #expect(await front.waitForSessionClosed(matching: ["client_id": "spread-p0"])?["reason"] == "admin")
+                for index in 1..<10 {
+                    await publishers[index].disconnect()
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "spread-p\(index)"])
+                    #expect(line?["reason"] == "client_closed")
+                }
+                // The subscribers go silent: each is closed at its idle deadline on whichever thread.
+                for (index, subscriber) in subscribers.enumerated() {
+                    #expect(await subscriber.connection.waitForClose(timeout: .seconds(10)), "subscriber \(index)")
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "spread-s\(index)"])
+                    #expect(line?["reason"] == "idle_timeout")
+                    await subscriber.close()
+                }
+                for publisher in publishers { await publisher.close() }
+                #expect(await front.waitForActive(0))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayStatus.perThread == [0, 0] })
                 #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
             }
         }

@@ -18,7 +18,7 @@ struct ReloadTests {
             let first = TestConfig.mqttFront(ports: [broker.port])
             try await withFront(first) { front in
                 let notice =
-                    "relay_threads, relay_slice, relay_connect or relay_accept changed: they apply at the next start"
+                    "relay_threads, relay_slice, relay_spread, relay_connect or relay_accept changed: they apply at the next start"
                 var same = TestConfig.mqttFront(ports: [broker.port])
                 same.keepBinds(of: first)
                 guard case .applied = await front.runner.reloader.reload(with: same) else {
