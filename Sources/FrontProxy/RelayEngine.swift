@@ -947,22 +947,30 @@ final class RelayEngine: @unchecked Sendable {
 
     /// Gives sessions old enough to the relay threads with the fewest sessions while this one holds
     /// more than its share (the total over the threads, rounded up), at most ``spreadBatch`` per look.
+    /// The ones that go are evenly spaced among those that can (in table order, about the order they
+    /// came in), not the first ones: sessions that came in together (one device type, a load
+    /// generator's publishers) often send together, and a burst split over threads is relayed in
+    /// parallel.
     private func spreadSessions() {
         lastSpread = now
         let engines = peers.map(\.engine)
         var counts = engines.map { $0?.sessionCount.load(ordering: .relaxed) ?? Int.max }
         let total = counts.reduce(0) { $0 &+ ($1 == Int.max ? 0 : $1) }
         let share = (total + engines.count - 1) / engines.count
-        var moves = min(counts[index] - share, Self.spreadBatch)
-        var slot = 0
-        while moves > 0, slot < sessions.count {
-            defer { slot += 1 }
-            guard let session = sessions[slot], canMove(session) else { continue }
-            guard let target = counts.indices.min(by: { counts[$0] < counts[$1] }), target != index,
+        guard counts[index] > share else { return }
+        var movable: [Int] = []
+        for slot in sessions.indices {
+            if let session = sessions[slot], canMove(session) { movable.append(slot) }
+        }
+        // The fraction that should leave of those that can: (n - 1) / n of them at most per look.
+        let leaving = movable.count * (engines.count - 1) / engines.count
+        let moves = min(counts[index] - share, Self.spreadBatch, max(leaving, movable.isEmpty ? 0 : 1))
+        for pick in 0..<moves {
+            guard let session = sessions[movable[pick * movable.count / moves]],
+                let target = counts.indices.min(by: { counts[$0] < counts[$1] }), target != index,
                 counts[target] < share, let engine = engines[target]
             else { return }
             counts[target] += 1
-            moves -= 1
             emigrate(session, to: engine)
         }
     }
