@@ -947,10 +947,11 @@ final class RelayEngine: @unchecked Sendable {
 
     /// Gives sessions old enough to the relay threads with the fewest sessions while this one holds
     /// more than its share (the total over the threads, rounded up), at most ``spreadBatch`` per look.
-    /// The ones that go are evenly spaced among those that can (in table order, about the order they
-    /// came in), not the first ones: sessions that came in together (one device type, a load
-    /// generator's publishers) often send together, and a burst split over threads is relayed in
-    /// parallel.
+    /// The ones that go are picked at random among those that can, not the first ones nor every
+    /// other one: sessions that came in together (one device type, a load generator's publishers)
+    /// often send together, and a burst is relayed in parallel only when it is split over threads;
+    /// any fixed pattern can line up with the clients' own (measured: moving every other session put
+    /// each of the load generator's two loops on one thread).
     private func spreadSessions() {
         lastSpread = now
         let engines = peers.map(\.engine)
@@ -966,7 +967,9 @@ final class RelayEngine: @unchecked Sendable {
         let leaving = movable.count * (engines.count - 1) / engines.count
         let moves = min(counts[index] - share, Self.spreadBatch, max(leaving, movable.isEmpty ? 0 : 1))
         for pick in 0..<moves {
-            guard let session = sessions[movable[pick * movable.count / moves]],
+            // A partial Fisher-Yates shuffle: `moves` distinct slots at random.
+            movable.swapAt(pick, Int.random(in: pick..<movable.count))
+            guard let session = sessions[movable[pick]],
                 let target = counts.indices.min(by: { counts[$0] < counts[$1] }), target != index,
                 counts[target] < share, let engine = engines[target]
             else { return }
