@@ -45,6 +45,8 @@ public struct ServerHealthState: Sendable, Equatable {
     public var admin: AdminState = .ready
     /// Consecutive failed dials since the last success.
     public private(set) var consecutiveDialFailures = 0
+    /// When a dial last went through: an ambiguous failure of a dial begun before then is no evidence.
+    public private(set) var lastDialSuccess: MonotonicTime?
     /// While passively down: when the next trial session may be sent.
     public private(set) var retryAt: MonotonicTime?
     /// `rise`/`fall` when an active check is configured; nil for passive health only.
@@ -82,6 +84,7 @@ public struct ServerHealthState: Sendable, Equatable {
             && lhs.checkThresholds?.fall == rhs.checkThresholds?.fall && lhs.checked == rhs.checked
             && lhs.consecutivePasses == rhs.consecutivePasses && lhs.consecutiveFailures == rhs.consecutiveFailures
             && lhs.lastCheck == rhs.lastCheck && lhs.upSince == rhs.upSince
+            && lhs.lastDialSuccess == rhs.lastDialSuccess
     }
 
     /// Whether the server is actively checked.
@@ -111,8 +114,14 @@ public struct ServerHealthState: Sendable, Equatable {
     /// A dial to the server failed. `definitive` failures (connection refused or reset: nothing
     /// listens there) take the server down at once; ambiguous ones (timeouts, which an overloaded but
     /// healthy broker also produces during a reconnect storm) only after
-    /// ``ambiguousDialFailuresForDown`` in a row. Either way the failed session tries another server.
-    public mutating func dialFailed(at now: MonotonicTime, definitive: Bool = true) -> HealthTransition? {
+    /// ``ambiguousDialFailuresForDown`` in a row. An ambiguous failure of a dial that began
+    /// (`begunAt`) before another dial to the server went through does not count at all: the server
+    /// was accepting meanwhile (a connect storm against a busy broker times out some dials while
+    /// later ones succeed). Either way the failed session tries another server.
+    public mutating func dialFailed(
+        at now: MonotonicTime, definitive: Bool = true, begunAt: MonotonicTime? = nil
+    ) -> HealthTransition? {
+        if !definitive, let begunAt, let lastDialSuccess, !(lastDialSuccess < begunAt) { return nil }
         consecutiveDialFailures += 1
         if !definitive && operational == .up && consecutiveDialFailures < Self.ambiguousDialFailuresForDown {
             return nil
@@ -135,6 +144,7 @@ public struct ServerHealthState: Sendable, Equatable {
     /// A dial to the server succeeded. With active checks only checks bring a server up.
     public mutating func dialSucceeded(at now: MonotonicTime = .now()) -> HealthTransition? {
         consecutiveDialFailures = 0
+        lastDialSuccess = now
         retryAt = nil
         if operational == .down && !isChecked {
             operational = .up

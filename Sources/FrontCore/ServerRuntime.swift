@@ -148,9 +148,12 @@ public final class ServerRuntime: Sendable {
         live.counters.active.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    /// Records a failed dial; returns the transition when it flipped the server down.
-    public func dialFailed(at now: MonotonicTime, definitive: Bool = true) -> HealthTransition? {
-        live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive) }
+    /// Records a failed dial (begun at `begunAt`, when known); returns the transition when it
+    /// flipped the server down.
+    public func dialFailed(
+        at now: MonotonicTime, definitive: Bool = true, begunAt: MonotonicTime? = nil
+    ) -> HealthTransition? {
+        live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive, begunAt: begunAt) }
     }
 
     /// Records a successful dial; returns the transition when it brought the server back up.

@@ -231,7 +231,15 @@ extension ClientSessionHandler {
                 ])
             return
         }
-        guard let transition = server.dialFailed(at: .now(), definitive: Self.isDefinitive(error)) else { return }
+        let now = MonotonicTime.now()
+        // A connect timeout says when its dial began: a dial that went through since proves the server alive.
+        var begunAt: MonotonicTime?
+        if let channel = error as? ChannelError, case .connectTimeout(let timeout) = channel {
+            let waited = UInt64(clamping: max(timeout.nanoseconds, 0))
+            begunAt = MonotonicTime(nanoseconds: now.nanoseconds &- min(waited, now.nanoseconds))
+        }
+        guard let transition = server.dialFailed(at: now, definitive: Self.isDefinitive(error), begunAt: begunAt)
+        else { return }
         listener.events.serverTransitioned(server, transition, cause: "dial", message: "\(error)")
     }
 

@@ -44,6 +44,30 @@ struct HealthStateTests {
         #expect(reset.consecutiveDialFailures == 0)
     }
 
+    @Test(
+        "a connect storm against a busy broker: timeouts of dials begun before a later dial went through are no evidence; once nothing has gone through since they began, three in a row take the server down"
+    )
+    func timeoutsOutrunBySuccess() {
+        var state = ServerHealthState()
+        let connected = t0.adding(.seconds(1))
+        #expect(state.dialSucceeded(at: connected) == nil)
+        // Dials begun at t0 time out 2 s later, after the one that connected at t0 + 1 s: any number of them.
+        for _ in 0..<10 {
+            #expect(state.dialFailed(at: t0.adding(.seconds(2)), definitive: false, begunAt: t0) == nil)
+        }
+        #expect(state.consecutiveDialFailures == 0)
+        #expect(state.acceptsNewSessions(at: t0.adding(.seconds(2))))
+        // A refusal is proof whenever its dial began.
+        var refused = state
+        #expect(refused.dialFailed(at: t0.adding(.seconds(2)), definitive: true, begunAt: t0) == .wentDown)
+        // Dials begun after the last success that time out: counted, three in a row mark it down.
+        let later = connected.adding(.milliseconds(1))
+        let failedAt = later.adding(.seconds(2))
+        #expect(state.dialFailed(at: failedAt, definitive: false, begunAt: later) == nil)
+        #expect(state.dialFailed(at: failedAt, definitive: false, begunAt: later) == nil)
+        #expect(state.dialFailed(at: failedAt, definitive: false, begunAt: later) == .wentDown)
+    }
+
     @Test("drain and maint refuse new sessions whatever the health")
     func adminStates() {
         var state = ServerHealthState()
