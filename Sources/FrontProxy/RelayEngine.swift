@@ -34,11 +34,15 @@ final class RelayLink: @unchecked Sendable {
     /// Where the end is told instead, batched: the relay thread gathers the sessions of one event
     /// loop that ended in one pass and submits a single task there, which calls `onLoop` for each.
     let endsOn: (loop: any EventLoop, onLoop: @Sendable (CloseReason?) -> Void)?
-    /// Where the session is in its engine's table; relay thread only.
+    /// Where the session is in its engine's table; relay thread only. -1: in none (not yet, or
+    /// ended); ``inTransit``: given up by one relay thread and queued to another.
     var slot = -1
-    /// The index of the relay thread that holds the session (``RelayEngine/index``); changes when
-    /// `relay_spread` moves it, written by the thread giving it up before the hand-over. A thread
-    /// that does not hold it never reads ``slot``.
+    static let inTransit = -2
+    /// The index of the relay thread that holds the session (``RelayEngine/index``), or that it is
+    /// on its way to (`relay_spread`): the thread giving it up queues it there first and then
+    /// points the owner there; the receiving thread points it at itself when it takes it. So a
+    /// thread that sees an owner other than itself can pass a request on, and it will be queued
+    /// behind the session. A thread reads ``slot`` only while it is the owner.
     let owner = Atomic<Int>(0)
 
     /// A session that connects from the relay thread (``RelayEngine/adoptDialing(client:dial:link:tracker:)``):
@@ -511,6 +515,7 @@ final class RelayEngine: @unchecked Sendable {
                 trimPending = true
                 adoptedSinceTrim += 1
             case .immigrate(let session):
+                session.link.owner.store(index, ordering: .releasing)
                 register(session)
             case .spread(let peers, let after):
                 self.peers = peers
@@ -545,7 +550,12 @@ final class RelayEngine: @unchecked Sendable {
             case .close(let link):
                 guard let session = session(of: link) else {
                     let owner = link.owner.load(ordering: .acquiring)
-                    if owner != index, owner < peers.count { peers[owner].engine?.close(link) }
+                    if owner != index {
+                        if owner < peers.count { peers[owner].engine?.close(link) }
+                    } else if link.slot == RelayLink.inTransit {
+                        // On its way here and already queued (ahead of this close's new place).
+                        submit(.close(link))
+                    }
                     continue
                 }
                 end(session, reason: nil)
@@ -995,10 +1005,14 @@ final class RelayEngine: @unchecked Sendable {
         // Events for the slot were all handled in this pass: it can be reused at once.
         sessions[session.slot] = nil
         freeSlots.append(session.slot)
+        session.link.slot = RelayLink.inTransit
         sessionCount.subtract(1, ordering: .relaxed)
         engine.sessionCount.add(1, ordering: .relaxed)
-        session.link.owner.store(engine.index, ordering: .releasing)
+        let link = session.link
+        // Queued there first: whoever then sees the new owner and passes a close on queues it behind.
+        // The receiving thread may have taken it (and pointed the owner at itself) already.
         engine.submit(.immigrate(session))
+        _ = link.owner.compareExchange(expected: index, desired: engine.index, ordering: .releasing)
     }
 
     private func end(_ session: RelayedSession, reason: CloseReason?) {
@@ -1012,6 +1026,7 @@ final class RelayEngine: @unchecked Sendable {
         if session.slot >= 0 {
             sessions[session.slot] = nil
             freeSlots.append(session.slot)
+            session.link.slot = -1
         }
         sessionCount.subtract(1, ordering: .relaxed)
         let link = session.link
