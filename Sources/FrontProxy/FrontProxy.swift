@@ -115,6 +115,9 @@ public final class FrontProxy: Sendable {
         var relayLoops = Array(repeating: [LoopState](), count: relays.count)
         // `relay_spread`: every session starts on the first relay thread, which gives the long ones away.
         let spreading = relays.count > 1 && configuration.relaySpread > .zero
+        if spreading {
+            for relay in relays { relay.spread(to: relays, after: configuration.relaySpread) }
+        }
         for (index, state) in loops.all.enumerated() {
             let relayIndex = spreading ? 0 : index % max(relays.count, 1)
             let relay = relays.isEmpty ? nil : relays[relayIndex]
@@ -243,9 +246,6 @@ public final class FrontProxy: Sendable {
                     "relay thread not started; sessions stay on their channels", metadata: ["error": "\(error)"])
                 break
             }
-        }
-        if relays.count > 1, configuration.relaySpread > .zero {
-            for relay in relays { relay.spread(to: relays, after: configuration.relaySpread) }
         }
         state.withLockedValue { state in
             state.relays = relays
