@@ -11,7 +11,7 @@ import Testing
 @Suite("Hot reload")
 struct ReloadTests {
     @Test(
-        "a changed relay_threads, relay_slice, relay_connect or relay_accept is kept for the next start, and the reload says so"
+        "a changed relay_threads, relay_slice, relay_spread, relay_connect or relay_accept is kept for the next start, and the reload says so"
     )
     func relaySettingsAtNextStart() async throws {
         try await withMosquitto { broker in
@@ -26,27 +26,25 @@ struct ReloadTests {
                     return
                 }
                 #expect(!front.logs.all.contains { $0.message == notice })
-                var changed = same
-                changed.relaySlice = .milliseconds(1)
-                guard case .applied = await front.runner.reloader.reload(with: changed) else {
-                    Issue.record("second reload was not applied")
-                    return
+                // Each reload changes one of the keys from the running value: one notice each.
+                let changes: [(key: String, change: (inout FrontConfiguration) -> Void)] = [
+                    ("relay_slice", { $0.relaySlice = .milliseconds(1) }),
+                    ("relay_connect", { $0.relayConnect = false }),
+                    ("relay_accept", { $0.relayAccept = false }),
+                    ("relay_threads", { $0.relayThreads = 3 }),
+                    ("relay_spread", { $0.relaySpread = .seconds(1) }),
+                ]
+                for (count, (key, change)) in changes.enumerated() {
+                    var changed = same
+                    change(&changed)
+                    guard case .applied = await front.runner.reloader.reload(with: changed) else {
+                        Issue.record("the reload changing \(key) was not applied")
+                        return
+                    }
+                    #expect(
+                        front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == count + 1,
+                        "\(key)")
                 }
-                #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 1)
-                var unrelayed = same
-                unrelayed.relayConnect = false
-                guard case .applied = await front.runner.reloader.reload(with: unrelayed) else {
-                    Issue.record("third reload was not applied")
-                    return
-                }
-                #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 2)
-                var channelAccept = same
-                channelAccept.relayAccept = false
-                guard case .applied = await front.runner.reloader.reload(with: channelAccept) else {
-                    Issue.record("fourth reload was not applied")
-                    return
-                }
-                #expect(front.logs.all.filter { $0.message == notice && $0.level == .notice }.count == 3)
                 #expect(front.runner.proxy.relayedSessions == 0)
             }
         }
