@@ -127,7 +127,8 @@ struct RelayServerDial: Sendable {
 }
 
 /// One relay thread: established sessions, as two plain non-blocking sockets each, relayed by one
-/// level-triggered epoll loop with a shared 64 KiB buffer.
+/// level-triggered epoll loop with a shared 64 KiB buffer (and, with `relay_assist`, an assist
+/// thread that takes part of large batches: ``RelayAssist``).
 ///
 /// An idle session costs its table entry (about 150 bytes) instead of two SwiftNIO channels; bytes
 /// go `recv` → `send` with no copy in between unless the receiver is full, when the rest waits in a
@@ -194,7 +195,7 @@ final class RelayEngine: @unchecked Sendable {
     private var sliceOutcome = SliceOutcome.kernelDefault
 
     // Relay thread only.
-    private var sessions: [RelayedSession?] = []
+    var sessions: [RelayedSession?] = []
     private var freeSlots: [Int] = []
     let scratch: UnsafeMutableRawBufferPointer
     var now: UInt64 = 0
@@ -227,20 +228,29 @@ final class RelayEngine: @unchecked Sendable {
     private static let lastTrim = Atomic<UInt64>(0)
     private static let trimInterval: UInt64 = 1_000_000_000
 
-    private static let wakeToken = UInt64.max
+    static let wakeToken = UInt64.max
     /// Event tokens of listening sockets and of sniffers carry these bits above the index.
     static let acceptorToken: UInt64 = 1 << 62
     static let snifferToken: UInt64 = 1 << 61
     static let scratchSize = 65_536
+    /// The most events one epoll_wait returns.
+    static let batchCapacity = 256
+    /// `relay_assist`: the thread that takes part of large batches; nil when off.
+    let assist: RelayAssist?
     static let readable = EPOLLIN.rawValue
     static let writable = EPOLLOUT.rawValue
 
     /// An engine with its epoll instance; its thread starts with ``start()`` and asks the scheduler
-    /// for `slice` (zero: keeps the kernel's default).
-    init(name: String, index: Int = 0, slice: Duration = .zero) throws(RelayEngineError) {
+    /// for `slice` (zero: keeps the kernel's default). With `assist`, a second thread takes part of
+    /// each batch of `assistThreshold` events or more (``RelayAssist``).
+    init(
+        name: String, index: Int = 0, slice: Duration = .zero, assist: Bool = false,
+        assistThreshold: Int = RelayAssist.defaultThreshold
+    ) throws(RelayEngineError) {
         self.name = name
         self.index = index
         self.slice = slice
+        self.assist = assist ? RelayAssist(threshold: assistThreshold) : nil
         let epoll = epoll_create1(CInt(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw RelayEngineError(call: "epoll_create1", errno: errno) }
         let wake = eventfd(0, CInt(EFD_NONBLOCK | EFD_CLOEXEC))
@@ -290,8 +300,17 @@ final class RelayEngine: @unchecked Sendable {
         }
         thread.withLockedValue { $0 = id }
         started.lock(whenValue: 1)
-        defer { started.unlock() }
-        return sliceOutcome
+        let outcome = sliceOutcome
+        started.unlock()
+        if let assist {
+            do {
+                try assist.start(name: "\(name.prefix(13))+a", engine: self)
+            } catch {
+                stop()
+                throw error
+            }
+        }
+        return outcome
     }
 
     /// Asks the scheduler for ``slice`` for the calling (relay) thread.
@@ -316,6 +335,7 @@ final class RelayEngine: @unchecked Sendable {
         else { return }
         submit(.stop)
         pthread_join(id, nil)
+        assist?.stop()
     }
 
     /// Takes over an established session: both descriptors (owned from now on; closed when it ends),
@@ -438,32 +458,22 @@ final class RelayEngine: @unchecked Sendable {
         started.lock()
         sliceOutcome = outcome
         started.unlock(withValue: 1)
-        let capacity = 256
-        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Self.batchCapacity)
         defer { events.deallocate() }
         while true {
-            let count = epoll_wait(epollFD, events, CInt(capacity), waitTimeout)
+            let count = epoll_wait(epollFD, events, CInt(Self.batchCapacity), waitTimeout)
             if count < 0 {
                 if errno == EINTR { continue }
                 break
             }
             now = MonotonicTime.now().nanoseconds
             var woken = false
-            for index in 0..<Int(count) {
-                let data = events[index].data.u64
-                if data == Self.wakeToken {
+            if let assist, Int(count) >= assist.threshold {
+                woken = relayShared(UnsafeBufferPointer(start: events, count: Int(count)), with: assist)
+            } else {
+                for index in 0..<Int(count) where dispatch(events[index].data.u64, events[index].events) {
                     woken = true
-                    continue
                 }
-                if data & Self.acceptorToken != 0 {
-                    acceptReady(Int(data & ~Self.acceptorToken))
-                    continue
-                }
-                if data & Self.snifferToken != 0 {
-                    sniffReady(Int(data & ~Self.snifferToken))
-                    continue
-                }
-                handle(slot: Int(data >> 1), side: Int(data & 1), flags: events[index].events)
             }
             // Commands after the batch: a slot freed above is not reused while stale events for it
             // may still be in the batch.
@@ -737,6 +747,19 @@ final class RelayEngine: @unchecked Sendable {
         hooks.lost(loss)
     }
 
+    /// Handles one event of the batch; true for the wake-up (commands are waiting).
+    func dispatch(_ data: UInt64, _ flags: UInt32) -> Bool {
+        if data == Self.wakeToken { return true }
+        if data & Self.acceptorToken != 0 {
+            acceptReady(Int(data & ~Self.acceptorToken))
+        } else if data & Self.snifferToken != 0 {
+            sniffReady(Int(data & ~Self.snifferToken))
+        } else {
+            handle(slot: Int(data >> 1), side: Int(data & 1), flags: flags)
+        }
+        return false
+    }
+
     private func handle(slot: Int, side: Int, flags: UInt32) {
         guard slot < sessions.count, let session = sessions[slot] else { return }
         if session.connecting || session.waitingForServer {
@@ -768,14 +791,21 @@ final class RelayEngine: @unchecked Sendable {
             if hangUp { fail(session, side: from) }
             return
         }
-        guard let base = scratch.baseAddress else { return }
-        let received = recv(session[from].fd, base, Self.scratchSize, 0)
+        apply(relayOnce(session, from: from, through: scratch), to: session)
+    }
+
+    /// The read-and-write step of ``pump(_:from:hangUp:)`` through `buffer`, which touches nothing
+    /// but `session` (and the epoll set), so the assist thread can run it too: what ends the
+    /// session or one of its sides is returned for the relay thread to ``apply(_:to:)``.
+    func relayOnce(_ session: RelayedSession, from: Int, through buffer: UnsafeMutableRawBufferPointer)
+        -> RelayStep
+    {
+        let to = from ^ 1
+        guard let base = buffer.baseAddress else { return .relayed }
+        let received = recv(session[from].fd, base, buffer.count, 0)
         if received > 0 {
-            account(session, from: from, bytes: received)
-            guard let sent = Self.sendSome(session[to].fd, base, received) else {
-                fail(session, side: to)
-                return
-            }
+            account(session, from: from, read: UnsafeRawBufferPointer(start: base, count: received))
+            guard let sent = Self.sendSome(session[to].fd, base, received) else { return .failed(side: to) }
             if sent < received {
                 session[to].backlog = Array(UnsafeRawBufferPointer(start: base + sent, count: received - sent))
                 session[to].backlogStart = 0
@@ -783,9 +813,20 @@ final class RelayEngine: @unchecked Sendable {
                 setInterest(session, side: to, session[to].interest | Self.writable)
             }
         } else if received == 0 {
-            inputEnded(session, side: from)
+            return .ended(side: from)
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            fail(session, side: from)
+            return .failed(side: from)
+        }
+        return .relayed
+    }
+
+    /// Carries out what a ``relayOnce(_:from:through:)`` left to the relay thread.
+    func apply(_ step: RelayStep, to session: RelayedSession) {
+        guard !session.isEnded else { return }
+        switch step {
+        case .relayed: break
+        case .ended(let side): inputEnded(session, side: side)
+        case .failed(let side): fail(session, side: side)
         }
     }
 
@@ -809,13 +850,13 @@ final class RelayEngine: @unchecked Sendable {
     }
 
     /// Counts what was read: bytes, activity, the client's DISCONNECT.
-    private func account(_ session: RelayedSession, from side: Int, bytes: Int) {
+    private func account(_ session: RelayedSession, from side: Int, read: UnsafeRawBufferPointer) {
+        let bytes = read.count
         let link = session.link
         if side == RelayedSession.client {
             link.clientBytes.add(UInt64(bytes), ordering: .relaxed)
             link.bytesIn.increment(by: Int64(bytes))
             link.lastActivity.store(now, ordering: .relaxed)
-            let read = UnsafeRawBufferPointer(start: scratch.baseAddress, count: bytes)
             if session.tracker.feedUntilDone(read), session.firstToFinish == nil {
                 session.firstToFinish = .clientClosed
             }
@@ -832,7 +873,7 @@ final class RelayEngine: @unchecked Sendable {
                 link.answered.store(true, ordering: .relaxed)
             }
             if session.probe != nil {
-                probeServerKeepAlive(session, UnsafeRawBufferPointer(start: scratch.baseAddress, count: bytes))
+                probeServerKeepAlive(session, read)
             }
             // Nothing more to report: the hooks (and the handler references they hold) can go.
             if session.probe == nil, link.dialHooks != nil { link.dialHooks = nil }
@@ -991,9 +1032,7 @@ final class RelayEngine: @unchecked Sendable {
     /// Whether `session` can change threads: relaying both ways with nothing waiting, past its
     /// connect phase and its server's first answer, and old enough.
     private func canMove(_ session: RelayedSession) -> Bool {
-        !session.isEnded && !session.connecting && !session.waitingForServer && session.link.dialHooks == nil
-            && session.probe == nil && session.replay == nil && now &- session.since >= spreadAfter
-            && session.client.movable && session.server.movable
+        session.isPlain && now &- session.since >= spreadAfter
     }
 
     /// Takes `session` out of this thread's epoll set and table and hands it to `engine`.
@@ -1105,8 +1144,20 @@ final class RelayedSession {
     /// When it came to a relay thread (CLOCK_MONOTONIC ns): `relay_spread` moves it once old enough.
     var since: UInt64 = 0
 
+    /// `relay_assist`: the batch that last saw it (``RelayAssist/mark``) and its item there, or -1
+    /// when the relay thread handles it alone in that batch.
+    var batchMark: UInt32 = 0
+    var batchItem = -1
+
     /// Where the session is in its engine's table (kept on the link, where a close request finds it).
     var slot: Int { link.slot }
+
+    /// Relaying both ways with nothing waiting, past its connect phase and its server's first
+    /// answer: it can change threads (`relay_spread`), and the assist thread may relay it.
+    var isPlain: Bool {
+        !isEnded && !connecting && !waitingForServer && link.dialHooks == nil && probe == nil && replay == nil
+            && client.movable && server.movable
+    }
 
     init(client: CInt, server: CInt, link: RelayLink, tracker: MQTTStreamTracker?) {
         self.client = Side(fd: client)
