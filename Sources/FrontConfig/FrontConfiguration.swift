@@ -28,6 +28,11 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// sessions' traffic is shared. Zero: each relay thread keeps the sessions of its own event
     /// loops. Read at start only.
     public var relaySpread: Duration
+    /// Whether each relay thread has an assist thread that relays part of a large batch of ready
+    /// sessions beside it (`relay_assist`): a burst of messages is not queued behind one thread,
+    /// while a busy thread keeps batching. nil: auto (``relayAssistOn(cpus:eventLoops:)``). Read at
+    /// start only.
+    public var relayAssist: Bool?
     /// Whether sessions of plain-TCP listeners dial their server from a plain socket and move to a
     /// relay thread as soon as the CONNECT is routed (`relay_connect`), instead of building a second
     /// SwiftNIO channel for the server and moving after 1 s. Needs relay threads and servers
@@ -55,6 +60,12 @@ public struct FrontConfiguration: Sendable, Equatable {
         relayThreads ?? max(1, eventLoops / 2)
     }
 
+    /// Whether the relay threads get assist threads: as configured, or for `auto` when the front
+    /// may run on at least two CPUs per relay thread (one to spare for each assist thread).
+    public func relayAssistOn(cpus: Int, eventLoops: Int) -> Bool {
+        relayAssist ?? (cpus >= 2 * relayThreadCount(eventLoops: eventLoops))
+    }
+
     public init(
         admin: AdminConfig? = nil,
         log: LogConfig = LogConfig(),
@@ -63,6 +74,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         relayThreads: Int? = nil,
         relaySlice: Duration = FrontConfiguration.defaultRelaySlice,
         relaySpread: Duration = .zero,
+        relayAssist: Bool? = nil,
         relayConnect: Bool = true,
         relayAccept: Bool = true,
         listeners: [ListenerConfig] = [],
@@ -75,6 +87,7 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.relayThreads = relayThreads
         self.relaySlice = relaySlice
         self.relaySpread = relaySpread
+        self.relayAssist = relayAssist
         self.relayConnect = relayConnect
         self.relayAccept = relayAccept
         self.listeners = listeners

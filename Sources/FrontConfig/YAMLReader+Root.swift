@@ -5,7 +5,7 @@ extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let rootKeys = [
         "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_spread",
-        "relay_connect", "relay_accept",
+        "relay_assist", "relay_connect", "relay_accept",
         "listeners", "backends",
     ]
     static let adminKeys = ["bind", "token"]
@@ -55,6 +55,9 @@ extension YAMLReader {
                     "`\(text)`: sessions move to another relay thread after 100ms at the soonest; 0 turns it off")
             }
             return after
+        }
+        read(&config.relayAssist, fields, "relay_assist") { text throws(ConfigValueError) in
+            text == "auto" ? nil : try ScalarParser.bool(text)
         }
         read(&config.relayConnect, fields, "relay_connect", ScalarParser.bool)
         read(&config.relayAccept, fields, "relay_accept", ScalarParser.bool)

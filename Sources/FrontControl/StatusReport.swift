@@ -61,6 +61,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var sessions: Int
         /// The same per relay thread (`sessions_per_thread`), in thread order; `relay_spread` evens them out.
         public var sessions_per_thread: [Int]?
+        /// Session reads the assist threads (`relay_assist`) did since the start; absent when off.
+        public var assisted: Int?
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -68,6 +70,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
             try container.encode(slice, forKey: .slice)
             try container.encode(sessions, forKey: .sessions)
             try container.encodeIfPresent(sessions_per_thread, forKey: .sessions_per_thread)
+            try container.encodeIfPresent(assisted, forKey: .assisted)
         }
     }
 
@@ -87,7 +90,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
         let relay = proxy.relayStatus
         self.relay = Relay(
-            threads: relay.threads, slice: relay.slice, sessions: relay.sessions, sessions_per_thread: relay.perThread)
+            threads: relay.threads, slice: relay.slice, sessions: relay.sessions, sessions_per_thread: relay.perThread,
+            assisted: relay.assisted)
         let now = MonotonicTime.now()
         backends = proxy.routing.snapshot.backends.map { backend in
             Backend(

@@ -81,6 +81,8 @@ public final class FrontProxy: Sendable {
         public var sessions: Int
         /// The same per relay thread, in index order (`relay_spread` evens them out).
         public var perThread: [Int]
+        /// Session reads their assist threads did since the start (`relay_assist`); nil when off.
+        public var assisted: Int? = nil
     }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
@@ -220,9 +222,11 @@ public final class FrontProxy: Sendable {
     public var relayStatus: RelayStatus {
         state.withLockedValue { state in
             let perThread = state.relays.map { $0.sessionCount.load(ordering: .relaxed) }
+            let assists = state.relays.compactMap(\.assist)
             return RelayStatus(
                 threads: state.relays.count, slice: state.relaySlice?.description,
-                sessions: perThread.reduce(0, +), perThread: perThread)
+                sessions: perThread.reduce(0, +), perThread: perThread,
+                assisted: assists.isEmpty ? nil : assists.reduce(0) { $0 + $1.taken.load(ordering: .relaxed) })
         }
     }
 
@@ -232,9 +236,11 @@ public final class FrontProxy: Sendable {
         let count = configuration.relayThreadCount(eventLoops: loops.all.count)
         var relays: [RelayEngine] = []
         var firstSlice: RelayEngine.SliceOutcome?
+        let assist = configuration.relayAssistOn(cpus: System.coreCount, eventLoops: loops.all.count)
         for index in 0..<count {
             do {
-                let relay = try RelayEngine(name: "bf-relay-\(index)", index: index, slice: configuration.relaySlice)
+                let relay = try RelayEngine(
+                    name: "bf-relay-\(index)", index: index, slice: configuration.relaySlice, assist: assist)
                 let slice = try relay.start()
                 if index == 0 {
                     logSlice(slice)

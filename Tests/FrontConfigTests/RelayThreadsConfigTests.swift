@@ -112,3 +112,33 @@ struct RelaySpreadConfigTests {
         #expect(checkLines(Self.yaml("50ms")).first?.contains("100ms at the soonest") == true)
     }
 }
+
+/// `relay_assist`: each relay thread gets a thread that relays part of its large batches.
+@Suite("relay_assist")
+struct RelayAssistConfigTests {
+    @Test("absent is auto; auto, true and false are read; anything else is refused at its line")
+    func parses() throws {
+        #expect(try #require(parseValid(minimalYAML)).relayAssist == nil)
+        #expect(try #require(parseValid("relay_assist: auto\n" + minimalYAML)).relayAssist == nil)
+        #expect(try #require(parseValid("relay_assist: false\n" + minimalYAML)).relayAssist == false)
+        #expect(try #require(parseValid("relay_assist: true\n" + minimalYAML)).relayAssist == true)
+        let lines = checkLines("relay_assist: often\n" + minimalYAML)
+        #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_assist"), "\(lines)")
+    }
+
+    @Test("auto is on with two CPUs or more per relay thread; true and false are used as written")
+    func autoNeedsASpareCPU() throws {
+        let auto = try #require(parseValid(minimalYAML))
+        // (cpus, event loops): auto relay threads are one per two event loops.
+        #expect(auto.relayAssistOn(cpus: 2, eventLoops: 2))
+        #expect(!auto.relayAssistOn(cpus: 1, eventLoops: 1))
+        #expect(auto.relayAssistOn(cpus: 8, eventLoops: 8))
+        let four = try #require(parseValid("relay_threads: 4\n" + minimalYAML))
+        #expect(!four.relayAssistOn(cpus: 4, eventLoops: 4))
+        #expect(four.relayAssistOn(cpus: 8, eventLoops: 4))
+        let on = try #require(parseValid("relay_assist: true\n" + minimalYAML))
+        #expect(on.relayAssistOn(cpus: 1, eventLoops: 1))
+        let off = try #require(parseValid("relay_assist: false\n" + minimalYAML))
+        #expect(!off.relayAssistOn(cpus: 16, eventLoops: 16))
+    }
+}

@@ -11,14 +11,14 @@ import Testing
 @Suite("Hot reload")
 struct ReloadTests {
     @Test(
-        "a changed relay_threads, relay_slice, relay_spread, relay_connect or relay_accept is kept for the next start, and the reload says so"
+        "a changed relay_threads, relay_slice, relay_spread, relay_assist, relay_connect or relay_accept is kept for the next start, and the reload says so"
     )
     func relaySettingsAtNextStart() async throws {
         try await withMosquitto { broker in
             let first = TestConfig.mqttFront(ports: [broker.port])
             try await withFront(first) { front in
                 let notice =
-                    "relay_threads, relay_slice, relay_spread, relay_connect or relay_accept changed: they apply at the next start"
+                    "relay_threads, relay_slice, relay_spread, relay_assist, relay_connect or relay_accept changed: they apply at the next start"
                 var same = TestConfig.mqttFront(ports: [broker.port])
                 same.keepBinds(of: first)
                 guard case .applied = await front.runner.reloader.reload(with: same) else {
@@ -33,6 +33,7 @@ struct ReloadTests {
                     ("relay_accept", { $0.relayAccept = false }),
                     ("relay_threads", { $0.relayThreads = 3 }),
                     ("relay_spread", { $0.relaySpread = .seconds(1) }),
+                    ("relay_assist", { $0.relayAssist = false }),
                 ]
                 for (count, (key, change)) in changes.enumerated() {
                     var changed = same
