@@ -52,6 +52,11 @@ struct RelayEngineAssistTests {
         }
     }
 
+    /// Sessions are shared once they are ``RelayAssist/minimumAge`` old.
+    static func waitForMinimumAge() async throws {
+        try await Task.sleep(for: .nanoseconds(Int64(RelayAssist.minimumAge)) + .milliseconds(100))
+    }
+
     /// A message that names its session, round and direction.
     static func message(_ index: Int, _ round: Int, _ up: Bool, size: Int = 16) -> [UInt8] {
         (0..<size).map { UInt8(truncatingIfNeeded: index &* 31 &+ round &* 7 &+ (up ? 1 : 2) &+ $0) }
@@ -62,6 +67,7 @@ struct RelayEngineAssistTests {
     )
     func burstsBothWays() async throws {
         let bench = try Bench(count: 200)
+        try await Self.waitForMinimumAge()
         var round = 0
         // Rounds until the assist thread has taken items (it does within a few on two cores), at least 10.
         while round < 10 || (bench.assist.taken.load(ordering: .relaxed) == 0 && round < 300) {
@@ -85,6 +91,7 @@ struct RelayEngineAssistTests {
     )
     func backlogsUnderSharing() async throws {
         let bench = try Bench(count: 40)
+        try await Self.waitForMinimumAge()
         let size = 256 * 1024
         let writers = bench.sessions.enumerated().map { index, session in
             let bytes = Self.message(index, 0, true, size: size)
@@ -107,6 +114,7 @@ struct RelayEngineAssistTests {
     )
     func endingsUnderSharing() async throws {
         let bench = try Bench(count: 120)
+        try await Self.waitForMinimumAge()
         for (index, session) in bench.sessions.enumerated() {
             RelayEngineTests.send(session.client, Self.message(index, 0, true))
         }
@@ -146,6 +154,24 @@ struct RelayEngineAssistTests {
             if index % 3 == 0 { #expect(reasons.first == .clientClosed, "session \(index)") }
             if index % 3 == 1 { #expect(reasons.first == .serverClosed, "session \(index)") }
         }
+    }
+
+    @Test("sessions younger than the minimum age stay with the relay thread, however large the batch")
+    func youngSessionsStay() async throws {
+        let start = ContinuousClock.now
+        let bench = try Bench(count: 100)
+        // Rounds for 400 ms (at least one): all relayed well before the sessions are a second old.
+        var round = 0
+        while round == 0 || ContinuousClock.now - start < .milliseconds(400) {
+            defer { round += 1 }
+            for (index, session) in bench.sessions.enumerated() {
+                RelayEngineTests.send(session.client, Self.message(index, round, true))
+            }
+            for (index, session) in bench.sessions.enumerated() {
+                #expect(RelayEngineTests.receive(session.server, count: 16) == Self.message(index, round, true))
+            }
+        }
+        #expect(bench.assist.taken.load(ordering: .relaxed) == 0)
     }
 
     @Test("the assist thread runs beside its relay thread, and stop() ends both")

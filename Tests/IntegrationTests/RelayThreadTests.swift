@@ -138,6 +138,70 @@ struct RelayThreadTests {
         }
     }
 
+    @Test(
+        "relay_assist: bursts from 40 publishers through mosquitto (sessions a second old) are shared with the assist thread (relay.assisted in /status) and arrive whole and in order; DISCONNECT still closes; off, /status has no assisted"
+    )
+    func assistThreadSharesBursts() async throws {
+        try await withMosquitto { broker in
+            var config = TestConfig.mqttFront(ports: [broker.port])
+            config.relayAssist = true
+            try await withFront(config) { front in
+                let port = try front.port()
+                var subscribers: [MQTTTestClient] = []
+                var publishers: [MQTTTestClient] = []
+                for index in 0..<40 {
+                    let (subscriber, subCode) = try await MQTTTestClient.connect(
+                        port: port, clientID: "assist-s\(index)")
+                    let (publisher, pubCode) = try await MQTTTestClient.connect(
+                        port: port, clientID: "assist-p\(index)")
+                    #expect(subCode == 0 && pubCode == 0)
+                    try await subscriber.subscribe("assist/\(index)")
+                    subscribers.append(subscriber)
+                    publishers.append(publisher)
+                }
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 80 })
+                // Sessions are shared once a second old (younger ones are a connect storm's).
+                try await Task.sleep(for: .milliseconds(1100))
+                // Rounds of publishes from all publishers at once, until the assist thread took part
+                // (it does within a few; at most 40 rounds).
+                var round = 0
+                while round < 5 || (StatusReport(proxy: front.runner.proxy).relay?.assisted ?? 0 == 0 && round < 40) {
+                    let current = round
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for (index, publisher) in publishers.enumerated() {
+                            group.addTask {
+                                try await publisher.publish(
+                                    topic: "assist/\(index)", payload: Array("m\(current)".utf8))
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    for (index, subscriber) in subscribers.enumerated() {
+                        let message = try await subscriber.nextPublish(timeout: .seconds(3))
+                        #expect(message.payload == Array("m\(round)".utf8), "subscriber \(index), round \(round)")
+                    }
+                    round += 1
+                }
+                let assisted = StatusReport(proxy: front.runner.proxy).relay?.assisted ?? 0
+                #expect(assisted > 0, "after \(round) rounds")
+                for index in 0..<40 {
+                    await publishers[index].disconnect()
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "assist-p\(index)"])
+                    #expect(line?["reason"] == "client_closed")
+                }
+                for subscriber in subscribers { await subscriber.close() }
+                for publisher in publishers { await publisher.close() }
+                #expect(await front.waitForActive(0))
+                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+            }
+            config.relayAssist = false
+            try await withFront(config) { front in
+                #expect(StatusReport(proxy: front.runner.proxy).relay?.assisted == nil)
+                #expect(StatusReport(proxy: front.runner.proxy).relay?.threads == 1)
+            }
+        }
+    }
+
     @Test("a silent relayed client is closed at 1.5 × keepalive; an operator can close a relayed session")
     func deadlinesAndAdminClose() async throws {
         try await withMosquitto { broker in
