@@ -180,6 +180,9 @@ enum FaultScripts {
             flush(c)
 
         def fill_push(c):
+            # Not pushing yet (a PINGREQ went out before the go signal): nothing to add.
+            if c.chunk is None:
+                return
             while c.pushed + len(c.outb) < A.push and len(c.outb) < 4 * A.push_chunk:
                 c.outb += c.chunk
 
