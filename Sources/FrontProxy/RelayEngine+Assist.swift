@@ -1,4 +1,5 @@
 import CEpoll
+import FrontCore
 import Synchronization
 
 import class NIOConcurrencyHelpers.ConditionLock
@@ -59,6 +60,10 @@ final class RelayAssist: @unchecked Sendable {
     let taken = Atomic<Int>(0)
     private let exiting = Atomic<Bool>(false)
     private let signal: UnsafeMutablePointer<sem_t>
+    /// The relay thread sleeps on ``joined`` (``waiting`` set) when the assist thread's last item
+    /// takes long (the assist thread was preempted): spinning would take CPU from it.
+    private let waiting = Atomic<Bool>(false)
+    private let joined: UnsafeMutablePointer<sem_t>
     let scratch: UnsafeMutableRawBufferPointer
     /// The assist thread's leftovers while a list is out; the relay thread's once it is done.
     var leftovers: [Leftover] = []
@@ -76,6 +81,8 @@ final class RelayAssist: @unchecked Sendable {
         items = .allocate(capacity: RelayEngine.batchCapacity)
         signal = .allocate(capacity: 1)
         sem_init(signal, 0, 0)
+        joined = .allocate(capacity: 1)
+        sem_init(joined, 0, 0)
         scratch = .allocate(byteCount: RelayEngine.scratchSize, alignment: 16)
         ownLeftovers.reserveCapacity(RelayEngine.batchCapacity)
         others.reserveCapacity(RelayEngine.batchCapacity)
@@ -86,6 +93,8 @@ final class RelayAssist: @unchecked Sendable {
         items.deallocate()
         sem_destroy(signal)
         signal.deallocate()
+        sem_destroy(joined)
+        joined.deallocate()
         scratch.deallocate()
     }
 
@@ -146,7 +155,8 @@ final class RelayAssist: @unchecked Sendable {
             while let index = claim() {
                 engine.relay(items[index], through: scratch, leftovers: &leftovers)
                 taken.add(1, ordering: .relaxed)
-                finished.add(1, ordering: .releasing)
+                finished.add(1, ordering: .sequentiallyConsistent)
+                if waiting.load(ordering: .sequentiallyConsistent) { sem_post(joined) }
             }
         }
     }
@@ -157,6 +167,25 @@ final class RelayAssist: @unchecked Sendable {
         finished.store(0, ordering: .relaxed)
         claims.store(UInt64(count) << 32, ordering: .releasing)
         if wake { sem_post(signal) }
+    }
+
+    /// Returns once all `count` items of the published list are done: the assist thread is on one
+    /// at most. Spins for up to 20 µs (about two items), then sleeps until the assist thread reports.
+    func join(_ count: Int) {
+        let start = MonotonicTime.now().nanoseconds
+        var spins = 0
+        while finished.load(ordering: .acquiring) < count {
+            spins += 1
+            guard spins & 63 != 0 || MonotonicTime.now().nanoseconds &- start < 20_000 else { break }
+        }
+        if finished.load(ordering: .acquiring) >= count { return }
+        waiting.store(true, ordering: .sequentiallyConsistent)
+        // Either this load sees the assist thread's last count, or the assist thread sees `waiting`
+        // and posts; a post left over from an earlier list only costs one more look.
+        while finished.load(ordering: .sequentiallyConsistent) < count {
+            while sem_wait(joined) != 0 && errno == EINTR {}
+        }
+        waiting.store(false, ordering: .relaxed)
     }
 
     /// The next item of the published list nobody took yet, taken.
@@ -225,11 +254,7 @@ extension RelayEngine {
             assist.finished.add(1, ordering: .relaxed)
         }
         // The assist thread finishes the item it is on (if any).
-        var spins = 0
-        while assist.finished.load(ordering: .acquiring) < count {
-            spins += 1
-            if spins > 64 { sched_yield() }
-        }
+        assist.join(count)
         for leftover in assist.ownLeftovers { apply(leftover.step, to: leftover.session.takeUnretainedValue()) }
         for leftover in assist.leftovers { apply(leftover.step, to: leftover.session.takeUnretainedValue()) }
         assist.ownLeftovers.removeAll(keepingCapacity: true)
