@@ -98,41 +98,19 @@ final class RelayAssist: @unchecked Sendable {
         scratch.deallocate()
     }
 
-    /// Starts the assist thread for `engine`.
+    /// Starts the assist thread for `engine` and waits until it runs.
     func start(name: String, engine: RelayEngine) throws(RelayEngineError) {
-        let start = Start(name: name, engine: engine, assist: self)
-        let context = Unmanaged.passRetained(start).toOpaque()
-        var id = pthread_t()
-        let created = pthread_create(
-            &id, nil,
-            { argument in
-                guard let argument else { return nil }
-                let start = Unmanaged<Start>.fromOpaque(argument).takeRetainedValue()
-                _ = c_epoll_name_thread(start.name)
-                start.running.lock()
-                start.running.unlock(withValue: 1)
-                start.assist.run(start.engine)
-                return nil
-            }, context)
-        guard created == 0 else {
-            Unmanaged<Start>.fromOpaque(context).release()
-            throw RelayEngineError(call: "pthread_create", errno: created)
+        let running = ConditionLock<Int>(value: 0)
+        // The thread holds the engine (and this assist) until it returns.
+        let id = try RelayEngine.spawnThread {
+            _ = c_epoll_name_thread(name)
+            running.lock()
+            running.unlock(withValue: 1)
+            self.run(engine)
         }
         thread.withLockedValue { $0 = id }
-        start.running.lock(whenValue: 1)
-        start.running.unlock()
-    }
-
-    private final class Start {
-        let running = ConditionLock<Int>(value: 0)
-        let name: String
-        let engine: RelayEngine
-        let assist: RelayAssist
-        init(name: String, engine: RelayEngine, assist: RelayAssist) {
-            self.name = name
-            self.engine = engine
-            self.assist = assist
-        }
+        running.lock(whenValue: 1)
+        running.unlock()
     }
 
     /// Ends the assist thread (after the relay thread ended) and joins it.

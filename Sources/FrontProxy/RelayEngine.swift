@@ -284,20 +284,8 @@ final class RelayEngine: @unchecked Sendable {
     /// - Throws: ``RelayEngineError`` when the thread cannot be created; the engine must not be used.
     @discardableResult
     func start() throws(RelayEngineError) -> SliceOutcome {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var id = pthread_t()
-        let created = pthread_create(
-            &id, nil,
-            { argument in
-                guard let argument else { return nil }
-                let engine = Unmanaged<RelayEngine>.fromOpaque(argument).takeRetainedValue()
-                engine.run()
-                return nil
-            }, context)
-        guard created == 0 else {
-            Unmanaged<RelayEngine>.fromOpaque(context).release()
-            throw RelayEngineError(call: "pthread_create", errno: created)
-        }
+        // The thread holds the engine until it returns.
+        let id = try Self.spawnThread { self.run() }
         thread.withLockedValue { $0 = id }
         started.lock(whenValue: 1)
         let outcome = sliceOutcome
@@ -1078,6 +1066,30 @@ final class RelayEngine: @unchecked Sendable {
         } else {
             pendingEnds.append((target, [(link, reason)]))
         }
+    }
+}
+
+extension RelayEngine {
+    /// Starts a thread (not one of SwiftNIO's or Swift Concurrency's) that runs `body`.
+    static func spawnThread(_ body: @escaping @Sendable () -> Void) throws(RelayEngineError) -> pthread_t {
+        final class Body {
+            let run: @Sendable () -> Void
+            init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+        }
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var id = pthread_t()
+        let created = pthread_create(
+            &id, nil,
+            { argument in
+                guard let argument else { return nil }
+                Unmanaged<Body>.fromOpaque(argument).takeRetainedValue().run()
+                return nil
+            }, context)
+        guard created == 0 else {
+            Unmanaged<Body>.fromOpaque(context).release()
+            throw RelayEngineError(call: "pthread_create", errno: created)
+        }
+        return id
     }
 }
 
