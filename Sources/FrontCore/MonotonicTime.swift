@@ -31,6 +31,12 @@ public struct MonotonicTime: Sendable, Hashable, Comparable {
         return MonotonicTime(nanoseconds: overflow ? .max : sum)
     }
 
+    /// This time moved back by `duration` (saturating at 0; a negative duration counts as 0).
+    public func subtracting(_ duration: Duration) -> MonotonicTime {
+        let amount = duration.nanosecondsClamped
+        return MonotonicTime(nanoseconds: nanoseconds >= amount ? nanoseconds - amount : 0)
+    }
+
     /// The non-negative time from `earlier` to `self`.
     public func since(_ earlier: MonotonicTime) -> Duration {
         nanoseconds >= earlier.nanoseconds ? .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds)) : .zero

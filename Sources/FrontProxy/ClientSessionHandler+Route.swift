@@ -235,8 +235,7 @@ extension ClientSessionHandler {
         // A connect timeout says when its dial began: a dial that went through since proves the server alive.
         var begunAt: MonotonicTime?
         if let channel = error as? ChannelError, case .connectTimeout(let timeout) = channel {
-            let waited = UInt64(clamping: max(timeout.nanoseconds, 0))
-            begunAt = MonotonicTime(nanoseconds: now.nanoseconds &- min(waited, now.nanoseconds))
+            begunAt = now.subtracting(.nanoseconds(timeout.nanoseconds))
         }
         guard let transition = server.dialFailed(at: now, definitive: Self.isDefinitive(error), begunAt: begunAt)
         else { return }
