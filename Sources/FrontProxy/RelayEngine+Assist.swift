@@ -56,7 +56,7 @@ final class RelayAssist: @unchecked Sendable {
     private let claims = Atomic<UInt64>(0)
     /// Items of the published list done (by either thread).
     let finished = Atomic<Int>(0)
-    /// Items the assist thread relayed, ever.
+    /// Items (sessions of a shared batch) the assist thread relayed, ever.
     let taken = Atomic<Int>(0)
     private let exiting = Atomic<Bool>(false)
     private let signal: UnsafeMutablePointer<sem_t>
@@ -115,12 +115,7 @@ final class RelayAssist: @unchecked Sendable {
 
     /// Ends the assist thread (after the relay thread ended) and joins it.
     func stop() {
-        guard
-            let id = thread.withLockedValue({ value -> pthread_t? in
-                defer { value = nil }
-                return value
-            })
-        else { return }
+        guard let id = RelayEngine.takeThread(thread) else { return }
         exiting.store(true, ordering: .releasing)
         sem_post(signal)
         pthread_join(id, nil)

@@ -315,12 +315,7 @@ final class RelayEngine: @unchecked Sendable {
 
     /// Ends every session left (reason `shutdown`) and joins the thread.
     func stop() {
-        guard
-            let id = thread.withLockedValue({ value -> pthread_t? in
-                defer { value = nil }
-                return value
-            })
-        else { return }
+        guard let id = Self.takeThread(thread) else { return }
         submit(.stop)
         pthread_join(id, nil)
         assist?.stop()
@@ -1090,6 +1085,14 @@ extension RelayEngine {
             throw RelayEngineError(call: "pthread_create", errno: created)
         }
         return id
+    }
+
+    /// The thread id kept in `box`, taken out (nil once taken): whoever gets it joins the thread.
+    static func takeThread(_ box: NIOLockedValueBox<pthread_t?>) -> pthread_t? {
+        box.withLockedValue { value in
+            defer { value = nil }
+            return value
+        }
     }
 }
 
