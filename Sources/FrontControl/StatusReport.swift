@@ -61,7 +61,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var sessions: Int
         /// The same per relay thread (`sessions_per_thread`), in thread order; `relay_spread` evens them out.
         public var sessions_per_thread: [Int]?
-        /// Session reads the assist threads (`relay_assist`) did since the start; absent when off.
+        /// Sessions the assist threads (`relay_assist`) relayed since the start, one per session per shared
+        /// batch; absent when off.
         public var assisted: Int?
 
         public func encode(to encoder: any Encoder) throws {

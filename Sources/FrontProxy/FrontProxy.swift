@@ -81,7 +81,8 @@ public final class FrontProxy: Sendable {
         public var sessions: Int
         /// The same per relay thread, in index order (`relay_spread` evens them out).
         public var perThread: [Int]
-        /// Session reads their assist threads did since the start (`relay_assist`); nil when off.
+        /// Sessions their assist threads relayed since the start, one per session per shared batch
+        /// (`relay_assist`); nil when off.
         public var assisted: Int? = nil
     }
 
