@@ -9,6 +9,25 @@ import Testing
 /// real mosquitto and redis-server, what a client sees and what the front reports must not change.
 @Suite("Relay threads")
 struct RelayThreadTests {
+    /// `count` pairs through the front: subscriber `NAME-sI` on topic `NAME/I` (with
+    /// `subscriberKeepAlive`) and publisher `NAME-pI`; each CONNACK accepted.
+    static func pairs(port: Int, name: String, count: Int, subscriberKeepAlive: UInt16 = 60) async throws -> (
+        subscribers: [MQTTTestClient], publishers: [MQTTTestClient]
+    ) {
+        var subscribers: [MQTTTestClient] = []
+        var publishers: [MQTTTestClient] = []
+        for index in 0..<count {
+            let (subscriber, subCode) = try await MQTTTestClient.connect(
+                port: port, clientID: "\(name)-s\(index)", keepAlive: subscriberKeepAlive)
+            let (publisher, pubCode) = try await MQTTTestClient.connect(port: port, clientID: "\(name)-p\(index)")
+            #expect(subCode == 0 && pubCode == 0)
+            try await subscriber.subscribe("\(name)/\(index)")
+            subscribers.append(subscriber)
+            publishers.append(publisher)
+        }
+        return (subscribers, publishers)
+    }
+
     @Test("an MQTT session moves to a relay thread after its CONNACK; pub/sub, bytes, reason unchanged")
     func mqttSessionRelayed() async throws {
         try await withMosquitto { broker in
@@ -84,18 +103,8 @@ struct RelayThreadTests {
             config.relaySpread = .milliseconds(300)
             try await withFront(config) { front in
                 let port = try front.port()
-                var subscribers: [MQTTTestClient] = []
-                var publishers: [MQTTTestClient] = []
-                for index in 0..<10 {
-                    let (subscriber, subCode) = try await MQTTTestClient.connect(
-                        port: port, clientID: "spread-s\(index)", keepAlive: 4)
-                    let (publisher, pubCode) = try await MQTTTestClient.connect(
-                        port: port, clientID: "spread-p\(index)")
-                    #expect(subCode == 0 && pubCode == 0)
-                    try await subscriber.subscribe("spread/\(index)")
-                    subscribers.append(subscriber)
-                    publishers.append(publisher)
-                }
+                let (subscribers, publishers) = try await Self.pairs(
+                    port: port, name: "spread", count: 10, subscriberKeepAlive: 4)
                 // New sessions start on the first thread; older than 300 ms, half of them move.
                 #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 20 })
                 #expect(
@@ -147,18 +156,7 @@ struct RelayThreadTests {
             config.relayAssist = true
             try await withFront(config) { front in
                 let port = try front.port()
-                var subscribers: [MQTTTestClient] = []
-                var publishers: [MQTTTestClient] = []
-                for index in 0..<20 {
-                    let (subscriber, subCode) = try await MQTTTestClient.connect(
-                        port: port, clientID: "assist-s\(index)")
-                    let (publisher, pubCode) = try await MQTTTestClient.connect(
-                        port: port, clientID: "assist-p\(index)")
-                    #expect(subCode == 0 && pubCode == 0)
-                    try await subscriber.subscribe("assist/\(index)")
-                    subscribers.append(subscriber)
-                    publishers.append(publisher)
-                }
+                let (subscribers, publishers) = try await Self.pairs(port: port, name: "assist", count: 20)
                 #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 40 })
                 // Sessions are shared once a second old (younger ones are a connect storm's).
                 try await Task.sleep(for: .milliseconds(1100))
