@@ -104,6 +104,8 @@ final class RelayAssist: @unchecked Sendable {
         // The thread holds the engine (and this assist) until it returns.
         let id = try RelayEngine.spawnThread {
             _ = c_epoll_name_thread(name)
+            // The relay thread's slice: woken for a batch, it should not wait out another task's.
+            _ = engine.applySlice()
             running.lock()
             running.unlock(withValue: 1)
             self.run(engine)

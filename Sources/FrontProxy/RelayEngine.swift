@@ -301,8 +301,9 @@ final class RelayEngine: @unchecked Sendable {
         return outcome
     }
 
-    /// Asks the scheduler for ``slice`` for the calling (relay) thread.
-    private func applySlice() -> SliceOutcome {
+    /// Asks the scheduler for ``slice`` for the calling thread (the relay thread, or its assist
+    /// thread, which is woken for a batch just as the relay thread is).
+    func applySlice() -> SliceOutcome {
         let nanoseconds = slice.nanosecondsClamped
         guard nanoseconds > 0 else { return .kernelDefault }
         let result = c_epoll_set_slice(nanoseconds)

@@ -179,9 +179,9 @@ struct RelayEngineTests {
         #expect(Self.seesEOF(fixture.client))
     }
 
-    @Test("the relay thread asks for its time slice and the kernel reports it (Linux >= 6.12)")
+    @Test("the relay thread and its assist thread ask for the time slice; the kernel reports it (Linux >= 6.12)")
     func timeSlice() throws {
-        let engine = try RelayEngine(name: "test-slice", slice: .microseconds(250))
+        let engine = try RelayEngine(name: "test-slice", slice: .microseconds(250), assist: true)
         let outcome = try engine.start()
         defer { engine.stop() }
         guard Self.kernelHasCustomSlices else {
@@ -191,6 +191,9 @@ struct RelayEngineTests {
         #expect(outcome == .applied(.microseconds(250)))
         // The scheduler's own view, where the kernel exposes it (CONFIG_SCHED_DEBUG).
         if let reported = Self.schedField("se.slice", ofThreadNamed: "test-slice") {
+            #expect(reported == 250_000)
+        }
+        if let reported = Self.schedField("se.slice", ofThreadNamed: "test-slice+a") {
             #expect(reported == 250_000)
         }
         let plain = try RelayEngine(name: "test-noslice")
