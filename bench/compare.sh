@@ -7,6 +7,9 @@
 # BROKER=sink puts `brokerfront-bench sink` (one thread, backlog 4,096) where mosquitto is, for connect
 # rates without mosquitto's fixed listen backlog of 100 (the "mosquitto" target is then the sink direct).
 #
+# HOG="BUSY_MS IDLE_MS" runs a noisy neighbour during S3's fixed-rate phase: one process at the default
+# priority that spins BUSY_MS then sleeps IDLE_MS, over and over (e.g. HOG="2 2": half a core in bursts).
+#
 # Every process is started fresh per scenario and target and ended by its PID. Raw RESULT lines and
 # samples go to $WORK/raw.txt; the summary (median, min-max) to standard output and $OUT.
 set -euo pipefail
@@ -148,6 +151,19 @@ s2() {
     stop_all
 }
 
+# start_hog BUSY_MS IDLE_MS: the noisy neighbour of HOG, bounded at 60 s, ended with the others.
+start_hog() {
+    python3 -c '
+import sys, time
+busy, idle, end = float(sys.argv[1]) / 1e3, float(sys.argv[2]) / 1e3, time.monotonic() + 60
+while time.monotonic() < end:
+    start = time.monotonic()
+    while time.monotonic() - start < busy:
+        pass
+    time.sleep(idle)' "$1" "$2" &
+    track $!
+}
+
 # S3: 100 connections (50 subscriber/publisher pairs), 64 B QoS 0: saturation (window 32 per pair), then a
 # fixed 20,000 msg/s for round trips and proxy CPU per message.
 s3() {
@@ -169,6 +185,7 @@ s3() {
         "sat_cores_bench=$(awk -v a=$g0 -v b=$g1 'BEGIN{printf "%.2f", (b-a)/6e6}')"
     stop_all
     start_target "$target"
+    [[ -z ${HOG:-} ]] || start_hog $HOG
     cpu0=$(cpu_us $PROXY_PID)
     "$BENCH" run --target 127.0.0.1:$PORT --connections 100 --pairs 50 --publish-rate 20000 --payload-size 64 \
         --qos 0 --source-ips $CLIENT_IPS --hold 12s --warmup 2s --duration 60s --progress 0 > "$log.fixed" 2>&1 || true
