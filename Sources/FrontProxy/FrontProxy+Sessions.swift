@@ -47,6 +47,16 @@ extension FrontProxy {
             total += part.total
             merged += part.first
         }
+        // Connections a relay thread accepted that are still sending their CONNECT (`relay_accept`)
+        // have no client id, backend or server yet: they match only an unfiltered listing.
+        if filter.clientID == nil, filter.server == nil {
+            let now = MonotonicTime.now()
+            for relay in state.withLockedValue({ $0.relays }) {
+                let sniffing = await relay.sniffingConnections()
+                total += sniffing.count
+                merged += sniffing.sorted { $0.client < $1.client }.prefix(keep).map { $0.info(now: now) }
+            }
+        }
         merged.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
         let start = min(offset, merged.count)
         return (total, Array(merged[start..<(start + min(limit, merged.count - start))]))
@@ -86,6 +96,16 @@ extension LoopState {
         forEachSession { if $0.connect?.clientID == clientID { victims.append($0) } }
         for session in victims { session.terminate(reason: .adminClosed) }
         return victims.count
+    }
+}
+
+extension SniffingConnection {
+    /// This connection as the admin API shows it: no client id, backend or server yet.
+    func info(now: MonotonicTime) -> SessionInfo {
+        SessionInfo(
+            client_id: nil, client: client, listener: listener, backend: nil, server: nil, source: nil,
+            age_seconds: (now.since(MonotonicTime(nanoseconds: acceptedAt)).secondsDouble * 10).rounded() / 10,
+            bytes_in: bytesIn, bytes_out: 0)
     }
 }
 

@@ -150,6 +150,19 @@ extension RelayEngine {
         acceptor.nextBackoff = min(acceptor.nextBackoff * 2, RelayAcceptor.longestBackoff)
     }
 
+    /// The sniffers polled now, for `GET /sessions`.
+    func describeSniffers() -> [SniffingConnection] {
+        sniffers.compactMap { sniffer in
+            sniffer.map { sniffer in
+                let peer = SocketAddressText.ipAndPort(sniffer.peer)
+                return SniffingConnection(
+                    client: SocketAddressText.display(ip: peer.ip, port: peer.port),
+                    listener: sniffer.runtime.config.name, acceptedAt: sniffer.acceptedAt,
+                    bytesIn: UInt64(sniffer.bytes.count))
+            }
+        }
+    }
+
     /// A sniffer's socket is readable.
     func sniffReady(_ index: Int) {
         guard index < sniffers.count, let sniffer = sniffers[index] else { return }

@@ -152,6 +152,8 @@ final class RelayEngine: @unchecked Sendable {
         case unlisten(RelayAcceptor, done: @Sendable () -> Void)
         case resumeAccepting(RelayAcceptor)
         case endSniffing(CloseReason)
+        /// `GET /sessions`: the connections still sending their CONNECT, given on the relay thread.
+        case inspectSniffers(@Sendable ([SniffingConnection]) -> Void)
         case stop
     }
 
@@ -390,6 +392,14 @@ final class RelayEngine: @unchecked Sendable {
         submit(.resumeAccepting(acceptor))
     }
 
+    /// The connections this thread accepted that are still sending their CONNECT (`relay_accept`);
+    /// none once the thread has stopped.
+    func sniffingConnections() async -> [SniffingConnection] {
+        await withCheckedContinuation { continuation in
+            submit(.inspectSniffers { continuation.resume(returning: $0) })
+        }
+    }
+
     private func submit(_ command: Command) {
         let (wasEmpty, running) = commands.withLockedValue { queue -> (Bool, Bool) in
             guard !stopped else { return (false, false) }
@@ -424,6 +434,8 @@ final class RelayEngine: @unchecked Sendable {
         case .unlisten(let acceptor, let done):
             acceptor.closeOnce()
             done()
+        case .inspectSniffers(let reply):
+            reply([])
         case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop, .spread:
             break
         }
@@ -562,6 +574,8 @@ final class RelayEngine: @unchecked Sendable {
                 resumeListening(acceptor)
             case .endSniffing(let reason):
                 endSniffing(reason: reason)
+            case .inspectSniffers(let reply):
+                reply(describeSniffers())
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
                 // Commands behind the stop, and any submitted from now on, are turned away.

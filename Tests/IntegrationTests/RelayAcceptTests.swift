@@ -76,6 +76,37 @@ struct RelayAcceptTests {
         #expect(front.runner.proxy.activeSessions == 0)
     }
 
+    @Test("a connection still sending its CONNECT is listed by GET /sessions without a client id; filters skip it")
+    func sniffingListed() async throws {
+        let config = TestConfig.mqttFront(ports: [FreePort.refusing()]) { $0.connectTimeout = .seconds(30) }
+        try await withFront(config) { front in
+            let proxy = front.runner.proxy
+            let client = try await TestClient.connect(port: try front.port())
+            let connect = MQTTConnect(version: .v3_1_1, clientID: "ra-listed").encode()
+            try await client.send(Array(connect.prefix(5)))
+            #expect(await front.waitForActive(1))
+            // The relay thread reads the five bytes when it next polls.
+            #expect(
+                await Poll.until(timeout: .seconds(3)) {
+                    await proxy.sessions(matching: SessionFilter(), offset: 0, limit: 10).page.first?.bytes_in == 5
+                })
+            let listing = await proxy.sessions(matching: SessionFilter(), offset: 0, limit: 10)
+            #expect(listing.total == 1)
+            let entry = listing.page.first
+            #expect(entry?.client == client.localAddress, "\(listing)")
+            #expect(entry?.listener == "mqtt")
+            #expect(entry?.client_id == nil && entry?.backend == nil && entry?.server == nil && entry?.source == nil)
+            #expect(entry?.bytes_out == 0)
+            #expect(
+                await proxy.sessions(matching: SessionFilter(clientID: "ra-listed"), offset: 0, limit: 10).total == 0)
+            #expect(await proxy.sessions(matching: SessionFilter(server: "b1"), offset: 0, limit: 10).total == 0)
+            #expect(await proxy.sessions(matching: SessionFilter(), offset: 1, limit: 10).page.isEmpty)
+            await client.close()
+            #expect(await front.waitForActive(0))
+            #expect(await proxy.sessions(matching: SessionFilter(), offset: 0, limit: 10).total == 0)
+        }
+    }
+
     @Test("a server addressed by name is resolved and dialed by SwiftNIO, then the session moves")
     func namedServer() async throws {
         try await withMosquitto { broker in
