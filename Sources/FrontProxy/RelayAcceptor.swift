@@ -89,8 +89,6 @@ struct RawAccepted: @unchecked Sendable {
     var outcome: Outcome
 }
 
-/// An accepted connection from its accept until it is handed to an event loop: read (and polled)
-/// by the relay thread while its CONNECT arrives, then read once by the handler that takes it over.
 /// A connection a relay thread accepted whose CONNECT is still arriving, as `GET /sessions` lists it.
 struct SniffingConnection: Sendable {
     var client: String
@@ -101,6 +99,8 @@ struct SniffingConnection: Sendable {
     var bytesIn: UInt64
 }
 
+/// An accepted connection from its accept until it is handed to an event loop: read (and polled)
+/// by the relay thread while its CONNECT arrives, then read once by the handler that takes it over.
 final class RawSniffer {
     /// The connected socket, non-blocking; the handler owns it once handed over.
     let fd: CInt
@@ -179,13 +179,13 @@ enum RelayListenSocket {
 
 /// Addresses of raw sockets as text.
 enum SocketAddressText {
-    /// The IP (RFC 5952 for IPv6, as inet_ntop writes it) and port of an IPv4 or IPv6 address;
-    /// ("", 0) for anything else.
     /// `ip:port`, `[ip6]:port`: how logs and the admin API show a client.
     static func display(ip: String, port: Int) -> String {
         ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 
+    /// The IP (RFC 5952 for IPv6, as inet_ntop writes it) and port of an IPv4 or IPv6 address;
+    /// ("", 0) for anything else.
     static func ipAndPort(_ storage: sockaddr_storage) -> (ip: String, port: Int) {
         let family = CInt(storage.ss_family)
         return withUnsafeBytes(of: storage) { raw -> (String, Int) in
