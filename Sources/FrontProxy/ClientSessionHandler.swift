@@ -162,7 +162,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     func setClient(ip: String, port: Int) {
         clientIP = ip
         clientPort = port
-        clientAddress = SocketAddressText.display(ip: ip, port: port)
+        clientAddress = Endpoint(host: ip, port: port).description
     }
 
     /// The client's address is known: an MQTT listener now waits for the CONNECT, a tcp one is admitted.

@@ -179,11 +179,6 @@ enum RelayListenSocket {
 
 /// Addresses of raw sockets as text.
 enum SocketAddressText {
-    /// `ip:port`, `[ip6]:port`: how logs and the admin API show a client.
-    static func display(ip: String, port: Int) -> String {
-        ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-    }
-
     /// The IP (RFC 5952 for IPv6, as inet_ntop writes it) and port of an IPv4 or IPv6 address;
     /// ("", 0) for anything else.
     static func ipAndPort(_ storage: sockaddr_storage) -> (ip: String, port: Int) {

@@ -1,4 +1,5 @@
 import CEpoll
+import FrontConfig
 import FrontCore
 import MQTTWire
 
@@ -156,7 +157,7 @@ extension RelayEngine {
             sniffer.map { sniffer in
                 let peer = SocketAddressText.ipAndPort(sniffer.peer)
                 return SniffingConnection(
-                    client: SocketAddressText.display(ip: peer.ip, port: peer.port),
+                    client: Endpoint(host: peer.ip, port: peer.port).description,
                     listener: sniffer.runtime.config.name, acceptedAt: sniffer.acceptedAt,
                     bytesIn: UInt64(sniffer.bytes.count))
             }
