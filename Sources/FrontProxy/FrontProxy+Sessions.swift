@@ -12,6 +12,11 @@ public struct SessionInfo: Sendable, Equatable, Encodable {
     public var age_seconds: Double
     public var bytes_in: UInt64
     public var bytes_out: UInt64
+
+    /// Seconds from `start` to `now`, to a tenth.
+    static func age(from start: MonotonicTime, to now: MonotonicTime) -> Double {
+        (now.since(start).secondsDouble * 10).rounded() / 10
+    }
 }
 
 /// A filter over live sessions; nil fields match everything.
@@ -104,7 +109,7 @@ extension SniffingConnection {
     func info(now: MonotonicTime) -> SessionInfo {
         SessionInfo(
             client_id: nil, client: client, listener: listener, backend: nil, server: nil, source: nil,
-            age_seconds: (now.since(MonotonicTime(nanoseconds: acceptedAt)).secondsDouble * 10).rounded() / 10,
+            age_seconds: SessionInfo.age(from: MonotonicTime(nanoseconds: acceptedAt), to: now),
             bytes_in: bytesIn, bytes_out: 0)
     }
 }
@@ -116,7 +121,7 @@ extension ClientSessionHandler {
         return SessionInfo(
             client_id: connect?.clientID, client: clientAddress, listener: listener.config.name,
             backend: backend?.name, server: server?.name, source: sourceIP,
-            age_seconds: (now.since(started).secondsDouble * 10).rounded() / 10, bytes_in: bytes.in,
+            age_seconds: SessionInfo.age(from: started, to: now), bytes_in: bytes.in,
             bytes_out: bytes.out)
     }
 }
