@@ -20,11 +20,18 @@ public final class TestClient: Sendable {
 
     /// Connects to `host:port`, from `sourceIP` when given (any local address, e.g. `127.0.2.1`).
     ///
+    /// `first` is written on the event loop the moment the connection is up, before this returns to
+    /// the calling task: a test whose peer has a short deadline for the first bytes (a listener's
+    /// `connect_timeout`) then does not depend on how soon a busy task pool resumes it. If the peer
+    /// closed before those bytes went out, the connection is returned anyway and the next read
+    /// reports the close.
+    ///
     /// - Throws: NIO's connect error (e.g. connection refused) or a timeout after `timeout`.
     public static func connect(
         host: String = "127.0.0.1",
         port: Int,
         bindTo sourceIP: String? = nil,
+        sending first: [UInt8] = [],
         timeout: Duration = .seconds(3),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> TestClient {
@@ -40,8 +47,13 @@ public final class TestClient: Sendable {
         if let sourceIP {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceIP, port: 0))
         }
-        let channel = try await bootstrap.connect(host: host, port: port).get()
-        return TestClient(channel: channel, handler: handler)
+        var connecting = bootstrap.connect(host: host, port: port)
+        if !first.isEmpty {
+            connecting = connecting.flatMap { channel in
+                channel.writeAndFlush(ByteBuffer(bytes: first)).recover { _ in }.map { channel }
+            }
+        }
+        return TestClient(channel: try await connecting.get(), handler: handler)
     }
 
     /// The local address the connection uses (`127.0.2.1:41234`).
@@ -90,6 +102,12 @@ public final class TestClient: Sendable {
         let loop = channel.eventLoop
         let future = loop.flatSubmit { handler.value.waitForClose(timeout: TimeAmount(timeout), on: loop) }
         return (try? await future.get()) ?? true
+    }
+
+    /// When the connection came up, taken on the event loop (a task may resume much later).
+    public func connectedAt() async -> ContinuousClock.Instant? {
+        let handler = self.handler
+        return try? await channel.eventLoop.submit { handler.value.connectedAt }.get()
     }
 
     /// When the connection closed (peer close, reset or our own close); nil while open.

@@ -32,12 +32,18 @@ final class TestClientHandler: ChannelInboundHandler {
     private var readWaiter: ReadWaiter?
     private var closeWaiters: [Int: CloseWaiter] = [:]
     private var nextWaiterID = 0
+    private(set) var connectedAt: ContinuousClock.Instant?
     private(set) var closedAt: ContinuousClock.Instant?
     private(set) var closeError: (any Error)?
     private var eventLoop: (any EventLoop)?
 
     func handlerAdded(context: ChannelHandlerContext) {
         eventLoop = context.eventLoop
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectedAt = .now
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

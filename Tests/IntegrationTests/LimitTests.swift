@@ -125,8 +125,9 @@ struct LimitTests {
             for index in 0..<count {
                 group.addTask {
                     do {
-                        let client = try await TestClient.connect(port: port)
-                        try await client.send(MQTTConnect(version: .v3_1_1, clientID: "\(prefix)-\(index)").encode())
+                        // Sent as the connection comes up: a late-resumed task must not miss connect_timeout.
+                        let connect = MQTTConnect(version: .v3_1_1, clientID: "\(prefix)-\(index)").encode()
+                        let client = try await TestClient.connect(port: port, sending: connect)
                         do {
                             let answer = try await client.read(count: 4, timeout: .seconds(8))
                             let after = clock.now - start

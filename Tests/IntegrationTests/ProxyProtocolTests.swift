@@ -160,9 +160,9 @@ struct ProxyProtocolTests {
                 let port = try front.port("mqtt")
                 let clock = ContinuousClock()
 
-                let bare = try await TestClient.connect(port: port)
                 let sentAt = clock.now
-                try await bare.send(MQTTConnect(version: .v3_1_1, clientID: "no-header").encode())
+                let bare = try await TestClient.connect(
+                    port: port, sending: MQTTConnect(version: .v3_1_1, clientID: "no-header").encode())
                 let answer = try await bare.readUntilClose(timeout: .seconds(8))
                 let bareElapsed = clock.now - sentAt
                 #expect(answer.isEmpty, "\(TestClientError.hex(answer))")

@@ -20,8 +20,9 @@ struct RejectionTests {
             #expect(rejected("malformed_connect") == 0)
 
             // An HTTP request instead of a CONNECT.
-            let http = try await TestClient.connect(port: port)
-            try await http.send("GET / HTTP/1.1\r\n\r\n")
+            // Each first packet goes out as the connection comes up (`sending:`), so a task the pool
+            // resumes late cannot find it already closed by the 1 s connect_timeout.
+            let http = try await TestClient.connect(port: port, sending: Array("GET / HTTP/1.1\r\n\r\n".utf8))
             #expect(try await http.readUntilClose(timeout: .seconds(2)) == [])
             await http.close()
             #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 1 })
@@ -29,8 +30,7 @@ struct RejectionTests {
             // A CONNECT announcing protocol level 9.
             var badLevel = MQTTConnect(version: .v3_1_1, clientID: "bad-level").encode()
             badLevel[8] = 9  // 0x10, length, 0x00 0x04 "MQTT", then the level byte.
-            let level = try await TestClient.connect(port: port)
-            try await level.send(badLevel)
+            let level = try await TestClient.connect(port: port, sending: badLevel)
             #expect(try await level.readUntilClose(timeout: .seconds(2)) == [])
             await level.close()
             #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 2 })
@@ -39,8 +39,8 @@ struct RejectionTests {
             let big = MQTTConnect(
                 version: .v3_1_1, clientID: "big", username: "u", password: Array(repeating: 0x41, count: 1_000)
             ).encode()
-            let oversized = try await TestClient.connect(port: port)
-            try? await oversized.send(big)  // the front may close while this is still being written
+            // The front may close while this is still being written.
+            let oversized = try await TestClient.connect(port: port, sending: big)
             #expect(await oversized.waitForClose(timeout: .seconds(2)))
             #expect(try await oversized.buffered() == [])
             await oversized.close()
@@ -48,9 +48,9 @@ struct RejectionTests {
 
             // Nothing at all: closed after connect_timeout (1 s).
             let silent = try await TestClient.connect(port: port)
-            let connected = ContinuousClock.now
             #expect(await silent.waitForClose(timeout: .seconds(3)))
-            let closedAfter = await silent.closedAt().map { $0 - connected }
+            let connected = await silent.connectedAt()
+            let closedAfter = await silent.closedAt().flatMap { closed in connected.map { closed - $0 } }
             await silent.close()
             if let closedAfter {
                 #expect(closedAfter >= .milliseconds(900), "closed \(closedAfter) after connecting")

@@ -235,9 +235,9 @@ struct TLSTests {
             try await withFront(config.withPatientDials) { front in
                 let port = try front.port()
                 let clock = ContinuousClock()
-                let plain = try await TestClient.connect(port: port)
-                try await plain.send(MQTTConnect(version: .v3_1_1, clientID: "plaintext").encode())
                 let start = clock.now
+                let plain = try await TestClient.connect(
+                    port: port, sending: MQTTConnect(version: .v3_1_1, clientID: "plaintext").encode())
                 let answer = try await plain.readUntilClose(timeout: .seconds(3))
                 #expect(clock.now - start < .milliseconds(1500))
                 // Whatever the TLS stack answers (an alert record, 0x15), never a CONNACK (0x20).
