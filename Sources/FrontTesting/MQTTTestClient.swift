@@ -47,11 +47,11 @@ public final class MQTTTestClient: Sendable {
         bindTo sourceIP: String? = nil,
         timeout: Duration = .seconds(5)
     ) async throws -> (client: MQTTTestClient, connackCode: UInt8) {
-        let connection = try await TestClient.connect(host: host, port: port, bindTo: sourceIP, timeout: timeout)
+        let connect = MQTTConnect(version: version, keepAlive: keepAlive, clientID: clientID)
+        let connection = try await TestClient.connect(
+            host: host, port: port, bindTo: sourceIP, sending: connect.encode(), timeout: timeout)
         let client = MQTTTestClient(connection: connection, version: version)
         do {
-            let connect = MQTTConnect(version: version, keepAlive: keepAlive, clientID: clientID)
-            try await connection.send(connect.encode())
             let packet = try await client.readPacket(timeout: timeout)
             guard let connAck = MQTTConnAck.parse(packet.bytes) else {
                 throw MQTTTestClientError.notConnAck(packet.bytes)

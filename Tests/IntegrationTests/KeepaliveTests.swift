@@ -67,15 +67,16 @@ struct KeepaliveTests {
     /// Connects with Keep Alive 2, then sends nothing; returns how long after its last byte (the
     /// CONNECT) the front closed it.
     private func silentClient(port: Int) async throws -> (Duration?, Bool) {
-        let connection = try await TestClient.connect(port: port)
-        let lastByte = ContinuousClock.now
-        try await connection.send(MQTTConnect(version: .v3_1_1, keepAlive: 2, clientID: "ka-silent").encode())
+        let connect = MQTTConnect(version: .v3_1_1, keepAlive: 2, clientID: "ka-silent").encode()
+        let connection = try await TestClient.connect(port: port, sending: connect)
         let connAck = try await connection.read(count: 4, timeout: .seconds(2))
         #expect(connAck == [0x20, 0x02, 0x00, 0x00])
         let closed = await connection.waitForClose(timeout: .seconds(6))
+        // The CONNECT went out as the connection came up: that is the last byte.
+        let lastByte = await connection.connectedAt()
         let at = await connection.closedAt()
         await connection.close()
-        return (at.map { $0 - lastByte }, closed)
+        return (at.flatMap { closedAt in lastByte.map { closedAt - $0 } }, closed)
     }
 
     /// Connects with Keep Alive 2 and sends PINGREQ every second for 5.5 s; returns how long it stayed open.

@@ -48,7 +48,7 @@ struct MQTTFailoverTests {
                 let port = try front.port()
                 let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
                 #expect(
-                    await Poll.until(timeout: .seconds(5)) { backend.servers.allSatisfy { $0.displayState == "up" } })
+                    await Poll.until(timeout: .seconds(10)) { backend.servers.allSatisfy { $0.displayState == "up" } })
                 let ids = (0..<24).map { "device-\($0)" }
                 let before = try await Self.land(ids, port: port, brokers: brokers)
                 #expect(before.count == ids.count)
@@ -103,7 +103,7 @@ struct MQTTFailoverTests {
                 let port = try front.port()
                 let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
                 #expect(
-                    await Poll.until(timeout: .seconds(5)) { backend.servers.allSatisfy { $0.displayState == "up" } })
+                    await Poll.until(timeout: .seconds(10)) { backend.servers.allSatisfy { $0.displayState == "up" } })
                 let failures = FailureLog()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {

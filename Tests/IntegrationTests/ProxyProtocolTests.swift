@@ -303,7 +303,7 @@ struct ProxyProtocolTests {
                     func up(_ backend: String) -> Double? {
                         front.metric("brokerfront_server_up", ["backend": backend, "server": "b1"])
                     }
-                    #expect(await Poll.until(timeout: .seconds(3)) { up("with-header") == 1 }, "\(front.metricsText)")
+                    #expect(await Poll.until(timeout: .seconds(10)) { up("with-header") == 1 }, "\(front.metricsText)")
                     // Let several checks run: the one with the header stays up, the one without never comes up.
                     try await Task.sleep(for: .seconds(1))
                     #expect(up("with-header") == 1)

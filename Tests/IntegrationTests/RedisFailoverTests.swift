@@ -54,7 +54,7 @@ struct RedisFailoverTests {
         try await withFront(Self.config(primary: primary.port, replica: replica.port, failback: .manual)) { front in
             let port = try front.port("redis")
             // The replica answers role:slave, so only the primary comes up.
-            #expect(await Poll.until(timeout: .seconds(5)) { Self.activeServer(front) == "primary" })
+            #expect(await Poll.until(timeout: .seconds(10)) { Self.activeServer(front) == "primary" })
             #expect(try await RedisProcess.command(port: port, ["SET", "k", "v1"]) == "OK")
             #expect(try await primary.command(["GET", "k"]) == "v1")
 
@@ -89,7 +89,7 @@ struct RedisFailoverTests {
             _ = try await revived?.command(["REPLICAOF", "NO", "ONE"])
             let backend = front.runner.proxy.routing.snapshot.backend(named: "redis")
             #expect(
-                await Poll.until(timeout: .seconds(3)) { backend?.server(named: "primary")?.displayState == "up" })
+                await Poll.until(timeout: .seconds(10)) { backend?.server(named: "primary")?.displayState == "up" })
             for index in 0..<5 {
                 #expect(try await RedisProcess.command(port: port, ["SET", "fenced", "\(index)"]) == "OK")
             }
@@ -129,7 +129,7 @@ struct RedisFailoverTests {
         try await withFront(config) { front in
             let port = try front.port("redis")
             let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "redis"))
-            #expect(await Poll.until(timeout: .seconds(3)) { backend.servers.allSatisfy { $0.displayState == "up" } })
+            #expect(await Poll.until(timeout: .seconds(10)) { backend.servers.allSatisfy { $0.displayState == "up" } })
             #expect(Self.activeServer(front) == nil)
             let refused = try await TestClient.connect(port: port)
             try? await refused.send("SET x 1\r\n")  // the front may already have closed it

@@ -42,7 +42,9 @@ struct RelayAcceptTests {
     @Test("a CONNECT sent one byte at a time is gathered by the relay thread, then routed")
     func connectByteByByte() async throws {
         try await withMosquitto { broker in
-            try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+            // A long connect_timeout: on a loaded host the byte-by-byte sends may take seconds.
+            let config = TestConfig.mqttFront(ports: [broker.port]) { $0.connectTimeout = .seconds(30) }
+            try await withFront(config) { front in
                 let client = try await TestClient.connect(port: try front.port())
                 let connect = MQTTConnect(version: .v5, keepAlive: 30, clientID: "ra-slow").encode()
                 for byte in connect {
