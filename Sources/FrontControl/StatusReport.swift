@@ -54,7 +54,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public struct Relay: Codable, Sendable, Equatable {
         /// Relay threads running (`relay_threads`; 0: every session stays on its channels).
         public var threads: Int
-        /// Their time slice (`relay_slice`): `100us`, `kernel default`, or why the kernel's is kept;
+        /// Their time slice (`relay_slice`): `100us`, `kernel default`, or why the kernel's is kept (each
+        /// thread's, `bf-relay-0: 100us; bf-relay-0+a: …`, when they differ);
         /// `null` without relay threads.
         public var slice: String?
         /// Sessions whose bytes they carry now (part of the listeners' `active_connections`).

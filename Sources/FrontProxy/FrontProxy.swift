@@ -62,8 +62,9 @@ public final class FrontProxy: Sendable {
         var listeners: [Bound] = []
         /// Relay threads (`relay_threads`), started with the front.
         var relays: [RelayEngine] = []
-        /// What the scheduler gave the first relay thread (`relay_slice`); nil without relay threads.
-        var relaySlice: RelayEngine.SliceOutcome?
+        /// What the scheduler gave the relay and assist threads (`relay_slice`), as `/status` shows
+        /// it; nil without relay threads.
+        var relaySlice: String?
         /// The event loops each relay thread serves (parallel to `relays`).
         var relayLoops: [[LoopState]] = []
         /// Plain-TCP listeners accept on the relay threads (`relay_accept` with `relay_connect`, read at start).
@@ -225,7 +226,7 @@ public final class FrontProxy: Sendable {
             let perThread = state.relays.map { $0.sessionCount.load(ordering: .relaxed) }
             let assists = state.relays.compactMap(\.assist)
             return RelayStatus(
-                threads: state.relays.count, slice: state.relaySlice?.description,
+                threads: state.relays.count, slice: state.relaySlice,
                 sessions: perThread.reduce(0, +), perThread: perThread,
                 assisted: assists.isEmpty ? nil : assists.reduce(0) { $0 + $1.taken.load(ordering: .relaxed) })
         }
@@ -236,17 +237,13 @@ public final class FrontProxy: Sendable {
     private func startRelays() -> [RelayEngine] {
         let count = configuration.relayThreadCount(eventLoops: loops.all.count)
         var relays: [RelayEngine] = []
-        var firstSlice: RelayEngine.SliceOutcome?
         let assist = configuration.relayAssistOn(cpus: System.coreCount, eventLoops: loops.all.count)
         for index in 0..<count {
             do {
                 let relay = try RelayEngine(
                     name: "bf-relay-\(index)", index: index, slice: configuration.relaySlice, assist: assist)
                 let slice = try relay.start()
-                if index == 0 {
-                    logSlice(slice)
-                    firstSlice = slice
-                }
+                if index == 0 { logSlice(slice) }
                 relays.append(relay)
             } catch {
                 logger.warning(
@@ -254,9 +251,14 @@ public final class FrontProxy: Sendable {
                 break
             }
         }
+        let slices = relays.flatMap(\.threadSlices)
+        let summary = RelayEngine.SliceOutcome.summary(slices)
+        if let first = slices.first, slices.contains(where: { $0.outcome != first.outcome }), let summary {
+            logger.warning("relay threads run with different time slices", metadata: ["slices": "\(summary)"])
+        }
         state.withLockedValue { state in
             state.relays = relays
-            state.relaySlice = relays.isEmpty ? nil : firstSlice
+            state.relaySlice = summary
         }
         return relays
     }

@@ -98,14 +98,17 @@ final class RelayAssist: @unchecked Sendable {
         scratch.deallocate()
     }
 
-    /// Starts the assist thread for `engine` and waits until it runs.
-    func start(name: String, engine: RelayEngine) throws(RelayEngineError) {
+    /// Starts the assist thread for `engine`, waits until it runs, and returns what became of the time
+    /// slice it asked for.
+    func start(name: String, engine: RelayEngine) throws(RelayEngineError) -> RelayEngine.SliceOutcome {
         let running = ConditionLock<Int>(value: 0)
+        let slice = NIOLockedValueBox(RelayEngine.SliceOutcome.kernelDefault)
         // The thread holds the engine (and this assist) until it returns.
         let id = try RelayEngine.spawnThread {
             _ = c_epoll_name_thread(name)
             // The relay thread's slice: woken for a batch, it should not wait out another task's.
-            _ = engine.applySlice()
+            let outcome = engine.applySlice()
+            slice.withLockedValue { $0 = outcome }
             running.lock()
             running.unlock(withValue: 1)
             self.run(engine)
@@ -113,6 +116,7 @@ final class RelayAssist: @unchecked Sendable {
         thread.withLockedValue { $0 = id }
         running.lock(whenValue: 1)
         running.unlock()
+        return slice.withLockedValue { $0 }
     }
 
     /// Ends the assist thread (after the relay thread ended) and joins it.

@@ -177,6 +177,20 @@ final class RelayEngine: @unchecked Sendable {
             case .failed(let code): RelayEngineError(call: "sched_setattr", errno: code).description
             }
         }
+
+        /// One line for `/status`: the outcome every thread shares, or each thread's when they differ
+        /// (one refused, say); nil without threads.
+        static func summary(_ slices: [ThreadSlice]) -> String? {
+            guard let first = slices.first else { return nil }
+            if slices.allSatisfy({ $0.outcome == first.outcome }) { return first.outcome.description }
+            return slices.map { "\($0.thread): \($0.outcome)" }.joined(separator: "; ")
+        }
+    }
+
+    /// What the scheduler gave one thread (a relay thread or its assist thread), by thread name.
+    struct ThreadSlice: Equatable, Sendable {
+        var thread: String
+        var outcome: SliceOutcome
     }
 
     let name: String
@@ -195,6 +209,9 @@ final class RelayEngine: @unchecked Sendable {
     /// Set by the thread once it runs (condition 1); ``start()`` waits for it.
     private let started = ConditionLock<Int>(value: 0)
     private var sliceOutcome = SliceOutcome.kernelDefault
+    /// What the scheduler gave this engine's threads: the relay thread's first, then its assist
+    /// thread's; set by ``start()``.
+    private(set) var threadSlices: [ThreadSlice] = []
 
     // Relay thread only.
     var sessions: [RelayedSession?] = []
@@ -292,9 +309,12 @@ final class RelayEngine: @unchecked Sendable {
         started.lock(whenValue: 1)
         let outcome = sliceOutcome
         started.unlock()
+        threadSlices = [ThreadSlice(thread: String(name.prefix(15)), outcome: outcome)]
         if let assist {
+            let assistName = "\(name.prefix(13))+a"
             do {
-                try assist.start(name: "\(name.prefix(13))+a", engine: self)
+                let assisting = try assist.start(name: assistName, engine: self)
+                threadSlices.append(ThreadSlice(thread: assistName, outcome: assisting))
             } catch {
                 stop()
                 throw error

@@ -184,6 +184,8 @@ struct RelayEngineTests {
         let engine = try RelayEngine(name: "test-slice", slice: .microseconds(250), assist: true)
         let outcome = try engine.start()
         defer { engine.stop() }
+        #expect(engine.threadSlices.map(\.thread) == ["test-slice", "test-slice+a"])
+        #expect(engine.threadSlices.allSatisfy { $0.outcome == outcome }, "\(engine.threadSlices)")
         guard Self.kernelHasCustomSlices else {
             #expect(outcome == .unsupported || outcome == .applied(.microseconds(250)), "\(outcome)")
             return
@@ -199,6 +201,22 @@ struct RelayEngineTests {
         let plain = try RelayEngine(name: "test-noslice")
         #expect(try plain.start() == .kernelDefault)
         plain.stop()
+    }
+
+    @Test("/status shows one slice when every thread got it, each thread's when they differ")
+    func sliceSummary() {
+        typealias Slice = RelayEngine.ThreadSlice
+        #expect(RelayEngine.SliceOutcome.summary([]) == nil)
+        let same = [
+            Slice(thread: "bf-relay-0", outcome: .applied(.microseconds(100))),
+            Slice(thread: "bf-relay-0+a", outcome: .applied(.microseconds(100))),
+        ]
+        #expect(RelayEngine.SliceOutcome.summary(same) == "100us")
+        let mixed = same + [Slice(thread: "bf-relay-1", outcome: .unsupported)]
+        #expect(
+            RelayEngine.SliceOutcome.summary(mixed)
+                == "bf-relay-0: 100us; bf-relay-0+a: 100us; bf-relay-1: not supported by this kernel "
+                + "(custom slices need Linux 6.12)")
     }
 
     /// Linux 6.12 brought custom slices for fair tasks (sched_attr.sched_runtime).
