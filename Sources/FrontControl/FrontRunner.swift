@@ -57,12 +57,13 @@ public final class FrontRunner: Sendable {
         self.adminPlane = adminPlane
         self.reloader = reloader
         let ready = self.ready
-        var services: [any Service] = [
-            ProxyService(proxy: proxy, logger: logger) { ready.state.withLockedValue { $0 = true } },
-            HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
-        ]
+        // A graceful shutdown stops the services last to first, each after the one before it ended:
+        // the data path goes first, so its listeners close at once and its sessions drain while
+        // health checks, SIGHUP and the admin plane (`/status`, `/sessions`) still serve.
+        var services: [any Service] = [HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger)]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
         services.append(adminPlane)
+        services.append(ProxyService(proxy: proxy, logger: logger) { ready.state.withLockedValue { $0 = true } })
         self.hasAdmin = configuration.admin != nil
         self.group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))

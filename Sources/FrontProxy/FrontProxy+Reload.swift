@@ -6,6 +6,12 @@ import NIOSSL
 
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
+/// A reload asked for while the front shuts down (after ``FrontProxy/stopAccepting()``): it would
+/// bind listeners again in the middle of the drain.
+public struct ReloadWhileStopping: Error, CustomStringConvertible, Sendable {
+    public var description: String { "the front is shutting down; the configuration is not applied" }
+}
+
 /// What a reload changed, for the log line and the `POST /reload` answer.
 public struct ReloadSummary: Sendable, Equatable, Encodable {
     public var listenersAdded: [String] = []
@@ -22,11 +28,13 @@ extension FrontProxy {
     /// listeners whose socket is unchanged keep it and only get the new settings for new
     /// connections, changed or new ones are bound, removed ones are closed. Sessions on servers
     /// that are gone run on and are closed after `drain_timeout` (reason `server_removed`).
-    /// Throws when a listener cannot be bound; then nothing has been swapped except listeners that
-    /// had to be closed first to reuse their address.
+    /// Throws when a listener cannot be bound; then nothing has been swapped: listeners that had to
+    /// be closed first to reuse their address are bound again with their old settings. Throws
+    /// ``ReloadWhileStopping`` once the front shuts down.
     public func apply(_ new: FrontConfiguration) async throws -> ReloadSummary {
         var summary = ReloadSummary()
         let old = state.withLockedValue { $0 }
+        guard !old.stopping else { throw ReloadWhileStopping() }
         let oldSnapshot = routing.snapshot
         let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
 
@@ -43,6 +51,7 @@ extension FrontProxy {
 
         // 1. Bind what needs a new socket, before anything is swapped.
         var bound: [String: Bound] = [:]
+        var closedForRebind: [Bound] = []
         do {
             for config in new.listeners {
                 let previous = old.listeners.first { $0.binding.name == config.name }
@@ -53,6 +62,7 @@ extension FrontProxy {
                 }
                 if let previous, previous.slot.current.config.bind == config.bind {
                     await previous.close()  // the same address cannot be bound twice
+                    closedForRebind.append(previous)
                 }
                 let runtime = ListenerRuntime(
                     config: config, routing: routing, events: events, factory: metricsFactory, logger: logger,
@@ -66,6 +76,7 @@ extension FrontProxy {
             }
         } catch {
             for listener in bound.values { await listener.close() }
+            await restore(closedForRebind)
             throw error
         }
 
@@ -92,9 +103,16 @@ extension FrontProxy {
             if !keptNames.contains(listener.binding.name) { summary.listenersRemoved.append(listener.binding.name) }
             await listener.close()
         }
-        state.withLockedValue {
-            $0.configuration = new
-            $0.listeners = listeners
+        let installed = state.withLockedValue { state in
+            guard !state.stopping else { return false }
+            state.configuration = new
+            state.listeners = listeners
+            return true
+        }
+        guard installed else {
+            // The shutdown began while this reload bound: its listeners are not the drain's to keep.
+            for listener in bound.values { await listener.close() }
+            throw ReloadWhileStopping()
         }
 
         // 4. Sessions on servers that left: drain, then close.
@@ -118,6 +136,28 @@ extension FrontProxy {
         }
         PortRange.warnAboutOverlaps(in: new, logger: logger)
         return summary
+    }
+
+    /// After a failed reload: binds again, with the settings they had, the listeners it closed to
+    /// reuse their address, in place of their closed sockets.
+    private func restore(_ closed: [Bound]) async {
+        for previous in closed {
+            let name = previous.binding.name
+            do {
+                let rebound = try await bind(previous.slot)
+                let placed = state.withLockedValue { state in
+                    guard !state.stopping, let index = state.listeners.firstIndex(where: { $0.binding.name == name })
+                    else { return false }
+                    state.listeners[index] = rebound
+                    return true
+                }
+                if !placed { await rebound.close() }
+            } catch {
+                logger.error(
+                    "listener not bound again after a failed reload: it accepts nothing until a reload binds it",
+                    metadata: ["listener": .string(name), "error": "\(error)"])
+            }
+        }
     }
 
     /// Whether two listener configs can share one listening socket (same address and socket options);

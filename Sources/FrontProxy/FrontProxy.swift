@@ -69,6 +69,8 @@ public final class FrontProxy: Sendable {
         var relayLoops: [[LoopState]] = []
         /// Plain-TCP listeners accept on the relay threads (`relay_accept` with `relay_connect`, read at start).
         var acceptOnRelays = false
+        /// Set by ``FrontProxy/stopAccepting()``: the front is shutting down and binds nothing more.
+        var stopping = false
     }
 
     /// The relay threads as they run (started with the front; a reload does not change them).
@@ -169,7 +171,10 @@ public final class FrontProxy: Sendable {
     /// Closes every listening socket; open sessions go on.
     public func stopAccepting() async {
         let listeners = state.withLockedValue { state in
-            defer { state.listeners.removeAll() }
+            defer {
+                state.listeners.removeAll()
+                state.stopping = true
+            }
             return state.listeners
         }
         for listener in listeners { await listener.close() }

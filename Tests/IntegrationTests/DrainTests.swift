@@ -1,3 +1,4 @@
+import FrontConfig
 import FrontTesting
 import Testing
 
@@ -39,6 +40,80 @@ struct DrainTests {
                 }
                 #expect(await front.waitUntilStopped(timeout: .seconds(3)), "run() did not return")
                 let line = await front.waitForSessionClosed(matching: ["client_id": "drain-1"])
+                #expect(line?["reason"] == "shutdown")
+                await client.close()
+            }
+        }
+    }
+
+    @Test(
+        "during the drain the admin plane answers and health checks go on; a reload is refused; a check stuck on a silent server holds up neither the listener's close nor the stop"
+    )
+    func drainKeepsControlPlane() async throws {
+        try await withMosquitto { broker in
+            // Accepts (in the kernel's queue) and never answers: its check always waits out its timeout.
+            let silent = try SilentListener(backlog: 128)
+            defer { silent.close() }
+            let config = TestConfig.front(
+                listeners: [TestConfig.mqttListener()],
+                backends: [
+                    TestConfig.backend(ports: [broker.port]) {
+                        $0.healthCheck = HealthCheckConfig(
+                            type: .mqtt, interval: .milliseconds(200), timeout: .seconds(2), rise: 1, fall: 1)
+                    },
+                    TestConfig.backend(name: "silent", ports: [silent.port]) {
+                        $0.healthCheck = HealthCheckConfig(
+                            type: .mqtt, interval: .milliseconds(100), timeout: .seconds(30), rise: 1, fall: 1)
+                    },
+                ], admin: true, drainTimeout: .seconds(3))
+            try await withFront(config) { front in
+                let port = try front.port()
+                let adminPort = try #require(front.runner.adminPort)
+                func checks() -> Double {
+                    front.metric("brokerfront_health_checks_total", ["backend": "brokers"]) ?? 0
+                }
+                #expect(await Poll.until(timeout: .seconds(10)) { checks() >= 1 })
+                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "drain-plane")
+                #expect(code == 0)
+
+                let stopAsked = ContinuousClock.now
+                await front.runner.shutdown()
+                let refused = await Poll.until(timeout: .seconds(3)) {
+                    guard let probe = try? await TestClient.connect(port: port) else { return true }
+                    await probe.close()
+                    return false
+                }
+                #expect(refused, "the listener still accepted after shutdown")
+                #expect(await client.connection.closedAt() == nil, "the session was closed before the drain")
+
+                // The drain runs (3 s): the operator still sees it, and checks still run.
+                let status = try await HTTPTestClient.get(port: adminPort, path: "/status")
+                #expect(status.status == 200)
+                let listed = try JSONValue.parse(try await HTTPTestClient.get(port: adminPort, path: "/sessions").body)
+                #expect(listed["total"]?.number == 1, "\(listed)")
+                let checksThen = checks()
+                #expect(
+                    await Poll.until(timeout: .seconds(2)) { checks() > checksThen }, "no check ran during the drain")
+                let reload = await front.runner.reloader.reload(with: config)
+                guard case .failed(let reason) = reload else {
+                    Issue.record("a reload during the drain gave \(reload)")
+                    return
+                }
+                #expect(reason.contains("shutting down"), "\(reason)")
+                let afterReload = await Poll.until(timeout: .milliseconds(300)) {
+                    guard let probe = try? await TestClient.connect(port: port) else { return false }
+                    await probe.close()
+                    return true
+                }
+                #expect(!afterReload, "the refused reload bound the listener again")
+
+                // The session ends at drain_timeout; then the stop does not wait for the silent
+                // server's check (30 s timeout).
+                #expect(await client.connection.waitForClose(timeout: .seconds(6)))
+                #expect(await front.waitUntilStopped(timeout: .seconds(5)), "run() did not return")
+                let stoppedAfter = ContinuousClock.now - stopAsked
+                #expect(stoppedAfter < .seconds(10), "stopped \(stoppedAfter) after the request")
+                let line = await front.waitForSessionClosed(matching: ["client_id": "drain-plane"])
                 #expect(line?["reason"] == "shutdown")
                 await client.close()
             }

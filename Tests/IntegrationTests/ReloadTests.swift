@@ -110,6 +110,42 @@ struct ReloadTests {
         }
     }
 
+    @Test(
+        "a reload that cannot bind a new listener binds again the listener it had closed to rebind, with its old settings"
+    )
+    func failedRebindRestores() async throws {
+        try await withMosquitto { broker in
+            let first = TestConfig.mqttFront(ports: [broker.port])
+            try await withFront(first) { front in
+                let port = try front.port()
+                // Someone else listens where the added listener wants to bind.
+                let taken = try SilentListener(backlog: 8)
+                defer { taken.close() }
+                var second = first
+                second.listeners[0].reusePort = true  // a new socket option: closed, then bound again
+                var extra = TestConfig.mqttListener(name: "extra")
+                extra.bind = Endpoint(host: "127.0.0.1", port: taken.port)
+                second.listeners.append(extra)
+                guard case .failed(let reason) = await front.runner.reloader.reload(with: second) else {
+                    Issue.record("a reload whose listener cannot bind was applied")
+                    return
+                }
+                #expect(!reason.isEmpty)
+                #expect(front.runner.proxy.configuration.listeners.map(\.name) == ["mqtt"])
+                #expect(front.runner.proxy.configuration.listeners[0].reusePort == false)
+                #expect(front.runner.proxy.boundListeners.map(\.name) == ["mqtt"])
+                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "after-failed-rebind")
+                #expect(code == 0)
+                await client.disconnect()
+                // The next good reload still applies.
+                guard case .applied = await front.runner.reloader.reload(with: first) else {
+                    Issue.record("the reload back to the running file was not applied")
+                    return
+                }
+            }
+        }
+    }
+
     @Test("an invalid file leaves the running configuration untouched and counts result=error")
     func invalidReload() async throws {
         try await withMosquitto { broker in
