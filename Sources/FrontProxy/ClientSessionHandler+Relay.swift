@@ -129,7 +129,7 @@ extension ClientSessionHandler {
                 "client_id": .string(connect?.clientID ?? "-"),
                 "backend": .string(backend?.name ?? listener.config.backend),
                 "server": .string(server?.name ?? "-"),
-                "source": .string(sourceIP ?? "-"),
+                "source": .string(sourceIP ?? upstreamLocalIP ?? "-"),
                 "duration": .string(Self.format(duration)),
                 "bytes_in": .stringConvertible(bytes.in),
                 "bytes_out": .stringConvertible(bytes.out),

@@ -97,6 +97,9 @@ extension ClientSessionHandler {
         let (fd, connected, bytes, sentCount) = opened
         relayResend = nil
         serverSessionOpened(server, source: source)
+        if source == nil {
+            upstreamLocalIP = SocketAddressText.local(of: fd).map { SocketAddressText.ipAndPort($0).ip }
+        }
         sourcePort = UInt16(port ?? 0)
         if connected { noteDialSucceeded(server) }
         let events = listener.events

@@ -263,6 +263,7 @@ extension ClientSessionHandler {
     private func startRelay(to server: ServerRuntime, source: String?, handler: UpstreamHandler) {
         self.upstream = handler
         serverSessionOpened(server, source: source)
+        if source == nil { upstreamLocalIP = handler.channel?.localAddress?.ipAddress }
         if let header = proxyHeaderBytes() {
             handler.write(ByteBuffer(bytes: header))
         }
@@ -308,6 +309,7 @@ extension ClientSessionHandler {
         upstreamWasOpened = false
         self.server = nil
         sourceIP = nil
+        upstreamLocalIP = nil
         sourcePort = 0
         loop.wheel.cancel(self)
     }

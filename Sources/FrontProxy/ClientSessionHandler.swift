@@ -75,7 +75,11 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var server: ServerRuntime?
     var serverMetrics: ServerMetrics?
     var snapshotMetrics: SnapshotMetrics?
+    /// The source IP taken from the server's `source_ips` pool (given back when the session ends).
     var sourceIP: String?
+    /// Without a pool, the IP the kernel chose for the server socket: the log line's and the
+    /// sessions listing's `source` all the same.
+    var upstreamLocalIP: String?
     /// The source port the front picked (`source_ports`); 0 when the kernel picked it.
     var sourcePort: UInt16 = 0
     /// Dials retried on another source port because this one was taken outside our pool.

@@ -120,7 +120,7 @@ extension ClientSessionHandler {
         let bytes = totalBytes
         return SessionInfo(
             client_id: connect?.clientID, client: clientAddress, listener: listener.config.name,
-            backend: backend?.name, server: server?.name, source: sourceIP,
+            backend: backend?.name, server: server?.name, source: sourceIP ?? upstreamLocalIP,
             age_seconds: SessionInfo.age(from: started, to: now), bytes_in: bytes.in,
             bytes_out: bytes.out)
     }

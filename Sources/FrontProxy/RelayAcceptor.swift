@@ -168,17 +168,22 @@ enum RelayListenSocket {
             Glibc.close(fd)
             throw IOError(errnoCode: code, reason: call)
         }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (fd, SocketAddressText.ipAndPort(storage).port)
+        return (fd, SocketAddressText.local(of: fd).map { SocketAddressText.ipAndPort($0).port } ?? 0)
     }
 }
 
 /// Addresses of raw sockets as text.
 enum SocketAddressText {
+    /// `fd`'s own address (`getsockname`); a TCP socket has one from its `connect`, even in progress.
+    static func local(of fd: CInt) -> sockaddr_storage? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let found = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return found == 0 ? storage : nil
+    }
+
     /// The IP (RFC 5952 for IPv6, as inet_ntop writes it) and port of an IPv4 or IPv6 address;
     /// ("", 0) for anything else.
     static func ipAndPort(_ storage: sockaddr_storage) -> (ip: String, port: Int) {

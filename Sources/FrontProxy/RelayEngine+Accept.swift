@@ -107,15 +107,7 @@ extension RelayEngine {
         // Counted at accept, as on the channel path, while the CONNECT may still be arriving.
         runtime.metrics.total.increment()
         runtime.metrics.active.increment()
-        var local: sockaddr_storage?
-        if acceptor.localAddress == nil {
-            var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let found = withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-            if found == 0 { local = storage }
-        }
+        let local = acceptor.localAddress == nil ? SocketAddressText.local(of: fd) : nil
         let sniffer = RawSniffer(fd: fd, acceptor: acceptor, runtime: runtime, peer: peer, local: local, now: now)
         if runtime.config.protocol == .tcp {
             handOver(sniffer, .ready)

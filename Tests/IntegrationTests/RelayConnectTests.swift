@@ -27,10 +27,15 @@ struct RelayConnectTests {
                     try await client.publish(topic: "rc/t", payload: [7])
                     #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [7])
                     #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 1 })
+                    // No `source_ips`: `source` is the address the kernel gave the server socket.
+                    let listed = await front.runner.proxy.sessions(
+                        matching: SessionFilter(clientID: "rc-\(relayConnect)"), offset: 0, limit: 10)
+                    #expect(listed.page.map(\.source) == ["127.0.0.1"])
                     await client.disconnect()
                     let line = await front.waitForSessionClosed(matching: ["client_id": "rc-\(relayConnect)"])
                     #expect(line?["reason"] == "client_closed")
                     #expect(line?["server"] == "b1")
+                    #expect(line?["source"] == "127.0.0.1")
                     #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
                 }
             }
