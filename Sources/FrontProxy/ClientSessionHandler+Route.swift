@@ -359,14 +359,12 @@ extension ClientSessionHandler {
             proxiedDestination
             ?? ProxyAddress(ip: local?.ipAddress ?? "0.0.0.0", port: local?.port ?? 0)
         let source = ProxyAddress(ip: clientIP, port: clientPort)
-        // A v1 header cannot mix families; fall back to UNKNOWN-free v2 semantics by using v2 then.
+        // Mixed families (an IPv4 client on a dual-stack listener) go as IPv4-mapped IPv6 in either
+        // version, as HAProxy sends them: the broker gets the version it was configured for.
         switch version {
-        case .v1 where source.ip.contains(":") == destination.ip.contains(":"):
-            return ProxyHeaderEncoder.v1(source: source, destination: destination)
-        case .v1, .v2:
-            return ProxyHeaderEncoder.v2(source: source, destination: destination)
-        case .none:
-            return nil
+        case .v1: return ProxyHeaderEncoder.v1(source: source, destination: destination)
+        case .v2: return ProxyHeaderEncoder.v2(source: source, destination: destination)
+        case .none: return nil
         }
     }
 
