@@ -27,10 +27,14 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     /// The file as the user named it (used as the `FILE` prefix).
     public var file: String
     public var issues: [ConfigIssue]
+    /// What could be read despite the issues (nil when the file could not be read or parsed as
+    /// YAML): lets `check` go on to look at the TLS files the valid parts name.
+    public var partial: FrontConfiguration?
 
-    public init(file: String, issues: [ConfigIssue]) {
+    public init(file: String, issues: [ConfigIssue], partial: FrontConfiguration? = nil) {
         self.file = file
         self.issues = issues
+        self.partial = partial
     }
 
     /// One `FILE:LINE:COL: PATH: message` line per issue.

@@ -49,7 +49,7 @@ public enum ConfigLoader {
             let sorted = reader.issues.enumerated().sorted { lhs, rhs in
                 (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
             }
-            throw ConfigError(file: file, issues: sorted.map(\.element))
+            throw ConfigError(file: file, issues: sorted.map(\.element), partial: config)
         }
         return config
     }

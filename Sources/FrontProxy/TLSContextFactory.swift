@@ -8,21 +8,8 @@ public enum TLSContextFactory {
     /// reason when a certificate or key cannot be loaded.
     public static func make(for listener: ListenerConfig) throws -> NIOSSLContext? {
         guard let tls = listener.tls else { return nil }
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(tls.certificate)
-        } catch {
-            throw TLSSetupError(setting: "tls.certificate", file: tls.certificate, reason: "\(error)")
-        }
-        guard !chain.isEmpty else {
-            throw TLSSetupError(setting: "tls.certificate", file: tls.certificate, reason: "no certificate in the file")
-        }
-        let key: NIOSSLPrivateKey
-        do {
-            key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-        } catch {
-            throw TLSSetupError(setting: "tls.private_key", file: tls.privateKey, reason: "\(error)")
-        }
+        let chain = try certificates(tls.certificate, setting: "tls.certificate")
+        let key = try privateKey(tls.privateKey)
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
@@ -30,13 +17,8 @@ public enum TLSContextFactory {
         // broker connection) for NIOSSL's default 5 s while the graceful shutdown waits.
         configuration.shutdownTimeout = .milliseconds(250)
         if let ca = tls.clientCA {
-            do {
-                let roots = try NIOSSLCertificate.fromPEMFile(ca)
-                configuration.trustRoots = .certificates(roots)
-                configuration.certificateVerification = .noHostnameVerification
-            } catch {
-                throw TLSSetupError(setting: "tls.client_ca", file: ca, reason: "\(error)")
-            }
+            configuration.trustRoots = .certificates(try certificates(ca, setting: "tls.client_ca"))
+            configuration.certificateVerification = .noHostnameVerification
         }
         do {
             return try NIOSSLContext(configuration: configuration)
@@ -44,6 +26,51 @@ public enum TLSContextFactory {
             throw TLSSetupError(
                 setting: "tls", file: tls.certificate,
                 reason: "certificate and key do not form a usable context: \(error)")
+        }
+    }
+
+    /// Every reason `listener`'s TLS material cannot be used, each file tried on its own (`check`
+    /// reports them all at once); whether they make a context is tried only when each file loads.
+    public static func problems(for listener: ListenerConfig) -> [TLSSetupError] {
+        guard let tls = listener.tls else { return [] }
+        var found: [TLSSetupError] = []
+        do { _ = try certificates(tls.certificate, setting: "tls.certificate") } catch { found.append(error) }
+        do { _ = try privateKey(tls.privateKey) } catch { found.append(error) }
+        if let ca = tls.clientCA {
+            do { _ = try certificates(ca, setting: "tls.client_ca") } catch { found.append(error) }
+        }
+        guard found.isEmpty else { return found }
+        do {
+            _ = try make(for: listener)
+        } catch let error as TLSSetupError {
+            found.append(error)
+        } catch {
+            found.append(TLSSetupError(setting: "tls", file: tls.certificate, reason: "\(error)"))
+        }
+        return found
+    }
+
+    /// The PEM certificates in `file` (a chain, or a CA bundle); at least one.
+    private static func certificates(_ file: String, setting: String) throws(TLSSetupError) -> [NIOSSLCertificate] {
+        let loaded: [NIOSSLCertificate]
+        do {
+            loaded = try NIOSSLCertificate.fromPEMFile(file)
+        } catch {
+            throw TLSSetupError(setting: setting, file: file, reason: "no PEM certificate could be read (\(error))")
+        }
+        guard !loaded.isEmpty else {
+            throw TLSSetupError(setting: setting, file: file, reason: "no certificate in the file")
+        }
+        return loaded
+    }
+
+    /// The PEM private key in `file`.
+    private static func privateKey(_ file: String) throws(TLSSetupError) -> NIOSSLPrivateKey {
+        do {
+            return try NIOSSLPrivateKey(file: file, format: .pem)
+        } catch {
+            throw TLSSetupError(
+                setting: "tls.private_key", file: file, reason: "no PEM private key could be read (\(error))")
         }
     }
 }

@@ -5,27 +5,33 @@ import FrontProxy
 /// Loading a configuration the way `check` and `run` both need it: YAML validation, then the TLS
 /// material each listener names (certificates and keys must parse, not only exist).
 enum ConfigLoading {
-    /// The configuration, or every problem as `FILE:LINE:COL: PATH: message` lines.
+    /// The configuration, or every problem as `FILE:LINE:COL: PATH: message` lines in file order:
+    /// the YAML's, and those of the TLS files named by listeners whose `tls:` section itself is valid
+    /// (even when other parts of the file are not).
     static func load(_ path: String) -> Result<FrontConfiguration, LoadFailure> {
+        var problems: [ConfigIssue] = []
         let configuration: FrontConfiguration
         do {
             configuration = try ConfigLoader.load(contentsOf: path)
         } catch {
-            return .failure(LoadFailure(lines: error.issues.map { $0.formatted(file: path) }))
+            problems = error.issues
+            guard let partial = error.partial else { return .failure(LoadFailure(path, problems)) }
+            configuration = partial
         }
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        var lines: [String] = []
         for (index, listener) in configuration.listeners.enumerated() where listener.tls != nil {
-            do {
-                _ = try TLSContextFactory.make(for: listener)
-            } catch let error as TLSSetupError {
+            let section = "listeners[\(index)].tls"
+            // Files the YAML pass already refused (missing, not PEM) are not tried again.
+            guard !problems.contains(where: { $0.path.hasPrefix(section) }) else { continue }
+            for error in TLSContextFactory.problems(for: listener) {
                 let (line, column) = position(of: error.file, in: text)
-                lines.append("\(path):\(line):\(column): listeners[\(index)].\(error.setting): \(error.reason)")
-            } catch {
-                lines.append("\(path):1:1: listeners[\(index)].tls: \(error)")
+                problems.append(
+                    ConfigIssue(
+                        line: line, column: column, path: "listeners[\(index)].\(error.setting)", message: error.reason)
+                )
             }
         }
-        return lines.isEmpty ? .success(configuration) : .failure(LoadFailure(lines: lines))
+        return problems.isEmpty ? .success(configuration) : .failure(LoadFailure(path, problems))
     }
 
     /// Where the file name (as written, maybe relative) first appears in the YAML text; 1:1 if nowhere.
@@ -46,5 +52,13 @@ enum ConfigLoading {
 
 /// The problems that kept a configuration from loading.
 struct LoadFailure: Error {
+    /// One `FILE:LINE:COL: PATH: message` line each, in file order.
     var lines: [String]
+
+    init(_ path: String, _ issues: [ConfigIssue]) {
+        let sorted = issues.enumerated().sorted {
+            ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+        }
+        lines = sorted.map { $0.element.formatted(file: path) }
+    }
 }

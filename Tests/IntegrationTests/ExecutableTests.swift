@@ -59,6 +59,49 @@ struct ExecutableTests {
         #expect(paths["backends[0].servers[0].address"]?.line == 9, "\(lines)")
     }
 
+    @Test(
+        "check reports every problem at once: a YAML error, and each TLS file of a listener that does not parse (certificate and key)"
+    )
+    func checkReportsEveryTLSProblem() async throws {
+        let directory = try TemporaryDirectory(prefix: "check-tls")
+        defer { directory.remove() }
+        // PEM-looking (the YAML pass only looks for a BEGIN line), but not a certificate or a key.
+        let certificate = try directory.write(
+            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", to: "cert.pem")
+        let key = try directory.write(
+            "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", to: "key.pem")
+        let file = try directory.write(
+            """
+            listeners:
+              - name: mqtt
+                bind: 127.0.0.1:8883
+                backend: brokers
+                tls:
+                  certificate: \(certificate)
+                  private_key: \(key)
+            backends:
+              - name: brokers
+                servers:
+                  - name: b1
+                    address: 127.0.0.1:99999
+
+            """, to: "tls.yaml")
+        let result = try await CommandLineTool.run(
+            try Self.executable(), ["check", "--config", file], timeout: .seconds(10))
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(
+            lines.first?.hasPrefix("\(file):6:") == true
+                && lines.first?.contains(" listeners[0].tls.certificate: ") == true, "\(lines)")
+        #expect(
+            lines.dropFirst().first?.hasPrefix("\(file):7:") == true
+                && lines.dropFirst().first?.contains(" listeners[0].tls.private_key: ") == true, "\(lines)")
+        #expect(
+            lines.last?.hasPrefix("\(file):12:") == true
+                && lines.last?.contains(" backends[0].servers[0].address: ") == true, "\(lines)")
+    }
+
     @Test("check on a good config: exit 0")
     func checkGoodConfig() async throws {
         let directory = try TemporaryDirectory(prefix: "check-ok")
