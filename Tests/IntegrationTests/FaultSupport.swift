@@ -140,7 +140,11 @@ final class SilentListener: Sendable {
     private let fillers = LockedValue<[Int32]>([])
 
     init(backlog: Int32) throws {
-        guard let fd = BoundSocket.tcp() else { throw HarnessError("socket/bind: errno \(errno)") }
+        // A port from FreePort, not port 0: a port-0 listener could take the port of a front's
+        // listener while a reload rebinds it, and reset the connections it queued when closed.
+        guard let fd = BoundSocket.tcp(port: FreePort.next()) else {
+            throw HarnessError("socket/bind: errno \(errno)")
+        }
         guard listen(fd, backlog) == 0, let port = BoundSocket.localPort(fd) else {
             Glibc.close(fd)
             throw HarnessError("listen: errno \(errno)")

@@ -115,7 +115,10 @@ struct ReloadTests {
     )
     func failedRebindRestores() async throws {
         try await withMosquitto { broker in
-            let first = TestConfig.mqttFront(ports: [broker.port])
+            // On an address of its own: while the reload has the port released, an outgoing
+            // connection of another test (from 127.0.0.1) could take it as its source port.
+            var first = TestConfig.mqttFront(ports: [broker.port])
+            first.listeners[0].bind = Endpoint(host: "127.0.0.77", port: FreePort.nextOnAllAddresses())
             try await withFront(first) { front in
                 let port = try front.port()
                 // Someone else listens where the added listener wants to bind.
@@ -134,7 +137,8 @@ struct ReloadTests {
                 #expect(front.runner.proxy.configuration.listeners.map(\.name) == ["mqtt"])
                 #expect(front.runner.proxy.configuration.listeners[0].reusePort == false)
                 #expect(front.runner.proxy.boundListeners.map(\.name) == ["mqtt"])
-                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "after-failed-rebind")
+                let (client, code) = try await MQTTTestClient.connect(
+                    host: "127.0.0.77", port: port, clientID: "after-failed-rebind")
                 #expect(code == 0)
                 await client.disconnect()
                 // The next good reload still applies.
