@@ -20,11 +20,7 @@ struct DrainTests {
                 // The listening socket closes first, while the session drains: new connections are
                 // refused and the session is still open. (The shutdown runs on the test process's
                 // busy task pool: its start is not timed here, only its order and the drain.)
-                let refused = await Poll.until(timeout: .seconds(3)) {
-                    guard let probe = try? await TestClient.connect(port: port) else { return true }
-                    await probe.close()
-                    return false
-                }
+                let refused = await Self.refuses(port: port, within: .seconds(3))
                 let refusedAfter = ContinuousClock.now - stopAsked
                 #expect(refused, "the listener still accepted after shutdown")
                 #expect(await client.connection.closedAt() == nil, "the session was closed before the drain")
@@ -78,11 +74,7 @@ struct DrainTests {
 
                 let stopAsked = ContinuousClock.now
                 await front.runner.shutdown()
-                let refused = await Poll.until(timeout: .seconds(3)) {
-                    guard let probe = try? await TestClient.connect(port: port) else { return true }
-                    await probe.close()
-                    return false
-                }
+                let refused = await Self.refuses(port: port, within: .seconds(3))
                 #expect(refused, "the listener still accepted after shutdown")
                 #expect(await client.connection.closedAt() == nil, "the session was closed before the drain")
 
@@ -100,12 +92,9 @@ struct DrainTests {
                     return
                 }
                 #expect(reason.contains("shutting down"), "\(reason)")
-                let afterReload = await Poll.until(timeout: .milliseconds(300)) {
-                    guard let probe = try? await TestClient.connect(port: port) else { return false }
-                    await probe.close()
-                    return true
-                }
-                #expect(!afterReload, "the refused reload bound the listener again")
+                #expect(
+                    await Self.refuses(port: port, within: .milliseconds(300)),
+                    "the refused reload bound the listener again")
 
                 // The session ends at drain_timeout; then the stop does not wait for the silent
                 // server's check (30 s timeout).
@@ -117,6 +106,15 @@ struct DrainTests {
                 #expect(line?["reason"] == "shutdown")
                 await client.close()
             }
+        }
+    }
+
+    /// Whether a connect to `port` is refused within `timeout` (a probe that connects is closed).
+    static func refuses(port: Int, within timeout: Duration) async -> Bool {
+        await Poll.until(timeout: timeout) {
+            guard let probe = try? await TestClient.connect(port: port) else { return true }
+            await probe.close()
+            return false
         }
     }
 }

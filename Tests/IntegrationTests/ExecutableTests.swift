@@ -40,10 +40,8 @@ struct ExecutableTests {
                     address: 127.0.0.1:99999
 
             """, to: "bad.yaml")
-        let result = try await CommandLineTool.run(
-            try Self.executable(), ["check", "--config", file], timeout: .seconds(10))
-        #expect(result.status == 1)
-        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let (status, lines) = try await Self.check(file)
+        #expect(status == 1)
         #expect(!lines.isEmpty)
         let pattern = try Regex(#"^(.+):(\d+):(\d+): (\S+): (.+)$"#)
         var paths: [String: (line: Int, column: Int)] = [:]
@@ -86,10 +84,8 @@ struct ExecutableTests {
                     address: 127.0.0.1:99999
 
             """, to: "tls.yaml")
-        let result = try await CommandLineTool.run(
-            try Self.executable(), ["check", "--config", file], timeout: .seconds(10))
-        #expect(result.status == 1)
-        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let (status, lines) = try await Self.check(file)
+        #expect(status == 1)
         #expect(lines.count == 3, "\(lines)")
         #expect(
             lines.first?.hasPrefix("\(file):6:") == true
@@ -107,9 +103,15 @@ struct ExecutableTests {
         let directory = try TemporaryDirectory(prefix: "check-ok")
         defer { directory.remove() }
         let file = try directory.write(Self.goodConfig(brokerPort: 1883), to: "good.yaml")
+        let (status, lines) = try await Self.check(file)
+        #expect(status == 0, "\(lines)")
+    }
+
+    /// `brokerfront check --config file`: its exit status and its standard error's lines.
+    static func check(_ file: String) async throws -> (status: Int32, lines: [String]) {
         let result = try await CommandLineTool.run(
             try Self.executable(), ["check", "--config", file], timeout: .seconds(10))
-        #expect(result.status == 0, "\(result.stderr)")
+        return (result.status, result.stderr.split(separator: "\n").map(String.init))
     }
 
     @Test("run with a bad config: exit 1, nothing bound")
