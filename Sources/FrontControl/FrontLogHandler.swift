@@ -90,7 +90,7 @@ public struct FrontLogHandler: LogHandler {
                 "\"message\":\(jsonString(message))",
             ]
             for key in keys {
-                fields.append("\(jsonString(key)):\(jsonString("\(metadata[key] ?? "")"))")
+                fields.append("\(jsonString(key)):\(jsonValue(metadata[key] ?? ""))")
             }
             return "{" + fields.joined(separator: ",") + "}"
         }
@@ -111,6 +111,15 @@ public struct FrontLogHandler: LogHandler {
             }
         guard needsQuotes else { return value }
         return jsonString(value)
+    }
+
+    /// A count (`bytes_in`, `bytes_out`, `sessions`, ...) as a JSON number, so log pipelines can sum
+    /// and compare it; anything else as a string.
+    static func jsonValue(_ value: Logger.Metadata.Value) -> String {
+        if case .stringConvertible(let convertible) = value, convertible is any BinaryInteger {
+            return "\(convertible)"
+        }
+        return jsonString("\(value)")
     }
 
     /// A JSON string literal with the escapes RFC 8259 requires.

@@ -25,20 +25,26 @@ struct FrontLogHandlerTests {
             "\(line)")
     }
 
-    @Test("json: one object per line with the same fields, escaped")
+    @Test("json: one object per line with the same fields, escaped; counts are numbers")
     func json() throws {
         var fields = metadata
         fields["client_id"] = "quote\" and \\ and \n"
+        // As the session line gives them: counts as integers, the rest as text.
+        fields["bytes_in"] = .stringConvertible(36)
+        fields["bytes_out"] = .stringConvertible(UInt64(11))
         let line = FrontLogHandler.render(
             level: .info, message: "session closed", metadata: fields, format: .json, time: time)
         #expect(!line.contains("\n"))
         let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
-        #expect(object["message"] == "session closed")
-        #expect(object["level"] == "info")
-        #expect(object["client_id"] == "quote\" and \\ and \n")
-        #expect(object["reason"] == "client_closed")
-        #expect(object["bytes_in"] == "36")
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        #expect(object["message"] as? String == "session closed")
+        #expect(object["level"] as? String == "info")
+        #expect(object["client_id"] as? String == "quote\" and \\ and \n")
+        #expect(object["reason"] as? String == "client_closed")
+        #expect(object["duration"] as? String == "2ms")
+        #expect(object["bytes_in"] as? Int == 36)
+        #expect(object["bytes_out"] as? Int == 11)
+        #expect(line.contains("\"bytes_in\":36,\"bytes_out\":11,"), "\(line)")
     }
 
     @Test("handlers follow their shared settings (a reload), unless a logger set its own level")
