@@ -13,6 +13,25 @@ public struct SessionInfo: Sendable, Equatable, Encodable {
     public var bytes_in: UInt64
     public var bytes_out: UInt64
 
+    /// Every key in every row, `null` when unknown (a connection still sending its CONNECT has no
+    /// client id, backend, server or source yet), so a row always has the same shape.
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(client_id, forKey: .client_id)
+        try row.encode(client, forKey: .client)
+        try row.encode(listener, forKey: .listener)
+        try row.encode(backend, forKey: .backend)
+        try row.encode(server, forKey: .server)
+        try row.encode(source, forKey: .source)
+        try row.encode(age_seconds, forKey: .age_seconds)
+        try row.encode(bytes_in, forKey: .bytes_in)
+        try row.encode(bytes_out, forKey: .bytes_out)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case client_id, client, listener, backend, server, source, age_seconds, bytes_in, bytes_out
+    }
+
     /// Seconds from `start` to `now`, to a tenth.
     static func age(from start: MonotonicTime, to now: MonotonicTime) -> Double {
         (now.since(start).secondsDouble * 10).rounded() / 10
