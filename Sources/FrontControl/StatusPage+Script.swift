@@ -41,6 +41,7 @@ extension StatusPage {
               tile(up + " / " + servers.length, "servers up", up < servers.length ? " warn" : ""),
               tile(String(r.backends.length), "backends"),
               tile(String(dead), "backends with no server up", dead > 0 ? " bad" : ""));
+            if (r.draining) add(section, tile("draining", "shutting down: listeners closed", " warn"));
             var relay = r.relay;
             if (relay && relay.threads > 0) {
               var label = "on " + (relay.threads === 1 ? "1 relay thread" : relay.threads + " relay threads") +

@@ -57,6 +57,7 @@ public enum StatusPage {
             + tile("\(report.backends.count)", "backends")
             + tile("\(dead)", "backends with no server up", dead > 0 ? " bad" : "")
             + relayTile(report.relay, tile)
+            + (report.draining == true ? tile("draining", "shutting down: listeners closed", " warn") : "")
             + "</section>"
     }
 

@@ -79,6 +79,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var listeners: [Listener]
     public var backends: [Backend]
     public var relay: Relay?
+    /// True once a shutdown closed the listeners and the sessions drain (an addition to
+    /// INTERFACE.md's document; absent in older fronts' reports).
+    public var draining: Bool?
 
     /// The status of `proxy` now.
     public init(proxy: FrontProxy) {
@@ -90,6 +93,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 name: config.name, bind: bind, protocol: config.protocol.rawValue,
                 active_connections: proxy.activeSessions(listener: config.name))
         }
+        draining = proxy.isStopping
         let relay = proxy.relayStatus
         self.relay = Relay(
             threads: relay.threads, slice: relay.slice, sessions: relay.sessions, sessions_per_thread: relay.perThread,

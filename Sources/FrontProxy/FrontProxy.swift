@@ -109,6 +109,9 @@ public final class FrontProxy: Sendable {
         self.state = NIOLockedValueBox(State(configuration: configuration))
     }
 
+    /// Whether a shutdown began (``stopAccepting()``): the listeners are closed and sessions drain.
+    public var isStopping: Bool { state.withLockedValue { $0.stopping } }
+
     /// The configuration in force (the last one applied).
     public var configuration: FrontConfiguration { state.withLockedValue { $0.configuration } }
 

@@ -31,6 +31,17 @@ struct StatusPageTests {
         text.components(separatedBy: needle).count - 1
     }
 
+    @Test("a draining front says so in a tile (server-rendered and in the refresh script); a serving one does not")
+    func drainingTile() throws {
+        let tile = #"<div class="n">draining</div><div class="l">shutting down: listeners closed</div>"#
+        let draining = Self.sample.dropLast() + #","draining":true}"#
+        #expect(StatusPage.render(try Self.report(String(draining)), title: "t").contains(tile))
+        let serving = Self.sample.dropLast() + #","draining":false}"#
+        #expect(!StatusPage.render(try Self.report(String(serving)), title: "t").contains(tile))
+        #expect(!StatusPage.render(try Self.report(Self.sample), title: "t").contains(tile))
+        #expect(StatusPage.render(try Self.report(Self.sample), title: "t").contains("if (r.draining)"))
+    }
+
     @Test("the relay tile: sessions on relay threads with their slice; none without relay threads")
     func relayTile() throws {
         let withRelay = Self.sample.dropLast() + #","relay":{"threads":2,"slice":"100us","sessions":4321}}"#

@@ -17,6 +17,7 @@ struct AdminTests {
                 #expect(status.status == 200)
                 #expect(status.headers["content-type"]?.hasPrefix("application/json") == true)
                 let json = try JSONValue.parse(status.body)
+                #expect(json["draining"] == .bool(false))
                 let listener = json["listeners"]?[0]
                 #expect(listener?["name"]?.string == "mqtt")
                 #expect(listener?["protocol"]?.string == "mqtt")

@@ -81,6 +81,7 @@ struct DrainTests {
                 // The drain runs (3 s): the operator still sees it, and checks still run.
                 let status = try await HTTPTestClient.get(port: adminPort, path: "/status")
                 #expect(status.status == 200)
+                #expect(try JSONValue.parse(status.body)["draining"] == .bool(true), "\(status.body)")
                 let listed = try JSONValue.parse(try await HTTPTestClient.get(port: adminPort, path: "/sessions").body)
                 #expect(listed["total"]?.number == 1, "\(listed)")
                 let checksThen = checks()
