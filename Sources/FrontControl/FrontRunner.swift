@@ -63,7 +63,10 @@ public final class FrontRunner: Sendable {
         var services: [any Service] = [HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger)]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
         services.append(adminPlane)
-        services.append(ProxyService(proxy: proxy, logger: logger) { ready.state.withLockedValue { $0 = true } })
+        services.append(
+            ProxyService(proxy: proxy, logger: logger, hurrySignals: signals) {
+                ready.state.withLockedValue { $0 = true }
+            })
         self.hasAdmin = configuration.admin != nil
         self.group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))

@@ -2,17 +2,25 @@ import FrontConfig
 import FrontProxy
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Runs the data path as a Service: binds the listeners, waits for graceful shutdown (SIGTERM /
 /// SIGINT), then stops accepting at once, lets sessions run up to `drain_timeout`, and closes the rest.
+/// The same signal again during the drain closes the sessions at once (a second Ctrl-C).
 public struct ProxyService: Service {
     public let proxy: FrontProxy
     let logger: Logger
+    /// The shutdown signals; one of them arriving during the drain ends it.
+    let hurrySignals: [UnixSignal]
     let onStarted: @Sendable () async -> Void
 
-    public init(proxy: FrontProxy, logger: Logger, onStarted: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        proxy: FrontProxy, logger: Logger, hurrySignals: [UnixSignal] = [],
+        onStarted: @escaping @Sendable () async -> Void = {}
+    ) {
         self.proxy = proxy
         self.logger = logger
+        self.hurrySignals = hurrySignals
         self.onStarted = onStarted
     }
 
@@ -27,13 +35,47 @@ public struct ProxyService: Service {
         logger.notice(
             "draining",
             metadata: ["sessions": .stringConvertible(open), "drain_timeout": .string(DurationParser.format(drain))])
-        if !(await proxy.waitForSessionsToEnd(timeout: drain)) {
+        switch await drained(within: drain) {
+        case .ended:
+            break
+        case .timedOut:
             logger.notice(
                 "drain timeout reached, closing sessions",
                 metadata: ["sessions": .stringConvertible(proxy.activeSessions)])
             await proxy.closeAllSessions(reason: .shutdown)
+        case .hurried(let signal):
+            logger.notice(
+                "second shutdown signal, closing sessions now",
+                metadata: ["signal": "\(signal)", "sessions": .stringConvertible(proxy.activeSessions)])
+            await proxy.closeAllSessions(reason: .shutdown)
         }
         await proxy.stopTimers()
         logger.notice("stopped")
+    }
+
+    private enum DrainEnd: Sendable {
+        case ended
+        case timedOut
+        case hurried(UnixSignal)
+    }
+
+    /// Waits for the sessions to end, up to `drain`, or for one of ``hurrySignals``.
+    private func drained(within drain: Duration) async -> DrainEnd {
+        let proxy = self.proxy
+        let signals = hurrySignals
+        return await withTaskGroup(of: DrainEnd?.self) { group in
+            group.addTask { await proxy.waitForSessionsToEnd(timeout: drain) ? .ended : .timedOut }
+            if !signals.isEmpty {
+                group.addTask {
+                    for await signal in await UnixSignalsSequence(trapping: signals) { return .hurried(signal) }
+                    return nil  // cancelled: the drain ended first
+                }
+            }
+            defer { group.cancelAll() }
+            while let end = await group.next() {
+                if let end { return end }
+            }
+            return .timedOut
+        }
     }
 }

@@ -199,7 +199,7 @@ public final class FrontProxy: Sendable {
     public func waitForSessionsToEnd(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while activeSessions > 0 {
-            if ContinuousClock.now >= deadline { return false }
+            if ContinuousClock.now >= deadline || Task.isCancelled { return false }
             try? await Task.sleep(for: .milliseconds(50))
         }
         return true

@@ -163,6 +163,42 @@ struct ExecutableTests {
         }
     }
 
+    @Test("SIGTERM drains; a second SIGTERM during the drain closes the sessions at once and exits 0")
+    func secondSignalHurriesDrain() async throws {
+        try await withMosquitto { broker in
+            let directory = try TemporaryDirectory(prefix: "run-hurry")
+            defer { directory.remove() }
+            let config = Self.goodConfig(brokerPort: broker.port).replacingOccurrences(
+                of: "drain_timeout: 1s", with: "drain_timeout: 60s")
+            let file = try directory.write(config, to: "front.yaml")
+            let child = try ChildProcess.launch(
+                try Self.executable(), ["run", "--config", file], outputDirectory: directory.path)
+            do {
+                #expect(await child.waitForOutput(containing: "listening ", timeout: .seconds(10)))
+                let port = try #require(Self.boundPort(in: child.stderrText()), "\(child.stderrText())")
+                let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "exe-hurry")
+                #expect(code == 0)
+                child.send(signal: SIGTERM)
+                #expect(await child.waitForOutput(containing: "draining", timeout: .seconds(5)))
+                // Still draining (60 s): the session is open.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(await client.connection.closedAt() == nil, "closed before the second signal")
+                child.send(signal: SIGTERM)
+                let status = await child.waitForExit(timeout: .seconds(10))
+                #expect(status == 0, "\(child.stderrText())")
+                #expect(await client.connection.waitForClose(timeout: .seconds(2)))
+                let log = child.stderrText()
+                #expect(log.contains("second shutdown signal, closing sessions now"), "\(log)")
+                #expect(log.contains("client_id=exe-hurry") && log.contains("reason=shutdown"), "\(log)")
+                await client.close()
+            } catch {
+                await child.stop()
+                throw error
+            }
+            await child.stop()
+        }
+    }
+
     /// Runs `body` with the built executable serving `config` (the port it logged it listens on),
     /// then expects exit 0 on SIGTERM; the process is stopped whether `body` returns or throws.
     static func withRunningFront(
