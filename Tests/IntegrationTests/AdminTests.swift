@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontProxy
 import FrontTesting
 import Testing
 
@@ -172,6 +173,78 @@ struct AdminTests {
                 #expect(PrometheusText.value(of: "brokerfront_relay_threads", in: metrics) == 0)
                 let page = try await HTTPTestClient.get(port: adminPort, path: "/").body
                 #expect(!page.contains(#"<div class="l">on "#), "no relay tile")
+            }
+        }
+    }
+
+    @Test(
+        "POST /backends/{b}/servers/{s}/state: drain and maint keep new sessions off a server, ready brings it back; unknown names 404, bad bodies 400, no token 401"
+    )
+    func serverStateChanges() async throws {
+        try await withMosquittos(2) { brokers in
+            var config = TestConfig.mqttFront(ports: brokers.map(\.port), admin: true)
+            config.admin?.token = "state-token"
+            try await withFront(config) { front in
+                let adminPort = try #require(front.runner.adminPort)
+                func post(_ path: String, _ body: String?, token: String? = "state-token") async throws
+                    -> HTTPTestResponse
+                {
+                    let headers = token.map { ["Authorization": "Bearer \($0)"] } ?? [:]
+                    return try await HTTPTestClient.request(
+                        method: "POST", port: adminPort, path: path, body: body, headers: headers)
+                }
+                let b1 = "/backends/brokers/servers/b1/state"
+                #expect(try await post(b1, #"{"state":"drain"}"#, token: nil).status == 401)
+                let unknownBackend = try await post("/backends/nope/servers/b1/state", #"{"state":"drain"}"#)
+                #expect(unknownBackend.status == 404)
+                #expect(unknownBackend.body.contains("no backend named `nope`"), "\(unknownBackend.body)")
+                #expect(try await post("/backends/brokers/servers/b9/state", #"{"state":"drain"}"#).status == 404)
+                let notJSON = try await post(b1, "drain")
+                #expect(notJSON.status == 400)
+                #expect(notJSON.body.contains("error"), "\(notJSON.body)")
+                let unknownState = try await post(b1, #"{"state":"sleep"}"#)
+                #expect(unknownState.status == 400)
+                #expect(unknownState.body.contains("`sleep` is not one of drain, maint, ready"), "\(unknownState.body)")
+                let huge = try await post(b1, #"{"state":""# + String(repeating: "d", count: 20_000) + #""}"#)
+                #expect(huge.status == 413, "\(huge.status) \(huge.body)")
+                func state(_ server: String) async throws -> String? {
+                    let json = try JSONValue.parse(try await HTTPTestClient.get(port: adminPort, path: "/status").body)
+                    return json["backends"]?[0]?["servers"]?.array?.first { $0["name"]?.string == server }?["state"]?
+                        .string
+                }
+                #expect(try await state("b1") == "up")
+
+                // A session already on b1 stays through drain; new ones all go to b2.
+                let ids = (0..<16).map { "state-\($0)" }
+                var onB1: [MQTTTestClient] = []
+                for id in ids {
+                    let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: id)
+                    #expect(code == 0)
+                    let listed = await front.runner.proxy.sessions(
+                        matching: SessionFilter(clientID: id), offset: 0, limit: 1)
+                    if listed.page.first?.server == "b1" { onB1.append(client) } else { await client.disconnect() }
+                }
+                #expect(!onB1.isEmpty, "none of 16 ids hashed to b1")
+                let drained = try await post(b1, #"{"state":"drain"}"#)
+                #expect(drained.status == 200)
+                #expect(try JSONValue.parse(drained.body)["state"]?.string == "drain", "\(drained.body)")
+                #expect(try await state("b1") == "drain")
+                for client in onB1 {
+                    #expect(await client.connection.closedAt() == nil, "drain closed a session")
+                    await client.disconnect()
+                }
+                for id in ids {
+                    let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: id)
+                    #expect(code == 0)
+                    await client.disconnect()
+                    let line = await front.waitForSessionClosed(matching: ["client_id": id, "server": "b2"])
+                    #expect(line != nil, "\(id) did not land on b2 while b1 drains")
+                }
+                #expect(try await post(b1, #"{"state":"maint"}"#).status == 200)
+                #expect(try await state("b1") == "maint")
+                #expect(try await post(b1, #"{"state":"ready"}"#).status == 200)
+                #expect(try await state("b1") == "up")
+                #expect(await front.waitForActive(0))
             }
         }
     }

@@ -134,6 +134,7 @@ struct ReloadTests {
                     return
                 }
                 #expect(!reason.isEmpty)
+                #expect(front.metric("brokerfront_reloads_total", ["result": "error"]) == 1)
                 #expect(front.runner.proxy.configuration.listeners.map(\.name) == ["mqtt"])
                 #expect(front.runner.proxy.configuration.listeners[0].reusePort == false)
                 #expect(front.runner.proxy.boundListeners.map(\.name) == ["mqtt"])

@@ -25,6 +25,37 @@ struct TLSTests {
             timeout: .seconds(15))
     }
 
+    @Test(
+        "a reload naming a certificate that does not parse is refused and counted (result=error); the listener keeps its certificate"
+    )
+    func brokenCertificateReload() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(ports: [broker.port]) { $0.tls = Self.tls(certificates, clientCA: false) }
+            try await withFront(config.withPatientDials) { front in
+                let port = try front.port()
+                // A rotation gone wrong: PEM-looking, but no certificate inside.
+                let broken = try certificates.directory.write(
+                    "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+                    to: "rotated.pem")
+                var rotated = config
+                rotated.listeners[0].tls?.certificate = broken
+                guard case .failed(let reason) = await front.runner.reloader.reload(with: rotated) else {
+                    Issue.record("a reload with a broken certificate was applied")
+                    return
+                }
+                #expect(reason.contains("tls.certificate") && reason.contains(broken), "\(reason)")
+                #expect(front.metric("brokerfront_reloads_total", ["result": "error"]) == 1)
+                #expect(
+                    front.runner.proxy.configuration.listeners[0].tls?.certificate == certificates.serverCertificate)
+                let published = try await Self.publish(
+                    port: port, certificates: certificates, clientID: "after-rotation")
+                #expect(published.status == 0, "\(published.stderr)")
+            }
+        }
+    }
+
     @Test("TLS listener without client_ca: mosquitto_sub and mosquitto_pub (CA-verified, IP and DNS SAN) pub/sub")
     func pubSubOverTLS() async throws {
         let certificates = try await TestCertificates.make()
