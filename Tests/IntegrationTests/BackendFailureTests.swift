@@ -1,3 +1,4 @@
+import FrontConfig
 import FrontTesting
 import MQTTWire
 import Testing
@@ -33,6 +34,58 @@ struct BackendFailureTests {
                 #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": server]) == 0)
             }
             #expect(await front.waitForActive(0))
+        }
+    }
+
+    @Test(
+        "an mqtt check with credentials the broker refuses keeps the server down (CONNACK 5 in /status, counted as fail); the right ones bring it up"
+    )
+    func checkRefusedByBroker() async throws {
+        let directory = try TemporaryDirectory(prefix: "check-auth")
+        defer { directory.remove() }
+        let passwords = "\(directory.path)/passwords"
+        let made = try await CommandLineTool.run(
+            "mosquitto_passwd", ["-b", "-c", passwords, "checker", "right"], timeout: .seconds(10))
+        #expect(made.status == 0, "\(made.stderr)")
+        let broker = try await MosquittoProcess.start(extraConfig: [
+            "allow_anonymous false", "password_file \(passwords)",
+        ])
+        try await withStopping(broker, stop: { await $0.stop() }) { broker in
+            func check(_ password: String) -> HealthCheckConfig {
+                var check = HealthCheckConfig(
+                    type: .mqtt, interval: .milliseconds(200), timeout: .seconds(2), rise: 1, fall: 1)
+                check.username = "checker"
+                check.password = password
+                return check
+            }
+            let config = TestConfig.front(
+                listeners: [TestConfig.mqttListener()],
+                backends: [
+                    TestConfig.backend(ports: [broker.port]) { $0.healthCheck = check("wrong") },
+                    TestConfig.backend(name: "right", ports: [broker.port]) { $0.healthCheck = check("right") },
+                ])
+            try await withFront(config) { front in
+                func failed() -> Double {
+                    front.metric("brokerfront_health_checks_total", ["backend": "brokers", "result": "fail"]) ?? 0
+                }
+                #expect(await Poll.until(timeout: .seconds(10)) { failed() >= 2 }, "\(front.metricsText)")
+                #expect(
+                    front.metric("brokerfront_health_checks_total", ["backend": "brokers", "result": "ok"]) ?? 0 == 0)
+                let refused = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers")?.servers.first)
+                #expect(refused.displayState == "down")
+                let message = refused.healthState.lastCheck?.message ?? ""
+                #expect(message.hasPrefix("CONNACK 5") || message.hasPrefix("CONNACK 4"), "\(message)")
+                #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) == 0)
+                #expect(
+                    await Poll.until(timeout: .seconds(10)) {
+                        front.metric("brokerfront_server_up", ["backend": "right", "server": "b1"]) == 1
+                    }, "\(front.metricsText)")
+                // A client of the refused backend gets Server unavailable.
+                let (client, code) = try await MQTTTestClient.connect(
+                    port: try front.port(), clientID: "behind-refused")
+                #expect(code == 3)
+                await client.close()
+            }
         }
     }
 

@@ -134,6 +134,13 @@ struct RedisFailoverTests {
             let refused = try await TestClient.connect(port: port)
             try? await refused.send("SET x 1\r\n")  // the front may already have closed it
             #expect(await refused.waitForClose(timeout: .seconds(2)))
+            #expect(try await refused.buffered() == [], "a tcp listener refuses with a close, no bytes")
+            #expect(
+                await Poll.until(timeout: .seconds(2)) {
+                    front.metric(
+                        "brokerfront_connections_rejected_total", ["listener": "redis", "reason": "no_server"])
+                        == 1
+                }, "\(front.metricsText)")
             #expect(try await first.command(["GET", "x"]) == "")
             #expect(try await second.command(["GET", "x"]) == "")
             #expect(front.logs.all.contains { $0.message.contains("split brain") })
