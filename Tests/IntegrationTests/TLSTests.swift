@@ -26,6 +26,35 @@ struct TLSTests {
     }
 
     @Test(
+        "client_ids on a TLS listener (SwiftNIO's path): a denied id gets identifier rejected over TLS, counted as denied; an allowed one publishes"
+    )
+    func clientIDFilterOverTLS() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(ports: [broker.port]) {
+                $0.tls = Self.tls(certificates, clientCA: false)
+                $0.clientIDs = ClientIDFilter(allow: ["sensor-*"], deny: ["sensor-bad*"])
+            }
+            try await withFront(config.withPatientDials) { front in
+                let port = try front.port()
+                let denied = try await Self.publish(port: port, certificates: certificates, clientID: "sensor-bad-1")
+                #expect(denied.status != 0)
+                #expect(denied.stderr.lowercased().contains("identifier rejected"), "\(denied.stderr)")
+                let allowed = try await Self.publish(port: port, certificates: certificates, clientID: "sensor-ok-1")
+                #expect(allowed.status == 0, "\(allowed.stderr)")
+                #expect(
+                    await Poll.until(timeout: .seconds(2)) {
+                        front.metric("brokerfront_connections_rejected_total", ["reason": "denied"]) == 1
+                    }, "\(front.metricsText)")
+                let line = await front.waitForSessionClosed(matching: ["client_id": "sensor-bad-1"])
+                #expect(line?["reason"] == "denied")
+                #expect(!broker.clientsConnected().map(\.clientID).contains("sensor-bad-1"))
+            }
+        }
+    }
+
+    @Test(
         "a reload naming a certificate that does not parse is refused and counted (result=error); the listener keeps its certificate"
     )
     func brokenCertificateReload() async throws {
