@@ -13,6 +13,24 @@ struct TLSTests {
             clientCA: clientCA ? certificates.caCertificate : nil)
     }
 
+    /// Certificates made for the test, one mosquitto, and a front (patient dials) whose listener
+    /// terminates TLS with them; `listener` adds to the listener's settings. `body` gets the front,
+    /// the broker, the certificates and the configuration; all of it is stopped and removed after.
+    static func withTLSFront(
+        clientCA: Bool, listener configure: (inout ListenerConfig) -> Void = { _ in },
+        _ body: (RunningFront, MosquittoProcess, TestCertificates, FrontConfiguration) async throws -> Void
+    ) async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withMosquitto { broker in
+            let config = TestConfig.mqttFront(ports: [broker.port]) {
+                $0.tls = Self.tls(certificates, clientCA: clientCA)
+                configure(&$0)
+            }.withPatientDials
+            try await withFront(config) { front in try await body(front, broker, certificates, config) }
+        }
+    }
+
     /// `mosquitto_pub` over TLS to `port`, verifying the server against the test CA; extra flags appended.
     static func publish(
         port: Int, host: String = "127.0.0.1", certificates: TestCertificates, clientID: String,
@@ -29,28 +47,25 @@ struct TLSTests {
         "client_ids on a TLS listener (SwiftNIO's path): a denied id gets identifier rejected over TLS, counted as denied; an allowed one publishes"
     )
     func clientIDFilterOverTLS() async throws {
-        let certificates = try await TestCertificates.make()
-        defer { certificates.remove() }
-        try await withMosquitto { broker in
-            let config = TestConfig.mqttFront(ports: [broker.port]) {
-                $0.tls = Self.tls(certificates, clientCA: false)
+        try await Self.withTLSFront(
+            clientCA: false,
+            listener: {
                 $0.clientIDs = ClientIDFilter(allow: ["sensor-*"], deny: ["sensor-bad*"])
             }
-            try await withFront(config.withPatientDials) { front in
-                let port = try front.port()
-                let denied = try await Self.publish(port: port, certificates: certificates, clientID: "sensor-bad-1")
-                #expect(denied.status != 0)
-                #expect(denied.stderr.lowercased().contains("identifier rejected"), "\(denied.stderr)")
-                let allowed = try await Self.publish(port: port, certificates: certificates, clientID: "sensor-ok-1")
-                #expect(allowed.status == 0, "\(allowed.stderr)")
-                #expect(
-                    await Poll.until(timeout: .seconds(2)) {
-                        front.metric("brokerfront_connections_rejected_total", ["reason": "denied"]) == 1
-                    }, "\(front.metricsText)")
-                let line = await front.waitForSessionClosed(matching: ["client_id": "sensor-bad-1"])
-                #expect(line?["reason"] == "denied")
-                #expect(!broker.clientsConnected().map(\.clientID).contains("sensor-bad-1"))
-            }
+        ) { front, broker, certificates, config in
+            let port = try front.port()
+            let denied = try await Self.publish(port: port, certificates: certificates, clientID: "sensor-bad-1")
+            #expect(denied.status != 0)
+            #expect(denied.stderr.lowercased().contains("identifier rejected"), "\(denied.stderr)")
+            let allowed = try await Self.publish(port: port, certificates: certificates, clientID: "sensor-ok-1")
+            #expect(allowed.status == 0, "\(allowed.stderr)")
+            #expect(
+                await Poll.until(timeout: .seconds(2)) {
+                    front.metric("brokerfront_connections_rejected_total", ["reason": "denied"]) == 1
+                }, "\(front.metricsText)")
+            let line = await front.waitForSessionClosed(matching: ["client_id": "sensor-bad-1"])
+            #expect(line?["reason"] == "denied")
+            #expect(!broker.clientsConnected().map(\.clientID).contains("sensor-bad-1"))
         }
     }
 
@@ -58,66 +73,56 @@ struct TLSTests {
         "a reload naming a certificate that does not parse is refused and counted (result=error); the listener keeps its certificate"
     )
     func brokenCertificateReload() async throws {
-        let certificates = try await TestCertificates.make()
-        defer { certificates.remove() }
-        try await withMosquitto { broker in
-            let config = TestConfig.mqttFront(ports: [broker.port]) { $0.tls = Self.tls(certificates, clientCA: false) }
-            try await withFront(config.withPatientDials) { front in
-                let port = try front.port()
-                // A rotation gone wrong: PEM-looking, but no certificate inside.
-                let broken = try certificates.directory.write(
-                    "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
-                    to: "rotated.pem")
-                var rotated = config
-                rotated.listeners[0].tls?.certificate = broken
-                guard case .failed(let reason) = await front.runner.reloader.reload(with: rotated) else {
-                    Issue.record("a reload with a broken certificate was applied")
-                    return
-                }
-                #expect(reason.contains("tls.certificate") && reason.contains(broken), "\(reason)")
-                #expect(front.metric("brokerfront_reloads_total", ["result": "error"]) == 1)
-                #expect(
-                    front.runner.proxy.configuration.listeners[0].tls?.certificate == certificates.serverCertificate)
-                let published = try await Self.publish(
-                    port: port, certificates: certificates, clientID: "after-rotation")
-                #expect(published.status == 0, "\(published.stderr)")
+        try await Self.withTLSFront(clientCA: false) { front, broker, certificates, config in
+            let port = try front.port()
+            // A rotation gone wrong: PEM-looking, but no certificate inside.
+            let broken = try certificates.directory.write(
+                "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+                to: "rotated.pem")
+            var rotated = config
+            rotated.listeners[0].tls?.certificate = broken
+            guard case .failed(let reason) = await front.runner.reloader.reload(with: rotated) else {
+                Issue.record("a reload with a broken certificate was applied")
+                return
             }
+            #expect(reason.contains("tls.certificate") && reason.contains(broken), "\(reason)")
+            #expect(front.metric("brokerfront_reloads_total", ["result": "error"]) == 1)
+            #expect(
+                front.runner.proxy.configuration.listeners[0].tls?.certificate == certificates.serverCertificate)
+            let published = try await Self.publish(
+                port: port, certificates: certificates, clientID: "after-rotation")
+            #expect(published.status == 0, "\(published.stderr)")
         }
     }
 
     @Test("TLS listener without client_ca: mosquitto_sub and mosquitto_pub (CA-verified, IP and DNS SAN) pub/sub")
     func pubSubOverTLS() async throws {
-        let certificates = try await TestCertificates.make()
-        defer { certificates.remove() }
-        try await withMosquitto { broker in
-            let config = TestConfig.mqttFront(ports: [broker.port]) { $0.tls = Self.tls(certificates, clientCA: false) }
-            try await withFront(config.withPatientDials) { front in
-                let port = try front.port()
-                let sub = try ChildProcess.launch(
-                    "mosquitto_sub",
-                    [
-                        "--cafile", certificates.caCertificate, "-h", "127.0.0.1", "-p", "\(port)", "-t", "tls/test",
-                        "-C", "2", "-W", "15", "-i", "tls-sub",
-                    ], outputDirectory: certificates.directory.path, name: "sub")
-                try await withStopping(sub, stop: { await $0.stop() }) { sub in
-                    #expect(
-                        await broker.waitForLog(containing: "Received SUBSCRIBE from tls-sub", timeout: .seconds(10)),
-                        "\(sub.stderrText())")
-                    let byIP = try await Self.publish(
-                        port: port, certificates: certificates, clientID: "tls-pub-ip", message: "hello via 127.0.0.1")
-                    #expect(byIP.status == 0, "\(byIP.stderr)")
-                    let byName = try await Self.publish(
-                        port: port, host: "localhost", certificates: certificates, clientID: "tls-pub-dns",
-                        message: "hello via localhost")
-                    #expect(byName.status == 0, "\(byName.stderr)")
-                    let status = await sub.waitForExit(timeout: .seconds(10))
-                    #expect(status == 0, "\(sub.stderrText())")
-                    #expect(sub.stdoutText() == "hello via 127.0.0.1\nhello via localhost\n")
-                    // The front relayed them: the broker saw both publishers through it.
-                    let ids = Set(broker.clientsConnected().map(\.clientID))
-                    #expect(ids.isSuperset(of: ["tls-sub", "tls-pub-ip", "tls-pub-dns"]), "\(ids)")
-                    #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 0)
-                }
+        try await Self.withTLSFront(clientCA: false) { front, broker, certificates, config in
+            let port = try front.port()
+            let sub = try ChildProcess.launch(
+                "mosquitto_sub",
+                [
+                    "--cafile", certificates.caCertificate, "-h", "127.0.0.1", "-p", "\(port)", "-t", "tls/test",
+                    "-C", "2", "-W", "15", "-i", "tls-sub",
+                ], outputDirectory: certificates.directory.path, name: "sub")
+            try await withStopping(sub, stop: { await $0.stop() }) { sub in
+                #expect(
+                    await broker.waitForLog(containing: "Received SUBSCRIBE from tls-sub", timeout: .seconds(10)),
+                    "\(sub.stderrText())")
+                let byIP = try await Self.publish(
+                    port: port, certificates: certificates, clientID: "tls-pub-ip", message: "hello via 127.0.0.1")
+                #expect(byIP.status == 0, "\(byIP.stderr)")
+                let byName = try await Self.publish(
+                    port: port, host: "localhost", certificates: certificates, clientID: "tls-pub-dns",
+                    message: "hello via localhost")
+                #expect(byName.status == 0, "\(byName.stderr)")
+                let status = await sub.waitForExit(timeout: .seconds(10))
+                #expect(status == 0, "\(sub.stderrText())")
+                #expect(sub.stdoutText() == "hello via 127.0.0.1\nhello via localhost\n")
+                // The front relayed them: the broker saw both publishers through it.
+                let ids = Set(broker.clientsConnected().map(\.clientID))
+                #expect(ids.isSuperset(of: ["tls-sub", "tls-pub-ip", "tls-pub-dns"]), "\(ids)")
+                #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 0)
             }
         }
     }
@@ -156,39 +161,34 @@ struct TLSTests {
         "client_ca: no certificate and a foreign CA's certificate refused at the handshake; the right one works, logged with client_cn"
     )
     func clientCertificates() async throws {
-        let certificates = try await TestCertificates.make()
-        defer { certificates.remove() }
-        try await withMosquitto { broker in
-            let config = TestConfig.mqttFront(ports: [broker.port]) { $0.tls = Self.tls(certificates, clientCA: true) }
-            try await withFront(config.withPatientDials) { front in
-                let port = try front.port()
-                let noCertificate = try await Self.publish(port: port, certificates: certificates, clientID: "no-cert")
-                #expect(noCertificate.status != 0, "\(noCertificate.stdout) \(noCertificate.stderr)")
-                let foreign = try await Self.publish(
-                    port: port, certificates: certificates, clientID: "rogue-cert",
-                    extra: ["--cert", certificates.rogueCertificate, "--key", certificates.rogueKey])
-                #expect(foreign.status != 0, "\(foreign.stdout) \(foreign.stderr)")
-                #expect(
-                    await Poll.until(timeout: .seconds(3)) {
-                        front.metric("brokerfront_connections_rejected_total", ["listener": "mqtt", "reason": "tls"])
-                            == 2
-                    }, "\(front.metricsText)")
+        try await Self.withTLSFront(clientCA: true) { front, broker, certificates, config in
+            let port = try front.port()
+            let noCertificate = try await Self.publish(port: port, certificates: certificates, clientID: "no-cert")
+            #expect(noCertificate.status != 0, "\(noCertificate.stdout) \(noCertificate.stderr)")
+            let foreign = try await Self.publish(
+                port: port, certificates: certificates, clientID: "rogue-cert",
+                extra: ["--cert", certificates.rogueCertificate, "--key", certificates.rogueKey])
+            #expect(foreign.status != 0, "\(foreign.stdout) \(foreign.stderr)")
+            #expect(
+                await Poll.until(timeout: .seconds(3)) {
+                    front.metric("brokerfront_connections_rejected_total", ["listener": "mqtt", "reason": "tls"])
+                        == 2
+                }, "\(front.metricsText)")
 
-                let good = try await Self.publish(
-                    port: port, certificates: certificates, clientID: "device-good",
-                    extra: ["--cert", certificates.clientCertificate, "--key", certificates.clientKey])
-                #expect(good.status == 0, "\(good.stderr)")
-                let line = await front.waitForSessionClosed(matching: ["client_id": "device-good"])
-                #expect(line?["client_cn"] == "device-42", "\(String(describing: line))")
-                #expect(line?["server"] == "b1")
+            let good = try await Self.publish(
+                port: port, certificates: certificates, clientID: "device-good",
+                extra: ["--cert", certificates.clientCertificate, "--key", certificates.clientKey])
+            #expect(good.status == 0, "\(good.stderr)")
+            let line = await front.waitForSessionClosed(matching: ["client_id": "device-good"])
+            #expect(line?["client_cn"] == "device-42", "\(String(describing: line))")
+            #expect(line?["server"] == "b1")
 
-                let refusedLines = front.logs.sessionsClosed.filter { $0["reason"] == "tls" }
-                #expect(refusedLines.count == 2, "\(front.logs.sessionsClosed)")
-                #expect(refusedLines.allSatisfy { $0["client_cn"] == nil && $0["server"] == "-" })
-                let ids = Set(broker.clientsConnected().map(\.clientID))
-                #expect(ids.contains("device-good"))
-                #expect(!ids.contains("no-cert") && !ids.contains("rogue-cert"), "\(ids)")
-            }
+            let refusedLines = front.logs.sessionsClosed.filter { $0["reason"] == "tls" }
+            #expect(refusedLines.count == 2, "\(front.logs.sessionsClosed)")
+            #expect(refusedLines.allSatisfy { $0["client_cn"] == nil && $0["server"] == "-" })
+            let ids = Set(broker.clientsConnected().map(\.clientID))
+            #expect(ids.contains("device-good"))
+            #expect(!ids.contains("no-cert") && !ids.contains("rogue-cert"), "\(ids)")
         }
     }
 
@@ -247,37 +247,32 @@ struct TLSTests {
 
     @Test("TLS 1.1 is refused (openssl s_client -tls1_1 fails; the same client with -tls1_2 succeeds)")
     func tls11Refused() async throws {
-        let certificates = try await TestCertificates.make()
-        defer { certificates.remove() }
-        try await withMosquitto { broker in
-            let config = TestConfig.mqttFront(ports: [broker.port]) { $0.tls = Self.tls(certificates, clientCA: false) }
-            try await withFront(config.withPatientDials) { front in
-                let port = try front.port()
-                // SECLEVEL=0: OpenSSL 3 refuses to offer TLS 1.1 at all at the default level, and the
-                // test must show the server refusing, not the client.
-                func sClient(_ version: String) async throws -> (status: Int32, stdout: String, stderr: String) {
-                    try await CommandLineTool.run(
-                        "openssl",
-                        [
-                            "s_client", "-connect", "127.0.0.1:\(port)", version, "-cipher", "DEFAULT@SECLEVEL=0",
-                            "-CAfile", certificates.caCertificate,
-                        ], timeout: .seconds(10))
-                }
-                let old = try await sClient("-tls1_1")
-                #expect(old.status != 0, "\(old.stdout)")
-                #expect(
-                    old.stderr.contains("alert protocol version") || old.stderr.contains("unsupported protocol"),
-                    "\(old.stderr)")
-                #expect(
-                    await Poll.until(timeout: .seconds(3)) {
-                        front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 1
-                    }, "\(front.metricsText)")
-
-                let current = try await sClient("-tls1_2")
-                #expect(current.status == 0, "\(current.stderr)")
-                #expect(current.stdout.contains("Protocol  : TLSv1.2"), "\(current.stdout)")
-                #expect(current.stdout.contains("Verify return code: 0 (ok)"))
+        try await Self.withTLSFront(clientCA: false) { front, broker, certificates, config in
+            let port = try front.port()
+            // SECLEVEL=0: OpenSSL 3 refuses to offer TLS 1.1 at all at the default level, and the
+            // test must show the server refusing, not the client.
+            func sClient(_ version: String) async throws -> (status: Int32, stdout: String, stderr: String) {
+                try await CommandLineTool.run(
+                    "openssl",
+                    [
+                        "s_client", "-connect", "127.0.0.1:\(port)", version, "-cipher", "DEFAULT@SECLEVEL=0",
+                        "-CAfile", certificates.caCertificate,
+                    ], timeout: .seconds(10))
             }
+            let old = try await sClient("-tls1_1")
+            #expect(old.status != 0, "\(old.stdout)")
+            #expect(
+                old.stderr.contains("alert protocol version") || old.stderr.contains("unsupported protocol"),
+                "\(old.stderr)")
+            #expect(
+                await Poll.until(timeout: .seconds(3)) {
+                    front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 1
+                }, "\(front.metricsText)")
+
+            let current = try await sClient("-tls1_2")
+            #expect(current.status == 0, "\(current.stderr)")
+            #expect(current.stdout.contains("Protocol  : TLSv1.2"), "\(current.stdout)")
+            #expect(current.stdout.contains("Verify return code: 0 (ok)"))
         }
     }
 
@@ -285,44 +280,41 @@ struct TLSTests {
         "TLS listener: a plaintext CONNECT is refused as tls; a client that never starts the handshake is closed at connect_timeout"
     )
     func notTLSAndSilent() async throws {
-        let certificates = try await TestCertificates.make()
-        defer { certificates.remove() }
-        try await withMosquitto { broker in
-            let config = TestConfig.mqttFront(ports: [broker.port]) {
-                $0.tls = Self.tls(certificates, clientCA: false)
+        try await Self.withTLSFront(
+            clientCA: false,
+            listener: {
                 $0.connectTimeout = .seconds(2)
             }
-            try await withFront(config.withPatientDials) { front in
-                let port = try front.port()
-                let clock = ContinuousClock()
-                let start = clock.now
-                let plain = try await TestClient.connect(
-                    port: port, sending: MQTTConnect(version: .v3_1_1, clientID: "plaintext").encode())
-                let answer = try await plain.readUntilClose(timeout: .seconds(3))
-                #expect(clock.now - start < .milliseconds(1500))
-                // Whatever the TLS stack answers (an alert record, 0x15), never a CONNACK (0x20).
-                #expect(answer.first != 0x20, "\(TestClientError.hex(answer))")
-                await plain.close()
-                #expect(
-                    await Poll.until(timeout: .seconds(2)) {
-                        front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 1
-                    }, "\(front.metricsText)")
+        ) { front, broker, certificates, config in
+            let port = try front.port()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let plain = try await TestClient.connect(
+                port: port, sending: MQTTConnect(version: .v3_1_1, clientID: "plaintext").encode())
+            let answer = try await plain.readUntilClose(timeout: .seconds(3))
+            #expect(clock.now - start < .milliseconds(1500))
+            // Whatever the TLS stack answers (an alert record, 0x15), never a CONNACK (0x20).
+            #expect(answer.first != 0x20, "\(TestClientError.hex(answer))")
+            await plain.close()
+            #expect(
+                await Poll.until(timeout: .seconds(2)) {
+                    front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 1
+                }, "\(front.metricsText)")
 
-                // Timed from before the connect: the front's deadline starts at its accept, which is later.
-                let openedAt = clock.now
-                let silent = try await TestClient.connect(port: port)
-                let silentAnswer = try await silent.readUntilClose(timeout: .seconds(8))
-                let held = clock.now - openedAt
-                #expect(silentAnswer.isEmpty)
-                #expect(held >= .milliseconds(1900) && held < .seconds(5), "closed after \(held)")
-                await silent.close()
-                #expect(
-                    await Poll.until(timeout: .seconds(2)) {
-                        front.metric("brokerfront_connections_rejected_total", ["reason": "connect_timeout"]) == 1
-                    }, "\(front.metricsText)")
-                #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 1)
-                #expect(broker.clientsConnected().isEmpty)
-            }
+            // Timed from before the connect: the front's deadline starts at its accept, which is later.
+            let openedAt = clock.now
+            let silent = try await TestClient.connect(port: port)
+            let silentAnswer = try await silent.readUntilClose(timeout: .seconds(8))
+            let held = clock.now - openedAt
+            #expect(silentAnswer.isEmpty)
+            #expect(held >= .milliseconds(1900) && held < .seconds(5), "closed after \(held)")
+            await silent.close()
+            #expect(
+                await Poll.until(timeout: .seconds(2)) {
+                    front.metric("brokerfront_connections_rejected_total", ["reason": "connect_timeout"]) == 1
+                }, "\(front.metricsText)")
+            #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "tls"]) == 1)
+            #expect(broker.clientsConnected().isEmpty)
         }
     }
 
