@@ -139,12 +139,23 @@ extension FrontProxy {
     }
 
     /// After a failed reload: binds again, with the settings they had, the listeners it closed to
-    /// reuse their address, in place of their closed sockets.
+    /// reuse their address, in place of their closed sockets. A bind that fails is tried again a few
+    /// times (100 ms apart): the address was ours a moment ago.
     private func restore(_ closed: [Bound]) async {
         for previous in closed {
             let name = previous.binding.name
             do {
-                let rebound = try await bind(previous.slot)
+                var attempt = 1
+                let rebound: Bound
+                while true {
+                    do {
+                        rebound = try await bind(previous.slot)
+                        break
+                    } catch  where attempt < 5 {
+                        attempt += 1
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
                 let placed = state.withLockedValue { state in
                     guard !state.stopping, let index = state.listeners.firstIndex(where: { $0.binding.name == name })
                     else { return false }

@@ -138,6 +138,7 @@ final class SilentListener: Sendable {
     let port: Int
     private let descriptor: Int32
     private let fillers = LockedValue<[Int32]>([])
+    private let closed = LockedValue(false)
 
     init(backlog: Int32) throws {
         // A port from FreePort, not port 0: a port-0 listener could take the port of a front's
@@ -172,7 +173,13 @@ final class SilentListener: Sendable {
         }
     }
 
+    /// Closes the listener and its fillers; once only (a second close could hit a reused number).
     func close() {
+        guard
+            !closed.withLock({ was in
+                defer { was = true }; return was
+            })
+        else { return }
         for fd in fillers.withLock({ list in
             defer { list.removeAll() }
             return list
