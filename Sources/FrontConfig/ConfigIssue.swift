@@ -20,6 +20,13 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
 
     /// `FILE:LINE:COL: PATH: message`, the line `brokerfront check` prints.
     public func formatted(file: String) -> String { "\(file):\(description)" }
+
+    /// `issues` in file order (line, then column); issues at one position keep the order found.
+    public static func inFileOrder(_ issues: [ConfigIssue]) -> [ConfigIssue] {
+        issues.enumerated().sorted { lhs, rhs in
+            (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
+        }.map(\.element)
+    }
 }
 
 /// Thrown when a configuration is invalid; carries every problem found in one pass.

@@ -46,10 +46,7 @@ public enum ConfigLoader {
         var config = reader.decodeRoot(root)
         ConfigValidator.check(&config, reader: &reader)
         guard reader.issues.isEmpty else {
-            let sorted = reader.issues.enumerated().sorted { lhs, rhs in
-                (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
-            }
-            throw ConfigError(file: file, issues: sorted.map(\.element), partial: config)
+            throw ConfigError(file: file, issues: ConfigIssue.inFileOrder(reader.issues), partial: config)
         }
         return config
     }

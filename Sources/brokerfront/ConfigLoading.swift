@@ -56,9 +56,6 @@ struct LoadFailure: Error {
     var lines: [String]
 
     init(_ path: String, _ issues: [ConfigIssue]) {
-        let sorted = issues.enumerated().sorted {
-            ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
-        }
-        lines = sorted.map { $0.element.formatted(file: path) }
+        lines = ConfigIssue.inFileOrder(issues).map { $0.formatted(file: path) }
     }
 }
