@@ -8,16 +8,47 @@ public enum TLSContextFactory {
     /// reason when a certificate or key cannot be loaded.
     public static func make(for listener: ListenerConfig) throws -> NIOSSLContext? {
         guard let tls = listener.tls else { return nil }
-        let chain = try certificates(tls.certificate, setting: "tls.certificate")
-        let key = try privateKey(tls.privateKey)
+        return try context(
+            tls, chain: try certificates(tls.certificate, setting: "tls.certificate"),
+            key: try privateKey(tls.privateKey),
+            roots: try tls.clientCA.map { try certificates($0, setting: "tls.client_ca") })
+    }
+
+    /// Every reason `listener`'s TLS material cannot be used, each file tried on its own (`check`
+    /// reports them all at once); whether they make a context is tried only when each file loads.
+    public static func problems(for listener: ListenerConfig) -> [TLSSetupError] {
+        guard let tls = listener.tls else { return [] }
+        var found: [TLSSetupError] = []
+        var chain: [NIOSSLCertificate]?
+        var key: NIOSSLPrivateKey?
+        var roots: [NIOSSLCertificate]?
+        do { chain = try certificates(tls.certificate, setting: "tls.certificate") } catch { found.append(error) }
+        do { key = try privateKey(tls.privateKey) } catch { found.append(error) }
+        if let ca = tls.clientCA {
+            do { roots = try certificates(ca, setting: "tls.client_ca") } catch { found.append(error) }
+        }
+        guard found.isEmpty, let chain, let key else { return found }
+        do {
+            _ = try context(tls, chain: chain, key: key, roots: roots)
+        } catch {
+            found.append(error)
+        }
+        return found
+    }
+
+    /// The server context of loaded material: TLS 1.2 or later, and client certificates required
+    /// and verified against `roots` when given.
+    private static func context(
+        _ tls: TLSConfig, chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, roots: [NIOSSLCertificate]?
+    ) throws(TLSSetupError) -> NIOSSLContext {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         // A client that half-closes without close_notify would otherwise hold the session (and its
         // broker connection) for NIOSSL's default 5 s while the graceful shutdown waits.
         configuration.shutdownTimeout = .milliseconds(250)
-        if let ca = tls.clientCA {
-            configuration.trustRoots = .certificates(try certificates(ca, setting: "tls.client_ca"))
+        if let roots {
+            configuration.trustRoots = .certificates(roots)
             configuration.certificateVerification = .noHostnameVerification
         }
         do {
@@ -27,27 +58,6 @@ public enum TLSContextFactory {
                 setting: "tls", file: tls.certificate,
                 reason: "certificate and key do not form a usable context: \(error)")
         }
-    }
-
-    /// Every reason `listener`'s TLS material cannot be used, each file tried on its own (`check`
-    /// reports them all at once); whether they make a context is tried only when each file loads.
-    public static func problems(for listener: ListenerConfig) -> [TLSSetupError] {
-        guard let tls = listener.tls else { return [] }
-        var found: [TLSSetupError] = []
-        do { _ = try certificates(tls.certificate, setting: "tls.certificate") } catch { found.append(error) }
-        do { _ = try privateKey(tls.privateKey) } catch { found.append(error) }
-        if let ca = tls.clientCA {
-            do { _ = try certificates(ca, setting: "tls.client_ca") } catch { found.append(error) }
-        }
-        guard found.isEmpty else { return found }
-        do {
-            _ = try make(for: listener)
-        } catch let error as TLSSetupError {
-            found.append(error)
-        } catch {
-            found.append(TLSSetupError(setting: "tls", file: tls.certificate, reason: "\(error)"))
-        }
-        return found
     }
 
     /// The PEM certificates in `file` (a chain, or a CA bundle); at least one.
