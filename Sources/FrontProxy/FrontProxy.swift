@@ -261,7 +261,8 @@ public final class FrontProxy: Sendable {
         }
         let slices = relays.flatMap(\.threadSlices)
         let summary = RelayEngine.SliceOutcome.summary(slices)
-        if let first = slices.first, slices.contains(where: { $0.outcome != first.outcome }), let summary {
+        // The summary is the shared outcome itself unless the threads got different ones.
+        if let summary, summary != slices.first?.outcome.description {
             logger.warning("relay threads run with different time slices", metadata: ["slices": "\(summary)"])
         }
         state.withLockedValue { state in
