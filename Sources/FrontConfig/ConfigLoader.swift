@@ -18,10 +18,12 @@ public enum ConfigLoader {
     ///   file are resolved against its directory.
     /// - Throws: ``ConfigError`` with one issue at 1:1 (path `(file)`) when the file cannot be read, else
     ///   whatever ``parse(yaml:file:)`` finds.
-    public static func load(contentsOf path: String) throws(ConfigError) -> FrontConfiguration {
+    public static func load(
+        contentsOf path: String, environment: [String: String]? = nil
+    ) throws(ConfigError) -> FrontConfiguration {
         switch TextFile.text(atPath: path) {
         case .success(let text):
-            return try parse(yaml: text, file: path)
+            return try parse(yaml: text, file: path, environment: environment)
         case .failure(let error):
             let issue = ConfigIssue(line: 1, column: 1, path: filePath, message: error.message)
             throw ConfigError(file: path, issues: [issue])
@@ -33,16 +35,20 @@ public enum ConfigLoader {
     /// - Parameters:
     ///   - yaml: the document text.
     ///   - file: the name to report issues under; relative TLS paths are resolved against its directory.
+    ///   - environment: where `admin.token_env` is looked up; nil: the process's environment.
     /// - Throws: ``ConfigError``: a YAML syntax error is a single issue at the position the YAML parser gives;
     ///   otherwise every schema, value and cross-check problem, sorted by position.
-    public static func parse(yaml: String, file: String) throws(ConfigError) -> FrontConfiguration {
+    public static func parse(
+        yaml: String, file: String, environment: [String: String]? = nil
+    ) throws(ConfigError) -> FrontConfiguration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml, .default, .default, .utf8)
         } catch {
             throw ConfigError(file: file, issues: [syntaxIssue(error)])
         }
-        var reader = YAMLReader(baseDirectory: TextFile.directory(of: file))
+        var reader = YAMLReader(
+            baseDirectory: TextFile.directory(of: file), environment: environment ?? TextFile.processEnvironment)
         var config = reader.decodeRoot(root)
         ConfigValidator.check(&config, reader: &reader)
         guard reader.issues.isEmpty else {

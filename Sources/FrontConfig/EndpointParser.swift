@@ -56,6 +56,21 @@ public enum EndpointParser {
         return text.withCString { inet_pton(AF_INET6, $0, &address) } == 1
     }
 
+    /// Whether `text` is a loopback address: `127.0.0.0/8`, `::1`, an IPv4-mapped `::ffff:127.x.y.z`, or
+    /// `localhost`. The wildcard addresses (`0.0.0.0`, `::`) are not: they listen on every interface.
+    public static func isLoopback(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        if lowered == "localhost" || lowered == "::1" { return true }
+        if isIPv4(lowered) { return lowered.hasPrefix("127.") }
+        guard isIPv6(lowered) else { return false }
+        var address = in6_addr()
+        _ = lowered.withCString { inet_pton(AF_INET6, $0, &address) }
+        let bytes = withUnsafeBytes(of: &address) { Array($0) }
+        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+        let loopbackV6 = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+        return loopbackV6 || (mapped && bytes[12] == 127)
+    }
+
     /// Whether `text` is a DNS host name: dot-separated labels of letters, digits, `-` and `_`, each 1...63
     /// characters and not starting or ending with `-`, at most 253 characters, not all digits.
     public static func isHostName(_ text: String) -> Bool {

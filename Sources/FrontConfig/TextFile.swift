@@ -43,6 +43,9 @@ enum TextFile {
         return resolved
     }
 
+    /// The process's environment variables (`admin.token_env`).
+    static var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
+
     /// `path` unchanged when absolute, else joined to `directory` (the config file's directory).
     static func resolve(_ path: String, relativeTo directory: String) -> String {
         if path.hasPrefix("/") || directory.isEmpty || directory == "." { return path }

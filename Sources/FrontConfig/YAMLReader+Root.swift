@@ -8,7 +8,7 @@ extension YAMLReader {
         "relay_assist", "relay_connect", "relay_accept",
         "listeners", "backends",
     ]
-    static let adminKeys = ["bind", "token"]
+    static let adminKeys = ["bind", "token", "token_file", "token_env", "hosts"]
     static let logKeys = ["level", "format"]
 
     /// Decodes the whole document. Always returns a configuration; when ``issues`` is not empty it holds
@@ -74,8 +74,10 @@ extension YAMLReader {
     private mutating func decodeAdmin(_ fields: YAMLFields) -> AdminConfig? {
         guard let admin = section(fields, "admin", known: Self.adminKeys) else { return nil }
         let bind = scalar(admin, "bind", required: true, EndpointParser.parseBind)
-        let token = scalar(admin, "token", ScalarParser.text)
-        return AdminConfig(bind: bind ?? Endpoint(host: "", port: 0), token: token)
+        let token = decodeAdminToken(admin)
+        return AdminConfig(
+            bind: bind ?? Endpoint(host: "", port: 0), token: token?.value, tokenSource: token?.source,
+            hosts: scalarList(admin, "hosts", ScalarParser.adminHost) ?? [])
     }
 
     /// A required, non-empty list of mappings (`listeners`, `backends`), one decoded element per entry so

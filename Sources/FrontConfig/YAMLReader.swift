@@ -14,10 +14,13 @@ struct YAMLReader {
     private var flagged: Set<String> = []
     /// Relative file paths in the configuration (TLS files) are resolved against this directory.
     let baseDirectory: String
+    /// The environment `admin.token_env` names a variable of.
+    let environment: [String: String]
 
     /// A reader with no issues yet; `baseDirectory` is the config file's directory.
-    init(baseDirectory: String) {
+    init(baseDirectory: String, environment: [String: String] = [:]) {
         self.baseDirectory = baseDirectory
+        self.environment = environment
     }
 
     /// Records a problem at `mark` (1:1 when the node has none). An empty path means the document root.

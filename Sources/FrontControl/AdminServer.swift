@@ -11,8 +11,17 @@ import Prometheus
 /// The admin HTTP plane (Hummingbird 2), built as an `Application`, which is itself a Service run
 /// in the front's ServiceGroup:
 /// `GET /status` (JSON), `GET /metrics` (Prometheus text), `POST /backends/{b}/failback`,
-/// `POST /backends/{b}/servers/{s}/state`. With `admin.token`, POSTs need `Authorization: Bearer`.
+/// `POST /backends/{b}/servers/{s}/state`. Every request passes ``AdminGuardMiddleware`` first: the
+/// token, loopback, `Host`, `Origin` and `Content-Type` rules of ``AdminGuard``.
 public enum AdminServer {
+    /// An idle connection, or one whose request head has not fully arrived, is closed after this long.
+    static let idleTimeout: TimeAmount = .seconds(5)
+    /// `GET /sessions` requests served at once; more get 503 (each one walks every session).
+    static let sessionsConcurrency = 4
+    /// `offset + limit` of `GET /sessions` may not pass this: each event loop keeps that many rows while
+    /// it selects a page, so a deeper page is refused (400) instead of costing memory without bound.
+    public static let sessionsDepth = 10_000
+
     /// Builds the application bound to `config.bind`; state-changing requests check `token` (which a
     /// reload may replace). `onRunning` receives the bound port (useful with port 0).
     public static func make(
@@ -25,7 +34,10 @@ public enum AdminServer {
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: AdminRequestContext.self)
+        // Before every route: a middleware only wraps the routes added after it.
+        router.add(middleware: AdminGuardMiddleware(access: token))
+        let sessionsGate = ConcurrencyGate(limit: sessionsConcurrency)
         // Read from the relay threads when scraped (additions to INTERFACE.md's metric list).
         let relayThreads = registry.makeGauge(
             descriptor: MetricNameDescriptor(
@@ -54,8 +66,7 @@ public enum AdminServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        router.post("/backends/:backend/failback") { request, context -> Response in
-            if let refusal = unauthorized(request, token: token.current) { return refusal }
+        router.post("/backends/:backend/failback") { _, context -> Response in
             let name = context.parameters.get("backend") ?? ""
             guard proxy.events.operatorFailback(backend: name) else {
                 return error(.notFound, "no backend named `\(name)`")
@@ -64,7 +75,6 @@ public enum AdminServer {
             return json(StatusReport(proxy: proxy).backends.first { $0.name == name })
         }
         router.post("/backends/:backend/servers/:server/state") { request, context -> Response in
-            if let refusal = unauthorized(request, token: token.current) { return refusal }
             let backendName = context.parameters.get("backend") ?? ""
             let serverName = context.parameters.get("server") ?? ""
             guard let backend = proxy.routing.snapshot.backend(named: backendName) else {
@@ -89,8 +99,7 @@ public enum AdminServer {
                 ])
             return json(StatusReport.Server(server))
         }
-        router.post("/reload") { request, _ -> Response in
-            if let refusal = unauthorized(request, token: token.current) { return refusal }
+        router.post("/reload") { _, _ -> Response in
             switch await reloader.reload() {
             case .applied(let summary):
                 return json(ReloadAnswer(result: "ok", summary: summary, errors: []))
@@ -106,14 +115,24 @@ public enum AdminServer {
             let query = request.uri.queryParameters
             let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 100, 0), 1000)
             let offset = max(Int(query["offset"].map(String.init) ?? "") ?? 0, 0)
+            guard offset <= sessionsDepth - limit else {
+                return error(
+                    .badRequest,
+                    "offset + limit may not pass \(sessionsDepth); narrow the listing with client_id or server")
+            }
+            guard sessionsGate.tryEnter() else {
+                var busy = error(.serviceUnavailable, "too many GET /sessions at once; try again")
+                busy.headers[.retryAfter] = "1"
+                return busy
+            }
+            defer { sessionsGate.leave() }
             let filter = SessionFilter(
                 clientID: query["client_id"].map(String.init), server: query["server"].map(String.init))
             let (total, page) = await proxy.sessions(matching: filter, offset: offset, limit: limit)
             let next = offset + page.count < total ? offset + page.count : nil
             return json(SessionPage(total: total, offset: offset, limit: limit, next_offset: next, sessions: page))
         }
-        router.delete("/sessions/:client_id") { request, context -> Response in
-            if let refusal = unauthorized(request, token: token.current) { return refusal }
+        router.delete("/sessions/:client_id") { _, context -> Response in
             let clientID = context.parameters.get("client_id") ?? ""
             let closed = await proxy.closeSessions(clientID: clientID)
             guard closed > 0 else { return error(.notFound, "no session with client id `\(clientID)`") }
@@ -130,6 +149,9 @@ public enum AdminServer {
         adminLogger.logLevel = max(logger.logLevel, .notice)
         return Application(
             router: router,
+            // Idle connections and request heads that do not arrive whole are closed, so sockets left
+            // open cannot hold the connection cap.
+            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(
                 address: .hostname(config.bind.host, port: config.bind.port), serverName: "brokerfront",
                 // Bounded so idle admin connections cannot use up the descriptors kept in reserve.
@@ -163,13 +185,7 @@ public enum AdminServer {
         var state: String
     }
 
-    /// A 401 when a token is configured and the request does not carry it.
-    static func unauthorized(_ request: Request, token: String?) -> Response? {
-        guard let token else { return nil }
-        if AdminToken.matches(request.headers[.authorization], token: token) { return nil }
-        return error(.unauthorized, "missing or wrong `Authorization: Bearer` token")
-    }
-
+    /// The value as JSON (keys sorted) with `status`.
     static func json<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -179,6 +195,7 @@ public enum AdminServer {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// `{"error": message}` with `status`.
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(["error": message], status: status)
     }

@@ -1,19 +1,23 @@
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
-/// The admin plane's bearer token (`admin.token`), read on every state-changing request, so a reload
-/// that rotates it takes effect at once. Thread-safe.
+/// The admin plane's access settings that a reload replaces in place: the bearer token (`admin.token`,
+/// `token_file` or `token_env`) and the extra `Host` names (`admin.hosts`). Read on every request, so a
+/// reload that rotates the token takes effect at once. Thread-safe.
 public final class AdminToken: Sendable {
-    private let value: NIOLockedValueBox<String?>
+    private let value: NIOLockedValueBox<(token: String?, hosts: [String])>
 
-    public init(_ token: String?) {
-        self.value = NIOLockedValueBox(token)
+    public init(_ token: String?, hosts: [String] = []) {
+        self.value = NIOLockedValueBox((token, hosts))
     }
 
-    /// The token in force; nil: state-changing requests need none.
-    public var current: String? { value.withLockedValue { $0 } }
+    /// The token in force; nil: no request needs one (mutations are then served to loopback peers only).
+    public var current: String? { value.withLockedValue { $0.token } }
 
-    func replace(with token: String?) {
-        value.withLockedValue { $0 = token }
+    /// Host names accepted beside IP literals and `localhost` (``AdminGuard``).
+    public var hosts: [String] { value.withLockedValue { $0.hosts } }
+
+    func replace(with token: String?, hosts: [String] = []) {
+        value.withLockedValue { $0 = (token, hosts) }
     }
 
     /// Whether `header` is `Bearer <token>`, compared in time that does not depend on where they differ.

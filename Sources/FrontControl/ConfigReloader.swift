@@ -115,10 +115,15 @@ public final class ConfigReloader: Sendable {
             if old != new { logger.notice("admin settings changed: they apply at the next start") }
             return
         }
-        if let new, new.token != adminToken.current {
-            adminToken.replace(with: new.token)
-            logger.notice("admin token applied", metadata: ["token_set": .string(new.token == nil ? "false" : "true")])
+        if let new, new.token != adminToken.current || new.hosts != adminToken.hosts {
+            let tokenChanged = new.token != adminToken.current
+            adminToken.replace(with: new.token, hosts: new.hosts)
+            if tokenChanged {
+                logger.notice(
+                    "admin token applied", metadata: ["token_set": .string(new.token == nil ? "false" : "true")])
+            }
         }
+        if let warning = new?.exposureWarning, new != old { logger.warning("\(warning)") }
         if new?.bind != adminPlane.bind { adminPlane.request(new) }
     }
 

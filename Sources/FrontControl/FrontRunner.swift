@@ -44,7 +44,7 @@ public final class FrontRunner: Sendable {
         let proxy = FrontProxy(
             configuration: configuration, group: eventLoopGroup, logger: logger, metricsFactory: factory)
         self.proxy = proxy
-        let adminToken = AdminToken(configuration.admin?.token)
+        let adminToken = AdminToken(configuration.admin?.token, hosts: configuration.admin?.hosts ?? [])
         let reloader = ConfigReloader(
             path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings,
             adminToken: adminToken)

@@ -136,20 +136,22 @@ public enum StatusPage {
         return value < 0 ? "-" + result : result
     }
 
-    /// Text safe in HTML content and in double- or single-quoted attributes.
+    /// Text safe in HTML content and in double- or single-quoted attributes. Walks Unicode scalars, not
+    /// characters: a grapheme cluster may join a `<` to the scalar before it (U+0600 does), and such a
+    /// cluster is not equal to `"<"`, but the browser's tokenizer still sees the `<`.
     public static func escape(_ text: String) -> String {
-        var result = ""
+        var result = String.UnicodeScalarView()
         result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": result.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": result.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": result.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": result.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": result.append(contentsOf: "&#39;".unicodeScalars)
+            default: result.append(scalar)
             }
         }
-        return result
+        return String(result)
     }
 }

@@ -36,11 +36,14 @@ public enum FileDescriptorLimit {
             sessionsThatFit: sessionsThatFit(soft: soft))
     }
 
-    /// Descriptors kept for listeners, the admin plane (at most `adminConnections`), checks and logs.
-    static let reserve: UInt64 = 64
+    /// Descriptors kept for listeners, checks and logs (32), and one per admin connection.
+    static let reserve: UInt64 = 32 + UInt64(adminConnections)
 
-    /// Admin connections served at once; more wait in the admin socket's backlog.
-    public static let adminConnections = 32
+    /// Admin connections served at once; more wait in the admin socket's backlog. A slot costs one
+    /// descriptor (counted in ``reserve``) and a few KiB, and is held at most the admin plane's idle
+    /// timeout by a client that sends nothing; 128 leaves room for scrapers and probes beside 64 idle
+    /// sockets.
+    public static let adminConnections = 128
 
     /// Sessions that fit in the soft limit in force now (2 descriptors each, after the reserve).
     public static func sessionsThatFitNow() -> Int {

@@ -51,9 +51,10 @@ public struct SessionFilter: Sendable {
 
 extension FrontProxy {
     /// Live sessions matching `filter`, sorted by client id then client address, the page
-    /// `offset ..< offset + limit`, and how many matched in all. Each event loop scans its own
-    /// sessions and returns at most `offset + limit` of them, so a page costs memory in proportion
-    /// to the page, not to the number of sessions.
+    /// `offset ..< offset + limit`, and how many matched in all. Each event loop walks its own sessions
+    /// once and keeps only the first `offset + limit` in sort order (a bounded heap: sort keys and
+    /// references, no rows), then makes rows for those alone; so memory and rows made follow the page's
+    /// depth, not the number of sessions. The admin plane bounds that depth (`AdminServer.sessionsDepth`).
     public func sessions(matching filter: SessionFilter, offset: Int, limit: Int) async -> (
         total: Int, page: [SessionInfo]
     ) {
@@ -78,7 +79,9 @@ extension FrontProxy {
             for relay in state.withLockedValue({ $0.relays }) {
                 let sniffing = await relay.sniffingConnections()
                 total += sniffing.count
-                merged += sniffing.sorted { $0.client < $1.client }.prefix(keep).map { $0.info(now: now) }
+                var first = SmallestElements<SniffingConnection>(capacity: keep) { $0.client < $1.client }
+                for connection in sniffing { first.offer(connection) }
+                merged += first.sorted().map { $0.info(now: now) }
             }
         }
         merged.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
@@ -97,20 +100,22 @@ extension FrontProxy {
 }
 
 extension LoopState {
-    /// The sessions of this loop matching `filter`: their count and the first `keep` in sort order.
+    /// The sessions of this loop matching `filter`: their count and the first `keep` in sort order,
+    /// chosen by sort key before any row is made.
     func describeSessions(_ filter: SessionFilter, keep: Int) -> (total: Int, first: [SessionInfo]) {
         eventLoop.assertInEventLoop()
         var total = 0
-        var matches: [SessionInfo] = []
-        let now = MonotonicTime.now()
+        var first = SmallestElements<(clientID: String, client: String, session: ClientSessionHandler)>(
+            capacity: keep
+        ) { ($0.clientID, $0.client) < ($1.clientID, $1.client) }
         forEachSession { session in
             if let wanted = filter.clientID, session.connect?.clientID != wanted { return }
             if let wanted = filter.server, session.server?.name != wanted { return }
             total += 1
-            matches.append(session.info(now: now))
+            first.offer((session.connect?.clientID ?? "", session.clientAddress, session))
         }
-        matches.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
-        return (total, Array(matches.prefix(keep)))
+        let now = MonotonicTime.now()
+        return (total, first.sorted().map { $0.session.info(now: now) })
     }
 
     /// Closes this loop's sessions of `clientID`.

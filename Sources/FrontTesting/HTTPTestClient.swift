@@ -21,23 +21,34 @@ public struct HTTPTestError: Error, CustomStringConvertible, Sendable {
 public enum HTTPTestClient {
     /// `GET path` on `host:port`.
     public static func get(
-        host: String = "127.0.0.1", port: Int, path: String, timeout: Duration = .seconds(5)
+        host: String = "127.0.0.1", port: Int, path: String, headers: [String: String] = [:],
+        hostHeader: String?? = .none, timeout: Duration = .seconds(5)
     ) async throws -> HTTPTestResponse {
-        try await request(method: "GET", host: host, port: port, path: path, timeout: timeout)
+        try await request(
+            method: "GET", host: host, port: port, path: path, headers: headers, hostHeader: hostHeader,
+            timeout: timeout)
     }
 
-    /// Any request; `body` is sent with a `Content-Length` (and `Content-Type: application/json` when given).
+    /// Any request; `body` is sent with a `Content-Length`. `contentType` goes with every request but
+    /// GET and HEAD (the admin plane wants `application/json` on mutations; nil sends none). `hostHeader`
+    /// replaces the `Host` (default `host:port`; nil there too sends none).
     public static func request(
         method: String, host: String = "127.0.0.1", port: Int, path: String, body: String? = nil,
-        headers extra: [String: String] = [:], timeout: Duration = .seconds(5)
+        headers extra: [String: String] = [:], contentType: String? = "application/json",
+        hostHeader: String?? = .none, timeout: Duration = .seconds(5)
     ) async throws -> HTTPTestResponse {
         let deadline = ContinuousClock.now + timeout
         let client = try await TestClient.connect(host: host, port: port, timeout: timeout)
         do {
-            var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
+            var request = "\(method) \(path) HTTP/1.1\r\n"
+            if let hostValue = hostHeader ?? "\(host):\(port)" { request += "Host: \(hostValue)\r\n" }
+            request += "Connection: close\r\n"
             for (name, value) in extra { request += "\(name): \(value)\r\n" }
+            if let contentType, body != nil || !["GET", "HEAD"].contains(method) {
+                request += "Content-Type: \(contentType)\r\n"
+            }
             if let body {
-                request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                request += "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
             } else {
                 request += "\r\n"
             }

@@ -27,6 +27,7 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in FrontLogHandler(label: label, settings: logSettings) }
         let logger = Logger(label: "brokerfront")
 
+        if let warning = configuration.admin?.exposureWarning { logger.warning("\(warning)") }
         let limit = FileDescriptorLimit.raise(for: configuration)
         if !limit.fits {
             logger.warning(

@@ -126,6 +126,23 @@ struct StatusPageTests {
         #expect(StatusPage.escape("plain ünïcode") == "plain ünïcode")
     }
 
+    @Test("escape works on Unicode scalars: a prepended mark (U+0600) or a combining one never carries a < through")
+    func escapeScalars() {
+        let hostile = "-\u{0600}<img src=x onerror=alert(1) \u{0600}>\u{0600}\"\u{0600}'\u{0600}&"
+        let escaped = StatusPage.escape(hostile)
+        #expect(!escaped.unicodeScalars.contains("<"))
+        #expect(!escaped.unicodeScalars.contains(">"))
+        #expect(!escaped.unicodeScalars.contains("\""))
+        #expect(!escaped.unicodeScalars.contains("'"))
+        #expect(
+            escaped == "-\u{0600}&lt;img src=x onerror=alert(1) \u{0600}&gt;\u{0600}&quot;\u{0600}&#39;\u{0600}&amp;")
+        // A combining mark after `<` (one grapheme cluster `<\u{0301}`) is escaped as well.
+        #expect(StatusPage.escape("<\u{0301}b") == "&lt;\u{0301}b")
+        // In a page: a check message is shown as text.
+        let page = StatusPage.check(StatusReport.LastCheck(ok: false, duration_ms: 1, message: hostile))
+        #expect(!String(String.UnicodeScalarView(page.unicodeScalars.filter { $0 != "\u{0600}" })).contains("<img"))
+    }
+
     @Test("an empty report still renders a page")
     func emptyReport() throws {
         let page = StatusPage.render(try Self.report(#"{"listeners":[],"backends":[]}"#), title: "x")

@@ -48,7 +48,9 @@ struct AcceptRateLimiterTests {
 
 @Suite("Descriptors the caps need")
 struct FileDescriptorNeedTests {
-    @Test("2 per session plus the reserve; caps near Int.max saturate instead of trapping")
+    @Test(
+        "2 per session plus the reserve (32 and one per admin connection); caps near Int.max saturate instead of trapping"
+    )
     func needed() {
         func config(global: Int, listeners: [Int]) -> FrontConfiguration {
             FrontConfiguration(
@@ -59,8 +61,8 @@ struct FileDescriptorNeedTests {
                         maxConnections: cap)
                 })
         }
-        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [0])) == 18_064)
-        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [100, 200])) == 664)
+        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [0])) == 18_160)
+        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [100, 200])) == 760)
         // Both once trapped in `run` at start: a huge global cap, and huge listener caps added up.
         #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [0])) == .max)
         #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [.max, .max])) == .max)

@@ -206,11 +206,13 @@ struct ReloadTests {
                 let only = try JSONValue.parse(filtered.body)
                 #expect(only["sessions"]?[0]?["client_id"]?.string == "listed-2", "\(filtered.body)")
                 #expect(only["sessions"]?[0]?["server"]?.string == "b1")
-                // Any offset is a page, possibly empty: Int.max once overflowed and ended the front.
+                // Int.max once overflowed and ended the front; a page that deep is refused, and the front serves on.
                 let far = try await HTTPTestClient.get(port: admin, path: "/sessions?offset=9223372036854775807")
-                #expect(far.status == 200)
-                let farPage = try JSONValue.parse(far.body)
-                #expect(farPage["total"]?.number == 2 && farPage["sessions"]?.array?.isEmpty == true, "\(far.body)")
+                #expect(far.status == 400)
+                #expect(try JSONValue.parse(far.body)["error"]?.string?.contains("offset + limit") == true)
+                let near = try await HTTPTestClient.get(port: admin, path: "/sessions?offset=5")
+                let nearPage = try JSONValue.parse(near.body)
+                #expect(nearPage["total"]?.number == 2 && nearPage["sessions"]?.array?.isEmpty == true, "\(near.body)")
                 let odd = try await HTTPTestClient.get(port: admin, path: "/sessions?offset=-3&limit=99999")
                 #expect(try JSONValue.parse(odd.body)["sessions"]?.array?.count == 2, "\(odd.body)")
 

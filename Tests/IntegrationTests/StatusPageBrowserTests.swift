@@ -1,4 +1,5 @@
 import Foundation
+import FrontConfig
 import FrontTesting
 import Testing
 
@@ -42,6 +43,57 @@ struct StatusPageBrowserTests {
                 #expect(size > 10_000, "screenshot of \(size) bytes")
                 await client.disconnect()
             }
+        }
+    }
+
+    @Test(
+        "a hostile redis-master check reply (U+0600 before <) is shown as text in headless chromium",
+        .enabled(if: chromium != nil, "chromium is not installed (make test installs it)"))
+    func hostileCheckReplyIsText() async throws {
+        guard let chromium = Self.chromium else { return }
+        // What a fake "Redis" answers to PING: an error line carrying markup, each `<` and `>` behind a
+        // prepended mark that fuses with it into one grapheme cluster.
+        let payload = "-\u{0600}<img id=injected src=x onerror=document.title='pwned' \u{0600}>\r\n"
+        let fake = try await CannedReplyServer.start(reply: Array(payload.utf8))
+        do {
+            try await showHostileReply(fake: fake, chromium: chromium)
+        } catch {
+            await fake.stop()
+            throw error
+        }
+        await fake.stop()
+    }
+
+    private func showHostileReply(fake: CannedReplyServer, chromium: String) async throws {
+        let listener = ListenerConfig(
+            name: "redis", bind: Endpoint(host: "127.0.0.1", port: FreePort.next()), protocol: .tcp, backend: "redis")
+        let backend = BackendConfig(
+            name: "redis", balance: .first, connectTimeout: .milliseconds(500),
+            healthCheck: HealthCheckConfig(
+                type: .redisMaster, interval: .milliseconds(200), timeout: .seconds(1), rise: 1, fall: 1),
+            servers: [ServerConfig(name: "fake", address: Endpoint(host: "127.0.0.1", port: fake.port))])
+        try await withFront(TestConfig.front(listeners: [listener], backends: [backend], admin: true)) { front in
+            let admin = try #require(front.runner.adminPort)
+            let checked = await Poll.until(timeout: .seconds(10)) {
+                let status = try? await HTTPTestClient.get(port: admin, path: "/status")
+                return status?.body.contains("onerror") == true
+            }
+            #expect(checked, "the check's reply never reached /status")
+            let directory = try TemporaryDirectory(prefix: "chromium")
+            defer { directory.remove() }
+            let flags = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--user-data-dir=\(directory.path)/profile", "--virtual-time-budget=3000",
+            ]
+            let url = "http://127.0.0.1:\(admin)/"
+            // The page as rendered by the server, then refreshed by its script: the reply is text in both, and
+            // nothing from it ran (`--dump-dom` serializes text `<` as `&lt;`).
+            let live = try await CommandLineTool.run(chromium, flags + ["--dump-dom", url], timeout: .seconds(60))
+            #expect(live.status == 0, "\(live.stderr)")
+            #expect(live.stdout.contains("fake"), "the page lacks the server row")
+            #expect(live.stdout.contains("&lt;img id=injected"), "the reply is not shown as text")
+            #expect(!live.stdout.contains("<img"), "the reply became an element")
+            #expect(!live.stdout.contains("<title>pwned</title>"), "script from the reply ran")
         }
     }
 }
