@@ -16,6 +16,8 @@ import Prometheus
 public enum AdminServer {
     /// An idle connection, or one whose request head has not fully arrived, is closed after this long.
     static let idleTimeout: TimeAmount = .seconds(5)
+    /// A request whose body has not fully arrived this long after its head closes its connection.
+    static let bodyTimeout: TimeAmount = .seconds(10)
     /// `GET /sessions` requests served at once; more get 503 (each one walks every session).
     static let sessionsConcurrency = 4
     /// `offset + limit` of `GET /sessions` may not pass this: each event loop keeps that many rows while
@@ -149,9 +151,12 @@ public enum AdminServer {
         adminLogger.logLevel = max(logger.logLevel, .notice)
         return Application(
             router: router,
-            // Idle connections and request heads that do not arrive whole are closed, so sockets left
-            // open cannot hold the connection cap.
-            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            // Idle connections, request heads and bodies that do not arrive whole are closed, so
+            // sockets left open cannot hold the connection cap.
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [AdminRequestDeadlineHandler(limit: bodyTimeout)],
+                    idleTimeout: idleTimeout)),
             configuration: .init(
                 address: .hostname(config.bind.host, port: config.bind.port), serverName: "brokerfront",
                 // Bounded so idle admin connections cannot use up the descriptors kept in reserve.

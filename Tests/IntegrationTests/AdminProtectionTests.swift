@@ -142,6 +142,22 @@ struct AdminProtectionTests {
         }
     }
 
+    @Test("a request body dripped a byte a second is closed after a few seconds (the response may come first)")
+    func slowBodyClosed() async throws {
+        try await withFront(Self.config()) { front in
+            let admin = try #require(front.runner.adminPort)
+            let slow = try await TestClient.connect(port: admin)
+            try await slow.send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{")
+            let closed = await Poll.until(timeout: .seconds(20), interval: .seconds(1)) {
+                if await slow.waitForClose(timeout: .milliseconds(1)) { return true }
+                try? await slow.send(" ")
+                return false
+            }
+            #expect(closed, "a body dripped a byte a second holds an admin connection")
+            await slow.close()
+        }
+    }
+
     @Test("pages of GET /sessions follow client id order across event loops, each session once")
     func sessionPages() async throws {
         try await withMosquitto { broker in
