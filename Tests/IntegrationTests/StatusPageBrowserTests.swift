@@ -98,6 +98,8 @@ struct StatusPageBrowserTests {
             #expect(
                 dom.contains("&lt;script &gt;document.documentElement.dataset.pwned=1;//&lt;/script &gt;"), "\(dom)")
             #expect(!dom.contains("data-pwned"), "script from the check's reply ran: \(dom)")
+            // The page's own fetch of /status passes the Origin check: the live refresh ran.
+            #expect(dom.contains(#"class="live ok""#), "the live refresh failed: \(dom)")
         }
     }
 }
