@@ -25,8 +25,9 @@ public struct ReloadSummary: Sendable, Equatable, Encodable {
 extension FrontProxy {
     /// Swaps in a new, already validated configuration without closing sessions whose server still
     /// exists: the routing snapshot is rebuilt (servers keep their health and counters by name),
-    /// listeners whose socket is unchanged keep it and only get the new settings for new
-    /// connections, changed or new ones are bound, removed ones are closed. Sessions on servers
+    /// every listener's TLS files are read again (also at unchanged paths), listeners whose socket
+    /// is unchanged keep it and only get the new settings for new connections, changed or new ones
+    /// are bound, removed ones are closed. Sessions on servers
     /// that are gone run on and are closed after `drain_timeout` (reason `server_removed`).
     /// Throws when a listener cannot be bound; then nothing has been swapped: listeners that had to
     /// be closed first to reuse their address are bound again with their old settings. Throws
@@ -38,15 +39,11 @@ extension FrontProxy {
         let oldSnapshot = routing.snapshot
         let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
 
-        // 0. TLS material for every listener loads first: a bad certificate fails the reload whole.
+        // 0. TLS material for every listener loads first, from the files as they are now (a
+        // certificate renewed at the same path is picked up): a bad file fails the reload whole.
         var contexts: [String: NIOSSLContext?] = [:]
         for config in new.listeners {
-            let previous = old.listeners.first { $0.binding.name == config.name }?.slot.current
-            if let previous, previous.config.tls == config.tls {
-                contexts[config.name] = previous.tls
-            } else {
-                contexts[config.name] = try TLSContextFactory.make(for: config)
-            }
+            contexts[config.name] = try TLSContextFactory.make(for: config)
         }
 
         // 1. Bind what needs a new socket, before anything is swapped.
