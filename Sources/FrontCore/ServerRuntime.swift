@@ -28,7 +28,8 @@ public final class ServerRuntime: Sendable {
     let live: ServerLiveState
 
     /// A server runtime; `previous` is the same server (backend and name) in the snapshot being
-    /// replaced, whose counters and health carry over when its check settings are unchanged.
+    /// replaced, whose counters and health carry over. When its check settings changed, the health
+    /// is a copy that keeps the last known state until the new check's first result.
     public init(
         backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String],
         sourcePorts: SourcePortRange? = nil, check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil,
@@ -43,8 +44,12 @@ public final class ServerRuntime: Sendable {
         self.hashSeed = StableHash.mix(StableHash.of(config.name))
         if let previous, previous.live.check == check {
             self.live = previous.live
+        } else if let previous {
+            let carried = ServerHealthState(
+                carrying: previous.healthState, thresholds: check.map { ($0.rise, $0.fall) }, at: .now())
+            self.live = ServerLiveState(check: check, counters: previous.live.counters, health: carried)
         } else {
-            self.live = ServerLiveState(check: check, counters: previous?.live.counters ?? ServerCounters())
+            self.live = ServerLiveState(check: check)
         }
     }
 
@@ -161,9 +166,9 @@ public final class ServerRuntime: Sendable {
         live.health.withLockedValue { $0.dialSucceeded() }
     }
 
-    /// Records a completed active check; returns the transition when rise/fall flipped the server.
-    public func checkCompleted(_ result: CheckResult) -> HealthTransition? {
-        live.health.withLockedValue { $0.checkCompleted(result) }
+    /// Records a completed active check (at `now`); returns the transition when rise/fall flipped the server.
+    public func checkCompleted(_ result: CheckResult, at now: MonotonicTime = .now()) -> HealthTransition? {
+        live.health.withLockedValue { $0.checkCompleted(result, at: now) }
     }
 
     /// Sets the operator state (drain/maint/ready).
@@ -186,18 +191,19 @@ public final class ServerRuntime: Sendable {
 }
 
 /// The mutable part of a server: its counters and its health state machine. A class so that
-/// consecutive snapshots can share it; health is started afresh when the check settings change,
-/// counters never are (sessions opened before a reload still end on them). Thread-safe.
+/// consecutive snapshots can share it; when the check settings change the health is copied into a
+/// new one (the old checks' last results no longer apply to it), counters never are (sessions
+/// opened before a reload still end on them). Thread-safe.
 final class ServerLiveState: Sendable {
     let check: HealthCheckConfig?
     let counters: ServerCounters
     let health: NIOLockedValueBox<ServerHealthState>
 
-    init(check: HealthCheckConfig?, counters: ServerCounters = ServerCounters()) {
+    init(check: HealthCheckConfig?, counters: ServerCounters = ServerCounters(), health: ServerHealthState? = nil) {
         self.check = check
         self.counters = counters
         self.health = NIOLockedValueBox(
-            check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
+            health ?? check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
     }
 }
 
