@@ -26,6 +26,9 @@ public final class ServerRuntime: Sendable {
     /// Counters and health, shared with the runtime of the same server in the next snapshot after
     /// a reload, so sessions opened before it are still counted and health is not reset.
     let live: ServerLiveState
+    /// The runtime of this server in the snapshot that replaced this one with a health state of its
+    /// own (a reload changed the check): sessions routed before the reload report dials there.
+    private let successor = NIOLockedValueBox<ServerRuntime?>(nil)
 
     /// A server runtime; `previous` is the same server (backend and name) in the snapshot being
     /// replaced, whose counters and health carry over. When its check settings changed, the health
@@ -48,12 +51,21 @@ public final class ServerRuntime: Sendable {
             let carried = ServerHealthState(
                 carrying: previous.healthState, thresholds: check.map { ($0.rise, $0.fall) }, at: .now())
             self.live = ServerLiveState(check: check, counters: previous.live.counters, health: carried)
+            previous.successor.withLockedValue { $0 = self }
         } else {
             self.live = ServerLiveState(check: check)
         }
     }
 
     public var name: String { config.name }
+
+    /// This server's runtime whose health is in force: itself, or the one a reload that changed its
+    /// check put in its place (dial outcomes of sessions routed before the reload go there).
+    public var latest: ServerRuntime {
+        var runtime = self
+        while let next = runtime.successor.withLockedValue({ $0 }) { runtime = next }
+        return runtime
+    }
 
     /// The weight new sessions see at `now`: the configured weight, scaled down linearly while the
     /// server is within `slowStart` of coming up or being added.
@@ -153,17 +165,17 @@ public final class ServerRuntime: Sendable {
         live.counters.active.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    /// Records a failed dial (begun at `begunAt`, when known); returns the transition when it
-    /// flipped the server down.
+    /// Records a failed dial (begun at `begunAt`, when known) on the health in force (``latest``);
+    /// returns the transition when it flipped the server down.
     public func dialFailed(
         at now: MonotonicTime, definitive: Bool = true, begunAt: MonotonicTime? = nil
     ) -> HealthTransition? {
-        live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive, begunAt: begunAt) }
+        latest.live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive, begunAt: begunAt) }
     }
 
     /// Records a successful dial; returns the transition when it brought the server back up.
     public func dialSucceeded() -> HealthTransition? {
-        live.health.withLockedValue { $0.dialSucceeded() }
+        latest.live.health.withLockedValue { $0.dialSucceeded() }
     }
 
     /// Records a completed active check (at `now`); returns the transition when rise/fall flipped the server.

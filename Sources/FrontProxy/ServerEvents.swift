@@ -21,6 +21,8 @@ public final class ServerEvents: Sendable {
     public func serverTransitioned(
         _ server: ServerRuntime, _ transition: HealthTransition, cause: String, message: String
     ) {
+        // A session routed before a reload that changed the check reports on the runtime in force.
+        let server = server.latest
         let current = routing.current
         guard let backend = current.snapshot.backend(named: server.backendName) else { return }
         let metadata: Logger.Metadata = [

@@ -66,6 +66,20 @@ struct BackendFailoverTests {
         #expect(reloaded.activeServer(at: .now())?.name == "b2")
     }
 
+    @Test(
+        "after a reload that changed the check, a dial outcome of a session routed before it counts for the server as it is now"
+    )
+    func evidenceFromBeforeTheReload() {
+        let old = Self.failedOverToBackup()
+        var slower = Self.pinned()
+        slower.healthCheck?.timeout = .seconds(3)
+        let reloaded = BackendRuntime(config: slower, previous: old)
+        // A session that chose b2 before the reload holds the old runtime; its dial is refused.
+        #expect(old.servers[1].dialFailed(at: .now()) == .wentDown)
+        #expect(reloaded.servers[1].displayState == "down")
+        #expect(old.servers[1].latest === reloaded.servers[1])
+    }
+
     @Test("a reload that changes the server list keeps the active server by name; removing it is a failover")
     func reloadWithChangedServerList() {
         let old = Self.failedOverToBackup()

@@ -7,14 +7,15 @@ import Testing
 /// reason to hand its traffic to another server that also claims master.
 @Suite("Redis fence and passive evidence")
 struct RedisFenceTests {
-    /// `stale` first in the list, `current` second; checks every second, down after three failures.
+    /// `stale` first in the list, `current` second; checks every second, down after five failures
+    /// (a fence window of 5 s: room for a restart on a loaded machine).
     static func config(stale: Int, current: Int) -> FrontConfiguration {
         let listener = ListenerConfig(
             name: "redis", bind: Endpoint(host: "127.0.0.1", port: FreePort.next()), protocol: .tcp, backend: "redis")
         let backend = BackendConfig(
             name: "redis", balance: .first, connectTimeout: .milliseconds(500), retries: 1,
             healthCheck: HealthCheckConfig(
-                type: .redisMaster, interval: .seconds(1), timeout: .milliseconds(500), rise: 2, fall: 3),
+                type: .redisMaster, interval: .seconds(1), timeout: .milliseconds(500), rise: 2, fall: 5),
             onServerDown: .close, failback: .manual,
             servers: [
                 ServerConfig(name: "stale", address: Endpoint(host: "127.0.0.1", port: stale)),
