@@ -69,6 +69,29 @@ struct FailoverStateTests {
     }
 
     @Test(
+        "a reload that shortens the check interval gets the new check's results within a round, not after the old interval"
+    )
+    func changedCheckAnswersSoon() async throws {
+        try await withMosquittos(2) { brokers in
+            var config = Self.config(primary: brokers[0].port, backup: brokers[1].port)
+            config.backends[0].healthCheck?.interval = .seconds(30)
+            try await withFront(config) { front in
+                let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
+                #expect(await Poll.until(timeout: .seconds(10)) { backend.server(named: "b1")?.displayState == "up" })
+                let before = front.metric("brokerfront_health_checks_total", ["server": "b1"]) ?? 0
+                var faster = config
+                faster.backends[0].healthCheck?.interval = .milliseconds(200)
+                #expect(TLSRotationTests.failure(of: await front.runner.reloader.reload(with: faster)) == nil)
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.metric("brokerfront_health_checks_total", ["server": "b1"]) ?? 0 >= before + 2
+                    })
+                #expect(try await Self.statusActive(front) == "b1")
+            }
+        }
+    }
+
+    @Test(
         "a reload that changes health_check or the server list keeps each server's state and the manual pin on the backup; removing the active server is a failover, logged and counted"
     )
     func reloadKeepsFailoverState() async throws {
