@@ -68,7 +68,11 @@ final class SlowAcceptListener: Sendable {
     private let filler: Int32
 
     init() throws {
-        guard let fd = BoundSocket.tcp(port: FreePort.next()) else { throw HarnessError("socket/bind: errno \(errno)") }
+        // A port from FreePort (not 0, see SilentListener); another test process may take it between
+        // the probe and the bind, so a few are tried.
+        guard let fd = (0..<5).lazy.compactMap({ _ in BoundSocket.tcp(port: FreePort.next()) }).first else {
+            throw HarnessError("socket/bind: errno \(errno)")
+        }
         guard listen(fd, 0) == 0, let port = BoundSocket.localPort(fd) else {
             Glibc.close(fd)
             throw HarnessError("listen: errno \(errno)")
