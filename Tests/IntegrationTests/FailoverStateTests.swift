@@ -19,7 +19,7 @@ struct FailoverStateTests {
             backend.retries = 1
             backend.failback = .manual
             backend.healthCheck = HealthCheckConfig(
-                type: .mqtt, interval: .milliseconds(200), timeout: checkTimeout, rise: 1, fall: 1)
+                type: .mqtt, interval: .milliseconds(200), timeout: checkTimeout, rise: 1, fall: 2)
             backend.servers[1].backup = true
         }
     }
