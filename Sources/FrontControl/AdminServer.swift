@@ -70,8 +70,10 @@ public enum AdminServer {
         }
         router.post("/backends/:backend/failback") { _, context -> Response in
             let name = context.parameters.get("backend") ?? ""
-            guard proxy.events.operatorFailback(backend: name) else {
-                return error(.notFound, "no backend named `\(name)`")
+            switch proxy.events.operatorFailback(backend: name) {
+            case .done: break
+            case .noBackend: return error(.notFound, "no backend named `\(name)`")
+            case .refused(let reason): return error(.conflict, reason)
             }
             logger.notice("operator failback", metadata: ["backend": .string(name)])
             return json(StatusReport(proxy: proxy).backends.first { $0.name == name })

@@ -22,9 +22,10 @@ public struct HealthCheckService: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            // One generation of check tasks per routing snapshot: a reload ends the old tasks
-            // (each notices at its next round) and starts tasks for the new servers. Health state
-            // itself carries over inside the servers.
+            // One generation of check tasks per routing snapshot: a reload cancels the old tasks
+            // (within 250 ms; a result they were still waiting for is dropped) and starts tasks for
+            // the new servers, so a changed check gives its first result within about a round.
+            // Health state itself carries over inside the servers.
             while !Task.isCancelled {
                 let snapshot = proxy.routing.snapshot
                 await withDiscardingTaskGroup { tasks in
@@ -37,11 +38,10 @@ public struct HealthCheckService: Service {
                             }
                         }
                     }
-                    tasks.addTask {
-                        while !Task.isCancelled && self.proxy.routing.snapshot === snapshot {
-                            try? await Task.sleep(for: .milliseconds(250))
-                        }
+                    while !Task.isCancelled && self.proxy.routing.snapshot === snapshot {
+                        try? await Task.sleep(for: .milliseconds(250))
                     }
+                    tasks.cancelAll()
                 }
             }
         }
@@ -54,7 +54,7 @@ public struct HealthCheckService: Service {
         while !Task.isCancelled && proxy.routing.snapshot === snapshot {
             if server.healthState.checksEnabled {
                 let result = await HealthProbe.run(check, server: server, sendProxyProtocol: header, group: group)
-                if Task.isCancelled { return }
+                if Task.isCancelled || proxy.routing.snapshot !== snapshot { return }
                 logger.trace(
                     "check",
                     metadata: [

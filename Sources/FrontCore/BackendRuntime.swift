@@ -15,8 +15,10 @@ public final class BackendRuntime: Sendable {
     private let failover: NIOLockedValueBox<FailoverPolicy>
 
     /// A backend runtime; `previous` is the backend of the same name in the snapshot being
-    /// replaced: its servers' live state carries over by name, and its failover decision too when
-    /// the server list and failover settings are unchanged.
+    /// replaced: its servers' live state carries over by name, and so does its failover decision
+    /// (the active server by name, the backup tier, a conflict). With a `previous`, the caller
+    /// calls ``reevaluate(at:)`` once this runtime is in force and acts on what it returns (a
+    /// removed active server is a failover, logged, counted and acted on like any other).
     public init(config: BackendConfig, previous: BackendRuntime? = nil) {
         self.config = config
         self.servers = config.servers.enumerated().map { index, server in
@@ -27,24 +29,30 @@ public final class BackendRuntime: Sendable {
                 addedAt: previous != nil && previous?.server(named: server.name) == nil ? .now() : nil)
         }
         self.balancer = config.balance.makeBalancer()
-        let fresh = FailoverPolicy(
-            activePassive: config.balance == .first, failback: config.failback,
-            fence: config.healthCheck?.type == .redisMaster)
-        if let previous, previous.servers.map(\.name) == servers.map(\.name),
-            previous.config.balance == config.balance, previous.config.failback == config.failback,
-            previous.config.healthCheck?.type == config.healthCheck?.type
-        {
-            self.failover = NIOLockedValueBox(previous.failover.withLockedValue { $0 })
+        let fence = config.healthCheck?.type == .redisMaster
+        if let previous {
+            let carried = previous.failover.withLockedValue { $0 }.carried(
+                to: config.balance == .first, failback: config.failback, fence: fence,
+                names: previous.servers.map(\.name), newNames: config.servers.map(\.name))
+            self.failover = NIOLockedValueBox(carried)
         } else {
-            self.failover = NIOLockedValueBox(fresh)
+            self.failover = NIOLockedValueBox(
+                FailoverPolicy(activePassive: config.balance == .first, failback: config.failback, fence: fence))
+            _ = reevaluate()
         }
-        _ = reevaluate()
     }
 
     public var name: String { config.name }
 
     /// Whether the split-brain fence applies (redis-master checks).
     public var isFenced: Bool { config.healthCheck?.type == .redisMaster }
+
+    /// How long a master's last passing check keeps it in the fence: `fall` × `interval`, the time
+    /// its checks need to take it down.
+    public var fenceWindow: Duration {
+        guard let check = config.healthCheck else { return .zero }
+        return check.interval * max(check.fall, 1)
+    }
 
     /// Picks a server for `key` at `now`, skipping `excluded` (servers already tried for this
     /// session), or nil when none may take it.
@@ -63,6 +71,8 @@ public final class BackendRuntime: Sendable {
                 if policy.fence { return nil }
             }
             if policy.fence && (policy.inConflict || policy.current == nil) { return nil }
+            // Start-up: nothing is active until every server's first check answered.
+            if config.healthCheck != nil && policy.current == nil && !policy.settled { return nil }
             for index in FailoverPolicy.priorityOrder(isBackup: servers.map(\.config.backup))
             where eligible(servers[index]) {
                 return servers[index]
@@ -82,19 +92,51 @@ public final class BackendRuntime: Sendable {
         return nil
     }
 
-    /// Re-applies the servers' usability to the failover state; call after any health or admin change.
-    public func reevaluate() -> [FailoverEvent] {
-        let usable = servers.map(\.isUsable)
+    /// Re-applies the servers' usability to the failover state at `now`; call after any health or
+    /// admin change, and after a reload put this runtime in force.
+    public func reevaluate(at now: MonotonicTime = .now()) -> [FailoverEvent] {
+        let states = servers.map(\.healthState)
+        let usable = states.map(\.isUsable)
         let isBackup = servers.map(\.config.backup)
-        let allChecked = servers.allSatisfy { !$0.healthState.isChecked || $0.healthState.checked }
-        return failover.withLockedValue { $0.reevaluate(usable: usable, isBackup: isBackup, allChecked: allChecked) }
+        let allChecked = states.allSatisfy { !$0.checksEnabled || $0.checked }
+        let window = fenceWindow
+        let claims = isFenced ? states.map { $0.countsInFence(at: now, window: window) } : nil
+        return failover.withLockedValue {
+            $0.reevaluate(usable: usable, isBackup: isBackup, allChecked: allChecked, claims: claims)
+        }
     }
 
-    /// An operator's failback request.
-    public func operatorFailback() -> [FailoverEvent] {
-        let usable = servers.map(\.isUsable)
-        let isBackup = servers.map(\.config.backup)
-        return failover.withLockedValue { $0.operatorFailback(usable: usable, isBackup: isBackup) }
+    /// An operator's failback request; refused, changing nothing, while more than one server
+    /// claims master on a fenced backend.
+    public func operatorFailback(at now: MonotonicTime = .now()) -> Result<[FailoverEvent], FailbackRefusal> {
+        let states = servers.map(\.healthState)
+        let window = fenceWindow
+        let claims = isFenced ? states.map { $0.countsInFence(at: now, window: window) } : nil
+        return failover.withLockedValue {
+            $0.operatorFailback(usable: states.map(\.isUsable), isBackup: servers.map(\.config.backup), claims: claims)
+        }
+    }
+
+    /// Whether a session that chose `server` (after trying `tried`) would still be sent there at
+    /// `now`, by the failover decision alone: checked again when its dial completes, so a dial
+    /// begun before a failover does not land on the server traffic has left. Under `first` that
+    /// is the active server (any server while the active one cannot take it); under the other
+    /// balances a server of the tier in use. Thread-safe.
+    public func stillChooses(_ server: ServerRuntime, excluding tried: [ServerRuntime], at now: MonotonicTime) -> Bool {
+        let policy = failover.withLockedValue { $0 }
+        let open = { (candidate: ServerRuntime) in
+            !tried.contains { $0.isSameServer(as: candidate) && !$0.isSameServer(as: server) }
+                && candidate.acceptsNewSessions(at: now)
+        }
+        if config.balance == .first {
+            guard let current = policy.current, servers.indices.contains(current) else {
+                return !policy.fence && policy.settled
+            }
+            if policy.fence { return !policy.inConflict && servers[current].isSameServer(as: server) }
+            return servers[current].isSameServer(as: server) || !open(servers[current])
+        }
+        if server.config.backup == policy.onBackupTier { return true }
+        return !servers.contains { $0.config.backup == policy.onBackupTier && open($0) }
     }
 
     /// The server new sessions go to under `balance: first` (for the status page); nil otherwise

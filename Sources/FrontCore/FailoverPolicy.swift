@@ -32,7 +32,13 @@ public struct FailoverPolicy: Sendable, Equatable {
     public private(set) var onBackupTier = false
     /// Fence: sessions are refused until exactly one candidate claims master.
     public private(set) var inConflict = false
+    /// Whether start-up is over: every server's first check answered (or timed out) once, or a
+    /// server was activated. Until then active-passive picks nothing, so the first check to answer
+    /// does not win over priority.
+    public private(set) var settled = false
     private var heldNoted: Int?
+    /// The active server was removed by a reload: the next pick is a failover, not a start-up activation.
+    private var currentRemoved = false
 
     public init(activePassive: Bool, failback: FailbackMode, fence: Bool) {
         self.activePassive = activePassive
@@ -45,17 +51,46 @@ public struct FailoverPolicy: Sendable, Equatable {
         isBackup.indices.filter { !isBackup[$0] } + isBackup.indices.filter { isBackup[$0] }
     }
 
-    /// Applies the servers' current usability; returns what changed. `allChecked` says whether
-    /// every server has completed a check: a fenced backend picks its first master only then, so
-    /// two masters at start-up are seen as a conflict instead of a race between their first checks.
-    public mutating func reevaluate(usable: [Bool], isBackup: [Bool], allChecked: Bool = true) -> [FailoverEvent] {
-        if fence && activePassive && current == nil && !allChecked && !inConflict { return [] }
-        return activePassive
-            ? reevaluateActivePassive(usable: usable, isBackup: isBackup) : reevaluateTier(usable, isBackup)
+    /// This decision carried over a reload to new settings and a new server list (`names` before,
+    /// `newNames` after): the active server (by name), the backup tier, a conflict and start-up's end
+    /// stay; an active server that is gone makes the next pick a failover.
+    public func carried(
+        to activePassive: Bool, failback: FailbackMode, fence: Bool, names: [String], newNames: [String]
+    ) -> FailoverPolicy {
+        var next = FailoverPolicy(activePassive: activePassive, failback: failback, fence: fence)
+        next.settled = settled
+        next.onBackupTier = onBackupTier
+        next.inConflict = inConflict && fence && self.fence
+        if activePassive, let current, names.indices.contains(current) {
+            next.current = newNames.firstIndex(of: names[current])
+            next.currentRemoved = next.current == nil
+        }
+        if let heldNoted, names.indices.contains(heldNoted) {
+            next.heldNoted = newNames.firstIndex(of: names[heldNoted])
+        }
+        return next
     }
 
-    private mutating func reevaluateActivePassive(usable: [Bool], isBackup: [Bool]) -> [FailoverEvent] {
-        let candidates = Self.priorityOrder(isBackup: isBackup).filter { usable[$0] }
+    /// Applies the servers' current usability; returns what changed. `allChecked` says whether
+    /// every server has completed a check: at start-up active-passive picks its first server only
+    /// then (the highest priority, not the first to answer), and a fenced backend sees two masters
+    /// as a conflict instead of a race between their first checks. `claims` (fence only; default
+    /// `usable`) says which servers still count as masters: a current master down on passive
+    /// evidence alone is held, not replaced.
+    public mutating func reevaluate(
+        usable: [Bool], isBackup: [Bool], allChecked: Bool = true, claims: [Bool]? = nil
+    ) -> [FailoverEvent] {
+        if activePassive && current == nil && !allChecked && !inConflict && !settled { return [] }
+        if allChecked { settled = true }
+        let claims = zip(usable, claims ?? usable).map { $0 || $1 }
+        return activePassive
+            ? reevaluateActivePassive(usable: usable, isBackup: isBackup, claims: claims)
+            : reevaluateTier(usable, isBackup)
+    }
+
+    private mutating func reevaluateActivePassive(usable: [Bool], isBackup: [Bool], claims: [Bool]) -> [FailoverEvent] {
+        let order = Self.priorityOrder(isBackup: isBackup)
+        let candidates = order.filter { usable[$0] }
         if let current, usable.indices.contains(current), usable[current] {
             inConflict = false
             guard let best = candidates.first, best != current else {
@@ -71,22 +106,30 @@ public struct FailoverPolicy: Sendable, Equatable {
             heldNoted = best
             return [.failbackHeld(current: current, waiting: best)]
         }
+        // Fence: a master down on passive evidence, whose checks have not taken it down, stays the
+        // active one; new sessions wait for it rather than go to another master.
+        if fence, let current, claims.indices.contains(current), claims[current] { return [] }
         let previous = current
         heldNoted = nil
-        if fence && candidates.count > 1 {
+        let claimants = fence ? order.filter { claims[$0] } : candidates
+        if fence && claimants.count > 1 {
             current = nil
             let wasInConflict = inConflict
             inConflict = true
             var events: [FailoverEvent] = []
             if let previous { events.append(.failover(from: previous, to: nil)) }
-            if !wasInConflict { events.append(.conflict(candidates: candidates)) }
+            if !wasInConflict { events.append(.conflict(candidates: claimants)) }
             return events
         }
         inConflict = false
         current = candidates.first
+        if current != nil { settled = true }
         switch (previous, current) {
         case (nil, nil): return []
-        case (nil, let to?): return [.activated(to: to)]
+        case (nil, let to?):
+            guard currentRemoved else { return [.activated(to: to)] }
+            currentRemoved = false
+            return [.failover(from: nil, to: to)]
         case (let from?, let to): return [.failover(from: from, to: to)]
         }
     }
@@ -113,8 +156,19 @@ public struct FailoverPolicy: Sendable, Equatable {
     }
 
     /// An operator asked for failback (`POST /backends/{b}/failback`): return to the highest-priority
-    /// usable server (or the active tier) now.
-    public mutating func operatorFailback(usable: [Bool], isBackup: [Bool]) -> [FailoverEvent] {
+    /// usable server (or the active tier) now. Refused (``FailbackRefusal``), changing nothing, while
+    /// more than one server claims master on a fenced backend (`claims`, default `usable`).
+    public mutating func operatorFailback(
+        usable: [Bool], isBackup: [Bool], claims: [Bool]? = nil
+    ) -> Result<[FailoverEvent], FailbackRefusal> {
+        if fence {
+            let claimants = usable.indices.filter { usable[$0] || (claims?[$0] ?? false) }
+            if claimants.count > 1 { return .failure(.severalClaimMaster(claimants)) }
+        }
+        return .success(failbackNow(usable: usable, isBackup: isBackup))
+    }
+
+    private mutating func failbackNow(usable: [Bool], isBackup: [Bool]) -> [FailoverEvent] {
         heldNoted = nil
         if activePassive {
             guard let best = Self.priorityOrder(isBackup: isBackup).first(where: { usable[$0] }) else { return [] }
@@ -122,10 +176,18 @@ public struct FailoverPolicy: Sendable, Equatable {
             let previous = current
             current = best
             inConflict = false
+            settled = true
             return [.failback(from: previous, to: best)]
         }
         guard onBackupTier, let to = usable.indices.first(where: { usable[$0] && !isBackup[$0] }) else { return [] }
         onBackupTier = false
         return [.failback(from: nil, to: to)]
     }
+}
+
+/// Why an operator's failback was refused.
+public enum FailbackRefusal: Error, Sendable, Equatable {
+    /// More than one server claims master (the split-brain fence): moving traffic could pick the
+    /// wrong one, so it stays where it is until exactly one does.
+    case severalClaimMaster([Int])
 }

@@ -51,7 +51,8 @@ public struct ServerHealthState: Sendable, Equatable {
     public private(set) var retryAt: MonotonicTime?
     /// `rise`/`fall` when an active check is configured; nil for passive health only.
     public let checkThresholds: (rise: Int, fall: Int)?
-    /// Whether any check has completed yet (the first pass brings a checked server up at once).
+    /// Whether a check (of the current settings) has completed yet: the first pass brings a checked
+    /// server up at once.
     public private(set) var checked = false
     public private(set) var consecutivePasses = 0
     public private(set) var consecutiveFailures = 0
@@ -59,6 +60,11 @@ public struct ServerHealthState: Sendable, Equatable {
     public private(set) var lastCheck: CheckResult?
     /// When the server last came up (for slow start); nil while down or when it was up from the start.
     public private(set) var upSince: MonotonicTime?
+    /// When a check last passed (for `redis-master`: when the server last claimed master).
+    public private(set) var lastPassAt: MonotonicTime?
+    /// Whether this state was carried over a reload that changed the check: the new check's first
+    /// result then decides at once, either way, and a server it brings up ramps up (slow start).
+    public private(set) var carriedOver = false
 
     /// First back-off after a failed dial.
     public static let initialBackoff: Duration = .seconds(1)
@@ -77,6 +83,23 @@ public struct ServerHealthState: Sendable, Equatable {
         self.checkThresholds = (max(rise, 1), max(fall, 1))
     }
 
+    /// The state of a server whose check settings a reload changed (`thresholds`: the new `rise`/`fall`,
+    /// nil for passive health only): its last known state stands until the new check's first result,
+    /// which decides at once. Without a check any more, a server that was down gets a trial at once.
+    public init(carrying previous: ServerHealthState, thresholds: (rise: Int, fall: Int)?, at now: MonotonicTime) {
+        self.operational = previous.operational
+        self.checkThresholds = thresholds.map { (max($0.rise, 1), max($0.fall, 1)) }
+        self.admin = previous.admin
+        self.consecutiveDialFailures = previous.consecutiveDialFailures
+        self.lastDialSuccess = previous.lastDialSuccess
+        self.retryAt = previous.retryAt
+        self.lastCheck = previous.lastCheck
+        self.upSince = previous.upSince
+        self.lastPassAt = previous.lastPassAt
+        self.carriedOver = true
+        if thresholds == nil && operational == .down { retryAt = min(retryAt ?? now, now) }
+    }
+
     public static func == (lhs: ServerHealthState, rhs: ServerHealthState) -> Bool {
         lhs.operational == rhs.operational && lhs.admin == rhs.admin
             && lhs.consecutiveDialFailures == rhs.consecutiveDialFailures && lhs.retryAt == rhs.retryAt
@@ -84,7 +107,8 @@ public struct ServerHealthState: Sendable, Equatable {
             && lhs.checkThresholds?.fall == rhs.checkThresholds?.fall && lhs.checked == rhs.checked
             && lhs.consecutivePasses == rhs.consecutivePasses && lhs.consecutiveFailures == rhs.consecutiveFailures
             && lhs.lastCheck == rhs.lastCheck && lhs.upSince == rhs.upSince
-            && lhs.lastDialSuccess == rhs.lastDialSuccess
+            && lhs.lastDialSuccess == rhs.lastDialSuccess && lhs.lastPassAt == rhs.lastPassAt
+            && lhs.carriedOver == rhs.carriedOver
     }
 
     /// Whether the server is actively checked.
@@ -107,6 +131,17 @@ public struct ServerHealthState: Sendable, Equatable {
 
     /// Whether the server counts as healthy for failover decisions (up and admin ready).
     public var isUsable: Bool { admin == .ready && operational == .up }
+
+    /// Whether the server still counts as a master for the split-brain fence at `now`: admin ready,
+    /// and up or with a passing check (it claimed master) within `window` (`fall` × `interval`: the
+    /// time checks need to take it down). A server down on passive evidence alone (a refused dial)
+    /// still counts, so that evidence never hands its traffic to another server claiming master.
+    public func countsInFence(at now: MonotonicTime, window: Duration) -> Bool {
+        guard admin == .ready else { return false }
+        if operational == .up { return true }
+        guard let lastPassAt else { return false }
+        return now.since(lastPassAt) < window
+    }
 
     /// Failed dials in a row that take a server down when none of them was definitive.
     public static let ambiguousDialFailuresForDown = 3
@@ -161,6 +196,7 @@ public struct ServerHealthState: Sendable, Equatable {
         let first = !checked
         checked = true
         if result.ok {
+            lastPassAt = now
             consecutivePasses += 1
             consecutiveFailures = 0
             if operational == .down && (first || consecutivePasses >= rise) {
@@ -168,13 +204,13 @@ public struct ServerHealthState: Sendable, Equatable {
                 consecutiveDialFailures = 0
                 retryAt = nil
                 // The very first pass at start-up is not a return: no ramp for the initial fleet.
-                upSince = first ? nil : now
+                upSince = first && !carriedOver ? nil : now
                 return .wentUp
             }
         } else {
             consecutiveFailures += 1
             consecutivePasses = 0
-            if operational == .up && consecutiveFailures >= fall {
+            if operational == .up && (consecutiveFailures >= fall || (first && carriedOver)) {
                 operational = .down
                 upSince = nil
                 return .wentDown

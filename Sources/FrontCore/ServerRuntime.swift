@@ -26,9 +26,13 @@ public final class ServerRuntime: Sendable {
     /// Counters and health, shared with the runtime of the same server in the next snapshot after
     /// a reload, so sessions opened before it are still counted and health is not reset.
     let live: ServerLiveState
+    /// The runtime of this server in the snapshot that replaced this one with a health state of its
+    /// own (a reload changed the check): sessions routed before the reload report dials there.
+    private let successor = NIOLockedValueBox<ServerRuntime?>(nil)
 
     /// A server runtime; `previous` is the same server (backend and name) in the snapshot being
-    /// replaced, whose counters and health carry over when its check settings are unchanged.
+    /// replaced, whose counters and health carry over. When its check settings changed, the health
+    /// is a copy that keeps the last known state until the new check's first result.
     public init(
         backendName: String, config: ServerConfig, index: Int, backendSourceIPs: [String],
         sourcePorts: SourcePortRange? = nil, check: HealthCheckConfig? = nil, previous: ServerRuntime? = nil,
@@ -43,12 +47,25 @@ public final class ServerRuntime: Sendable {
         self.hashSeed = StableHash.mix(StableHash.of(config.name))
         if let previous, previous.live.check == check {
             self.live = previous.live
+        } else if let previous {
+            let carried = ServerHealthState(
+                carrying: previous.healthState, thresholds: check.map { ($0.rise, $0.fall) }, at: .now())
+            self.live = ServerLiveState(check: check, counters: previous.live.counters, health: carried)
+            previous.successor.withLockedValue { $0 = self }
         } else {
-            self.live = ServerLiveState(check: check, counters: previous?.live.counters ?? ServerCounters())
+            self.live = ServerLiveState(check: check)
         }
     }
 
     public var name: String { config.name }
+
+    /// This server's runtime whose health is in force: itself, or the one a reload that changed its
+    /// check put in its place (dial outcomes of sessions routed before the reload go there).
+    public var latest: ServerRuntime {
+        var runtime = self
+        while let next = runtime.successor.withLockedValue({ $0 }) { runtime = next }
+        return runtime
+    }
 
     /// The weight new sessions see at `now`: the configured weight, scaled down linearly while the
     /// server is within `slowStart` of coming up or being added.
@@ -148,22 +165,22 @@ public final class ServerRuntime: Sendable {
         live.counters.active.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    /// Records a failed dial (begun at `begunAt`, when known); returns the transition when it
-    /// flipped the server down.
+    /// Records a failed dial (begun at `begunAt`, when known) on the health in force (``latest``);
+    /// returns the transition when it flipped the server down.
     public func dialFailed(
         at now: MonotonicTime, definitive: Bool = true, begunAt: MonotonicTime? = nil
     ) -> HealthTransition? {
-        live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive, begunAt: begunAt) }
+        latest.live.health.withLockedValue { $0.dialFailed(at: now, definitive: definitive, begunAt: begunAt) }
     }
 
     /// Records a successful dial; returns the transition when it brought the server back up.
     public func dialSucceeded() -> HealthTransition? {
-        live.health.withLockedValue { $0.dialSucceeded() }
+        latest.live.health.withLockedValue { $0.dialSucceeded() }
     }
 
-    /// Records a completed active check; returns the transition when rise/fall flipped the server.
-    public func checkCompleted(_ result: CheckResult) -> HealthTransition? {
-        live.health.withLockedValue { $0.checkCompleted(result) }
+    /// Records a completed active check (at `now`); returns the transition when rise/fall flipped the server.
+    public func checkCompleted(_ result: CheckResult, at now: MonotonicTime = .now()) -> HealthTransition? {
+        live.health.withLockedValue { $0.checkCompleted(result, at: now) }
     }
 
     /// Sets the operator state (drain/maint/ready).
@@ -186,18 +203,19 @@ public final class ServerRuntime: Sendable {
 }
 
 /// The mutable part of a server: its counters and its health state machine. A class so that
-/// consecutive snapshots can share it; health is started afresh when the check settings change,
-/// counters never are (sessions opened before a reload still end on them). Thread-safe.
+/// consecutive snapshots can share it; when the check settings change the health is copied into a
+/// new one (the old checks' last results no longer apply to it), counters never are (sessions
+/// opened before a reload still end on them). Thread-safe.
 final class ServerLiveState: Sendable {
     let check: HealthCheckConfig?
     let counters: ServerCounters
     let health: NIOLockedValueBox<ServerHealthState>
 
-    init(check: HealthCheckConfig?, counters: ServerCounters = ServerCounters()) {
+    init(check: HealthCheckConfig?, counters: ServerCounters = ServerCounters(), health: ServerHealthState? = nil) {
         self.check = check
         self.counters = counters
         self.health = NIOLockedValueBox(
-            check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
+            health ?? check.map { ServerHealthState(rise: $0.rise, fall: $0.fall) } ?? ServerHealthState())
     }
 }
 

@@ -79,6 +79,13 @@ extension ClientSessionHandler {
                         return
                     }
                     self.noteDialSucceeded(server)
+                    guard self.stillChosen(server) else {
+                        Glibc.close(fd)
+                        if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+                        self.noteDialSuperseded(server)
+                        self.dialNext()
+                        return
+                    }
                     self.handToRelay(
                         engine, server: server, source: source, port: port, timeout: timeout, clientFD: -1,
                         dial: (fd, true, self.bytesForServer(), 0))
@@ -106,7 +113,11 @@ extension ClientSessionHandler {
         var dial = RelayServerDial(
             fd: fd, connected: connected, bytes: bytes, sentCount: sentCount,
             replayable: connect != nil && attemptsLeft > 0)
-        dial.onConnected = { Self.noteDialSucceeded(server, events: events) }
+        let (tried, backendName, routing) = (tried, backend?.name, listener.routing)
+        dial.onConnected = {
+            Self.noteDialSucceeded(server, events: events)
+            return Self.stillChosen(server, tried: tried, backend: backendName, routing: routing)
+        }
         relayConnectDeadline = connected ? 0 : loop.tickNow() + TimerWheel.ticks(for: timeout) + 1
         if let relay {
             engine.redial(relay, dial)
@@ -173,6 +184,8 @@ extension ClientSessionHandler {
             noteDialFailed(server, error: IOError(errnoCode: code, reason: "connect"))
         case .silent:
             noteDialFailed(server, error: UpstreamClosedSilently())
+        case .superseded:
+            noteDialSuperseded(server)
         }
         dialNext()
     }

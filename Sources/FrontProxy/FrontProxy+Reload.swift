@@ -24,7 +24,9 @@ public struct ReloadSummary: Sendable, Equatable, Encodable {
 
 extension FrontProxy {
     /// Swaps in a new, already validated configuration without closing sessions whose server still
-    /// exists: the routing snapshot is rebuilt (servers keep their health and counters by name),
+    /// exists: the routing snapshot is rebuilt (servers keep their health and counters by name, each
+    /// backend its active server by name; what the new settings change in failover is logged,
+    /// counted and acted on), every listener's TLS files are read again (also at unchanged paths),
     /// listeners whose socket is unchanged keep it and only get the new settings for new
     /// connections, changed or new ones are bound, removed ones are closed. Sessions on servers
     /// that are gone run on and are closed after `drain_timeout` (reason `server_removed`).
@@ -35,18 +37,11 @@ extension FrontProxy {
         var summary = ReloadSummary()
         let old = state.withLockedValue { $0 }
         guard !old.stopping else { throw ReloadWhileStopping() }
-        let oldSnapshot = routing.snapshot
-        let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
-
-        // 0. TLS material for every listener loads first: a bad certificate fails the reload whole.
+        // 0. TLS material for every listener loads first, from the files as they are now (a
+        // certificate renewed at the same path is picked up): a bad file fails the reload whole.
         var contexts: [String: NIOSSLContext?] = [:]
         for config in new.listeners {
-            let previous = old.listeners.first { $0.binding.name == config.name }?.slot.current
-            if let previous, previous.config.tls == config.tls {
-                contexts[config.name] = previous.tls
-            } else {
-                contexts[config.name] = try TLSContextFactory.make(for: config)
-            }
+            contexts[config.name] = try TLSContextFactory.make(for: config)
         }
 
         // 1. Bind what needs a new socket, before anything is swapped.
@@ -80,8 +75,14 @@ extension FrontProxy {
             throw error
         }
 
-        // 2. Swap routing and caps.
+        // 2. Swap routing and caps. The snapshot is built just before the swap, so the health it
+        // carries over is the latest.
+        let oldSnapshot = routing.snapshot
+        let newSnapshot = RoutingSnapshot(configuration: new, previous: oldSnapshot)
         routing.replace(with: newSnapshot)
+        for backend in newSnapshot.backends {
+            events.apply(backend.reevaluate(), in: backend)
+        }
         globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections)
 
         // 3. Listeners in new config order: kept ones get a new runtime in their slot.

@@ -100,10 +100,13 @@ enum RelayDialLoss: Sendable, Equatable {
     case failed(errno: CInt, resend: [UInt8])
     /// The server closed or reset before sending a byte.
     case silent(resend: [UInt8])
+    /// The connect completed after a failover moved traffic away from the server: closed before a
+    /// byte was sent to it (no evidence against it).
+    case superseded(resend: [UInt8])
 
     var resend: [UInt8] {
         switch self {
-        case .failed(_, let bytes), .silent(let bytes): bytes
+        case .failed(_, let bytes), .silent(let bytes), .superseded(let bytes): bytes
         }
     }
 }
@@ -122,8 +125,10 @@ struct RelayServerDial: Sendable {
     /// Whether the session is still replayed once connected, until the server answers (MQTT with a
     /// retry left); a failed connect is always retried with `bytes`.
     var replayable: Bool
-    /// Called on the relay thread when a connect that was in progress completed (passive health).
-    var onConnected: @Sendable () -> Void = {}
+    /// Called on the relay thread when a connect that was in progress completed (passive health);
+    /// returns whether the session still goes to this server (a failover may have moved traffic
+    /// away while it connected: then it is lost as ``RelayDialLoss/superseded(resend:)``).
+    var onConnected: @Sendable () -> Bool = { true }
 }
 
 /// One relay thread: established sessions, as two plain non-blocking sockets each, relayed by one
@@ -703,7 +708,10 @@ final class RelayEngine: @unchecked Sendable {
             lose(session, .failed(errno: code, resend: session.replay ?? []))
             return
         }
-        session.connectedHook?()
+        if session.connectedHook?() == false {
+            lose(session, .superseded(resend: session.replay ?? []))
+            return
+        }
         established(session)
     }
 
@@ -1190,7 +1198,7 @@ final class RelayedSession {
     /// MQTT 5: the broker's first bytes, until its CONNACK is read.
     var probe: ConnAckKeepAliveProbe?
     /// The current dial's passive-health report.
-    var connectedHook: (@Sendable () -> Void)?
+    var connectedHook: (@Sendable () -> Bool)?
     /// When it came to a relay thread (CLOCK_MONOTONIC ns): `relay_spread` moves it once old enough.
     var since: UInt64 = 0
 

@@ -21,6 +21,8 @@ public final class ServerEvents: Sendable {
     public func serverTransitioned(
         _ server: ServerRuntime, _ transition: HealthTransition, cause: String, message: String
     ) {
+        // A session routed before a reload that changed the check reports on the runtime in force.
+        let server = server.latest
         let current = routing.current
         guard let backend = current.snapshot.backend(named: server.backendName) else { return }
         let metadata: Logger.Metadata = [
@@ -41,8 +43,10 @@ public final class ServerEvents: Sendable {
         apply(backend.reevaluate(), in: backend)
     }
 
-    /// An active check finished: count it, apply rise/fall, react to a flip.
+    /// An active check finished: count it, apply rise/fall, react to a flip. A result for a server
+    /// runtime a reload has replaced meanwhile is dropped: it was taken with the old check settings.
     public func checkCompleted(_ server: ServerRuntime, _ result: CheckResult, checkType: String) {
+        guard routing.snapshot.backend(named: server.backendName)?.server(named: server.name) === server else { return }
         let metrics = routing.current.metrics.metrics(for: server)
         if result.ok { metrics?.checksOK.increment() } else { metrics?.checksFailed.increment() }
         if let transition = server.checkCompleted(result) {
@@ -60,11 +64,19 @@ public final class ServerEvents: Sendable {
     }
 
     /// `POST /backends/{b}/failback`: returns traffic to the highest-priority usable server now.
-    /// Returns false when the backend does not exist.
-    public func operatorFailback(backend name: String) -> Bool {
-        guard let backend = routing.snapshot.backend(named: name) else { return false }
-        apply(backend.operatorFailback(), in: backend)
-        return true
+    public func operatorFailback(backend name: String) -> OperatorFailbackOutcome {
+        guard let backend = routing.snapshot.backend(named: name) else { return .noBackend }
+        switch backend.operatorFailback() {
+        case .success(let events):
+            apply(events, in: backend)
+            return .done
+        case .failure(.severalClaimMaster(let candidates)):
+            let names = candidates.map { backend.servers[$0].name }
+            logger.warning(
+                "operator failback refused: more than one server claims master",
+                metadata: ["backend": .string(name), "candidates": .string(names.joined(separator: ","))])
+            return .refused("more than one server claims master (\(names.joined(separator: ", "))); traffic stays")
+        }
     }
 
     /// Logs, counts and acts on failover decisions.
@@ -119,4 +131,14 @@ public final class ServerEvents: Sendable {
             state.eventLoop.execute { state.closeSessions(reason: reason, where: matches) }
         }
     }
+}
+
+/// What `POST /backends/{b}/failback` did.
+public enum OperatorFailbackOutcome: Sendable, Equatable {
+    /// Traffic is on the highest-priority usable server (it may have been there already).
+    case done
+    /// No backend of that name.
+    case noBackend
+    /// Refused, nothing changed; the reason, for the answer.
+    case refused(String)
 }

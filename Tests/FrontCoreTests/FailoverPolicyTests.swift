@@ -32,7 +32,10 @@ struct FailoverPolicyTests {
         #expect(policy.reevaluate(usable: [true, false, true], isBackup: isBackup) == [])  // noted once
         #expect(policy.current == 2)
         #expect(
-            policy.operatorFailback(usable: [true, false, true], isBackup: isBackup) == [.failback(from: 2, to: 0)])
+            policy.operatorFailback(usable: [true, false, true], isBackup: isBackup)
+                == .success([
+                    .failback(from: 2, to: 0)
+                ]))
         #expect(policy.current == 0)
         // The backup failing also ends the hold.
         _ = policy.reevaluate(usable: [false, false, true], isBackup: isBackup)
@@ -81,6 +84,15 @@ struct FailoverPolicyTests {
             single.reevaluate(usable: [false, true], isBackup: [false, false], allChecked: true) == [.activated(to: 1)])
     }
 
+    @Test("active-passive without a fence: start-up also waits for every server's first check, then takes the priority")
+    func activePassiveSettlesAtStart() {
+        var policy = FailoverPolicy(activePassive: true, failback: .manual, fence: false)
+        #expect(policy.reevaluate(usable: [false, false, true], isBackup: isBackup, allChecked: false) == [])
+        #expect(policy.current == nil)
+        #expect(
+            policy.reevaluate(usable: [true, false, true], isBackup: isBackup, allChecked: true) == [.activated(to: 0)])
+    }
+
     @Test("tiers: backups only when no active is usable; auto failback; manual holds")
     func tiers() {
         var auto = FailoverPolicy(activePassive: false, failback: .auto, fence: false)
@@ -98,7 +110,10 @@ struct FailoverPolicyTests {
             ])
         #expect(manual.onBackupTier)
         #expect(
-            manual.operatorFailback(usable: [true, false, true], isBackup: isBackup) == [.failback(from: nil, to: 0)])
+            manual.operatorFailback(usable: [true, false, true], isBackup: isBackup)
+                == .success([
+                    .failback(from: nil, to: 0)
+                ]))
         #expect(!manual.onBackupTier)
     }
 }

@@ -97,13 +97,23 @@ struct RedisFailoverTests {
             #expect(try await revived?.command(["GET", "fenced"]) == "")
             #expect(Self.activeServer(front) == "replica")
 
-            // The operator moves traffic back.
+            // An operator's failback while both claim master is refused (409) and changes nothing.
             let admin = try #require(front.runner.adminPort)
-            let answer = try await HTTPTestClient.request(method: "POST", port: admin, path: "/backends/redis/failback")
-            #expect(answer.status == 200, "\(answer.body)")
-            #expect(Self.activeServer(front) == "primary")
+            let answer = try await HTTPTestClient.request(
+                method: "POST", port: admin, path: "/backends/redis/failback", body: "{}",
+                headers: ["Content-Type": "application/json"])
+            #expect(answer.status == 409, "\(answer.body)")
+            #expect(answer.body.contains("master"), "\(answer.body)")
+            #expect(Self.activeServer(front) == "replica")
             #expect(try await RedisProcess.command(port: port, ["SET", "back", "1"]) == "OK")
-            #expect(try await revived?.command(["GET", "back"]) == "1")
+            #expect(try await replica.command(["GET", "back"]) == "1")
+            #expect(try await revived?.command(["GET", "back"]) == "")
+
+            // The replica steps down: the old primary is the only master and takes the sessions.
+            _ = try await replica.command(["REPLICAOF", "127.0.0.1", "\(primary.port)"])
+            #expect(await Poll.until(timeout: .seconds(10)) { Self.activeServer(front) == "primary" })
+            #expect(try await RedisProcess.command(port: port, ["SET", "back", "2"]) == "OK")
+            #expect(try await revived?.command(["GET", "back"]) == "2")
         }
     }
 

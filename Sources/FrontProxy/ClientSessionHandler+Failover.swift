@@ -1,0 +1,33 @@
+import FrontCore
+import Logging
+
+/// A dial's completion checked against the failover decision: a dial begun before a failover
+/// (or a failback) would otherwise land on the server traffic has just left, with no session of its
+/// own yet for the flip to close. When it completes, the current backend of the session's name is
+/// asked again (``BackendRuntime/stillChooses(_:excluding:at:)``); if it no longer chooses that
+/// server, the connection is closed before a byte is sent to it and the session goes to the server
+/// chosen now, without spending an attempt (the server was not at fault).
+extension ClientSessionHandler {
+    /// Whether this session's dial of `server`, just completed, may be used: runs on the loop.
+    func stillChosen(_ server: ServerRuntime) -> Bool {
+        Self.stillChosen(server, tried: tried, backend: backend?.name, routing: listener.routing)
+    }
+
+    /// Whether the current routing snapshot's backend `backend` still sends a session that tried
+    /// `tried` to `server`; thread-safe (a relay thread asks when its connect completes).
+    static func stillChosen(
+        _ server: ServerRuntime, tried: [ServerRuntime], backend: String?, routing: RoutingState
+    ) -> Bool {
+        guard let backend, let current = routing.snapshot.backend(named: backend) else { return true }
+        return current.stillChooses(server, excluding: tried, at: .now())
+    }
+
+    /// A dial of `server` completed after failover moved traffic away and was closed unused: logs it
+    /// and gives the attempt back (the caller goes on with ``dialNext()``).
+    func noteDialSuperseded(_ server: ServerRuntime) {
+        attemptsLeft += 1
+        listener.logger.info(
+            "dial completed after a failover; closed unused, the session goes to the server chosen now",
+            metadata: ["backend": .string(server.backendName), "server": .string(server.name)])
+    }
+}
