@@ -82,7 +82,8 @@ extension FrontProxy {
 
         // 2. Swap routing and caps.
         routing.replace(with: newSnapshot)
-        globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections)
+        let reserve = FileDescriptorLimit.reserve(for: new, eventLoops: loops.all.count)
+        globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections, reserve: reserve)
 
         // 3. Listeners in new config order: kept ones get a new runtime in their slot.
         var listeners: [Bound] = []

@@ -14,6 +14,7 @@ struct CheckCommand: ParsableCommand {
         switch ConfigLoading.load(config) {
         case .success(let loaded):
             print("\(config): OK (\(loaded.listeners.count) listeners, \(loaded.backends.count) backends)")
+            for estimate in ConnectMemoryEstimate.of(loaded) { print(estimate.line) }
         case .failure(let failure):
             StandardError.write(failure.lines.joined(separator: "\n"))
             throw ExitCode(1)

@@ -59,10 +59,10 @@ struct FileDescriptorNeedTests {
                         maxConnections: cap)
                 })
         }
-        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [0])) == 18_064)
-        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [100, 200])) == 664)
+        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [0]), eventLoops: 1) == 18_064)
+        #expect(FileDescriptorLimit.needed(for: config(global: 9_000, listeners: [100, 200]), eventLoops: 1) == 664)
         // Both once trapped in `run` at start: a huge global cap, and huge listener caps added up.
-        #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [0])) == .max)
-        #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [.max, .max])) == .max)
+        #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [0]), eventLoops: 1) == .max)
+        #expect(FileDescriptorLimit.needed(for: config(global: .max, listeners: [.max, .max]), eventLoops: 1) == .max)
     }
 }
