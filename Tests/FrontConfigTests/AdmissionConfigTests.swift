@@ -86,14 +86,17 @@ struct AdmissionConfigTests {
         let set = parseValid(listener("    limits:\n      max_pending_connect_bytes: 1MiB"))
         #expect(set?.listeners.first?.limits.maxPendingConnectBytes == 1 << 20)
         #expect(
-            checkLines(listener("    max_connect_size: 64KiB\n    limits:\n      max_pending_connect_bytes: 16KiB")) == [
-                "front.yaml:7:34: listeners[0].limits.max_pending_connect_bytes: max_pending_connect_bytes (16384) is smaller than max_connect_size (65536): no CONNECT of that size could ever arrive"
-            ])
+            checkLines(listener("    max_connect_size: 64KiB\n    limits:\n      max_pending_connect_bytes: 16KiB"))
+                == [
+                    "front.yaml:7:34: listeners[0].limits.max_pending_connect_bytes: max_pending_connect_bytes (16384) is smaller than max_connect_size (65536): no CONNECT of that size could ever arrive"
+                ])
         #expect(
-            checkLines(listener("    max_connect_size: 16MiB\n    limits:\n      max_pending_connect_bytes: 2TiB")).count == 1)
+            checkLines(listener("    max_connect_size: 16MiB\n    limits:\n      max_pending_connect_bytes: 2TiB"))
+                .count == 1)
     }
 
-    @Test("check's worst case before CONNECTs: the budget, not max_connections × max_connect_size, plus the connections")
+    @Test(
+        "check's worst case before CONNECTs: the budget, not max_connections × max_connect_size, plus the connections")
     func worstCase() throws {
         let config = try #require(parseValid(minimalYAML))
         let estimates = ConnectMemoryEstimate.of(config)

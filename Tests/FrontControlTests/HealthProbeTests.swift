@@ -30,7 +30,8 @@ struct HealthProbeLocalErrorTests {
 
     @Test("a refused connect or a timeout is still a failed check")
     func serverFailures() {
-        let refused = HealthProbe.result(of: IOError(errnoCode: ECONNREFUSED, reason: "connect"), after: .milliseconds(2))
+        let refused = HealthProbe.result(
+            of: IOError(errnoCode: ECONNREFUSED, reason: "connect"), after: .milliseconds(2))
         #expect(refused?.ok == false)
         #expect(refused?.message == "Connection refused (errno 111)")
         #expect(HealthProbe.result(of: ProbeError.timeout, after: .seconds(1))?.ok == false)

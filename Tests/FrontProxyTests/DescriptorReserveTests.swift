@@ -7,7 +7,8 @@ import Testing
 /// session cap still has descriptors for its checks, its admin plane and its listeners.
 @Suite("Descriptor reserve")
 struct DescriptorReserveTests {
-    private func front(listeners: Int, checkedServers: Int, admin: Bool, relayThreads: Int? = nil) -> FrontConfiguration {
+    private func front(listeners: Int, checkedServers: Int, admin: Bool, relayThreads: Int? = nil) -> FrontConfiguration
+    {
         let check = HealthCheckConfig(type: .tcp)
         let servers = (0..<max(checkedServers, 1)).map {
             ServerConfig(name: "s\($0)", address: Endpoint(host: "127.0.0.1", port: 2000 + $0))
@@ -45,11 +46,14 @@ struct DescriptorReserveTests {
         let base = FileDescriptorLimit.reserve(for: front(listeners: 8, checkedServers: 8, admin: false), eventLoops: 8)
         #expect(base > 64)
         #expect(
-            FileDescriptorLimit.reserve(for: front(listeners: 8, checkedServers: 8, admin: false), eventLoops: 9) > base)
+            FileDescriptorLimit.reserve(for: front(listeners: 8, checkedServers: 8, admin: false), eventLoops: 9) > base
+        )
         #expect(
-            FileDescriptorLimit.reserve(for: front(listeners: 9, checkedServers: 8, admin: false), eventLoops: 8) > base)
+            FileDescriptorLimit.reserve(for: front(listeners: 9, checkedServers: 8, admin: false), eventLoops: 8) > base
+        )
         #expect(
-            FileDescriptorLimit.reserve(for: front(listeners: 8, checkedServers: 9, admin: false), eventLoops: 8) > base)
+            FileDescriptorLimit.reserve(for: front(listeners: 8, checkedServers: 9, admin: false), eventLoops: 8) > base
+        )
         #expect(
             FileDescriptorLimit.reserve(for: front(listeners: 8, checkedServers: 8, admin: true), eventLoops: 8)
                 == base + 33)

@@ -69,7 +69,8 @@ struct AdmissionTests {
         }
     }
 
-    @Test("per_source_ip 1 on a TLS listener: a second silent TCP connection from the IP is closed before any handshake")
+    @Test(
+        "per_source_ip 1 on a TLS listener: a second silent TCP connection from the IP is closed before any handshake")
     func perSourceIPBeforeHandshake() async throws {
         try await TLSTests.withTLSFront(
             clientCA: false,
