@@ -18,7 +18,7 @@ extension ClientSessionHandler {
                 return
             }
         } else {
-            guard holdSourceSlot() else { return }
+            guard takeSourceSlot() else { return }
         }
         if listener.tls != nil, let rate = listener.acceptRate {
             rateAppliedAtAccept = true
@@ -47,7 +47,7 @@ extension ClientSessionHandler {
 
     /// Counts the connection against its client IP's `per_source_ip`; over it, closes the connection
     /// at once (reason `limit`) and returns false.
-    func holdSourceSlot() -> Bool {
+    func takeSourceSlot() -> Bool {
         guard listener.config.limits.perSourceIP > 0, !holdsSourceSlot else { return true }
         guard listener.sourceLimiter.tryAcquire(clientIP) else {
             terminate(reason: .limit)

@@ -53,7 +53,7 @@ extension ClientSessionHandler {
             if let source { setClient(ip: source.ip, port: source.port) }
             proxiedDestination = destination
             // per_source_ip counts the client the header names, from here on.
-            guard holdSourceSlot() else { return }
+            guard takeSourceSlot() else { return }
             clientIdentified()
         }
     }
