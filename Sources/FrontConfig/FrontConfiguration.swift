@@ -182,10 +182,22 @@ public struct LimitsConfig: Sendable, Equatable {
     public var perSourceIP: Int
     /// New sessions per second admitted, 0 = none.
     public var acceptRate: Int
+    /// Bytes all the listener's connections whose CONNECT has not arrived whole may hold together
+    /// (`max_pending_connect_bytes`); a connection whose next bytes would go past it is closed
+    /// (reason `limit`).
+    public var maxPendingConnectBytes: Int
 
-    public init(perSourceIP: Int = 0, acceptRate: Int = 0) {
+    /// `max_pending_connect_bytes` when not written: 64 MiB, a thousand full-size (64 KiB) CONNECTs
+    /// at once or tens of thousands of usual ones, whatever `max_connections` says.
+    public static let defaultMaxPendingConnectBytes = 64 << 20
+
+    public init(
+        perSourceIP: Int = 0, acceptRate: Int = 0,
+        maxPendingConnectBytes: Int = LimitsConfig.defaultMaxPendingConnectBytes
+    ) {
         self.perSourceIP = perSourceIP
         self.acceptRate = acceptRate
+        self.maxPendingConnectBytes = maxPendingConnectBytes
     }
 }
 
@@ -210,6 +222,9 @@ public struct ListenerConfig: Sendable, Equatable {
     /// 0 = only the global cap.
     public var maxConnections: Int
     public var acceptProxyProtocol: Bool
+    /// `accept_proxy_protocol: {trusted: [...]}`: the networks allowed to send a PROXY header; a
+    /// connection from anywhere else is closed (reason `proxy_protocol`). Empty: any sender.
+    public var trustedProxies: [IPNetwork]
     public var tls: TLSConfig?
     /// tcp: no bytes either way for this long closes; mqtt: used when keepalive = 0. Zero = never.
     public var idleTimeout: Duration
@@ -239,7 +254,8 @@ public struct ListenerConfig: Sendable, Equatable {
         keepaliveMin: Duration = .seconds(10),
         keepaliveMax: Duration = .seconds(7_200),
         limits: LimitsConfig = LimitsConfig(),
-        clientIDs: ClientIDFilter = ClientIDFilter()
+        clientIDs: ClientIDFilter = ClientIDFilter(),
+        trustedProxies: [IPNetwork] = []
     ) {
         self.name = name
         self.bind = bind
@@ -257,6 +273,12 @@ public struct ListenerConfig: Sendable, Equatable {
         self.keepaliveMax = keepaliveMax
         self.limits = limits
         self.clientIDs = clientIDs
+        self.trustedProxies = trustedProxies
+    }
+
+    /// Whether `ip` may send this listener a PROXY header (`accept_proxy_protocol.trusted`).
+    public func trustsProxy(_ ip: String) -> Bool {
+        trustedProxies.isEmpty || trustedProxies.contains { $0.contains(ip) }
     }
 }
 

@@ -9,7 +9,10 @@ extension YAMLReader {
         "limits", "client_ids",
     ]
     static let tlsKeys = ["certificate", "private_key", "client_ca"]
-    static let limitsKeys = ["per_source_ip", "accept_rate"]
+    static let limitsKeys = ["per_source_ip", "accept_rate", "max_pending_connect_bytes"]
+    static let proxyProtocolKeys = ["trusted"]
+    /// `max_pending_connect_bytes`: at most 1 TiB (a typo's guard); at least `max_connect_size`.
+    static let pendingConnectRange = 16...(1 << 40)
     static let clientIDKeys = ["allow", "deny"]
     /// MQTT CONNECT bounds: 16 bytes is less than the smallest valid CONNECT header; 16MiB caps the buffer.
     static let connectSizeRange = 16...(16 << 20)
@@ -26,7 +29,7 @@ extension YAMLReader {
         }
         read(&listener.reusePort, fields, "reuse_port", ScalarParser.bool)
         read(&listener.maxConnections, fields, "max_connections", Self.count)
-        read(&listener.acceptProxyProtocol, fields, "accept_proxy_protocol", ScalarParser.bool)
+        decodeProxyProtocol(&listener, fields)
         listener.tls = decodeTLS(fields)
         read(&listener.idleTimeout, fields, "idle_timeout", DurationParser.parse)
         read(&listener.connectTimeout, fields, "connect_timeout", Self.positiveDuration)
@@ -44,7 +47,16 @@ extension YAMLReader {
         if let limits = section(fields, "limits", known: Self.limitsKeys) {
             read(&listener.limits.perSourceIP, limits, "per_source_ip", Self.count)
             read(&listener.limits.acceptRate, limits, "accept_rate", Self.count)
+            read(&listener.limits.maxPendingConnectBytes, limits, "max_pending_connect_bytes") {
+                text throws(ConfigValueError) in
+                let size = try SizeParser.parse(text)
+                guard Self.pendingConnectRange.contains(size) else {
+                    throw ConfigValueError("`\(text)` is out of range; use 16 bytes to 1024GiB")
+                }
+                return size
+            }
         }
+        checkPendingConnectBytes(listener, fields)
         if let filter = section(fields, "client_ids", known: Self.clientIDKeys) {
             listener.clientIDs.allow = scalarList(filter, "allow", ScalarParser.text) ?? listener.clientIDs.allow
             listener.clientIDs.deny = scalarList(filter, "deny", ScalarParser.text) ?? listener.clientIDs.deny
@@ -64,6 +76,43 @@ extension YAMLReader {
         let privateKey = scalar(tls, "private_key", required: true, pem)
         let clientCA = scalar(tls, "client_ca", pem)
         return TLSConfig(certificate: certificate ?? "", privateKey: privateKey ?? "", clientCA: clientCA)
+    }
+
+    /// `accept_proxy_protocol`: `true`/`false`, or `{trusted: [CIDR, ...]}` (on, from those senders only).
+    private mutating func decodeProxyProtocol(_ listener: inout ListenerConfig, _ fields: YAMLFields) {
+        guard case .mapping = fields["accept_proxy_protocol"] else {
+            read(&listener.acceptProxyProtocol, fields, "accept_proxy_protocol", ScalarParser.bool)
+            return
+        }
+        guard let section = section(fields, "accept_proxy_protocol", known: Self.proxyProtocolKeys) else { return }
+        listener.acceptProxyProtocol = true
+        let networks = scalarList(section, "trusted") { text throws(ConfigValueError) in
+            guard let network = IPNetwork(text) else {
+                throw ConfigValueError("`\(text)` is not an IP network; write it as 10.0.0.0/8, 127.0.0.1 or ::1/128")
+            }
+            return network
+        }
+        guard let networks else {
+            report(section.mark, path: section.path(of: "trusted"), "missing required key `trusted`")
+            return
+        }
+        if section["trusted"]?.sequence?.isEmpty == true {
+            report(at: section.path(of: "trusted"), "list at least one network, or write `accept_proxy_protocol: true`")
+        }
+        listener.trustedProxies = networks
+    }
+
+    /// `max_pending_connect_bytes` ≥ `max_connect_size`: a whole CONNECT must fit in the budget.
+    private mutating func checkPendingConnectBytes(_ listener: ListenerConfig, _ fields: YAMLFields) {
+        guard listener.limits.maxPendingConnectBytes < listener.maxConnectSize else { return }
+        let budgetPath = fields.path(of: "limits") + ".max_pending_connect_bytes"
+        let sizePath = fields.path(of: "max_connect_size")
+        let path = marks[budgetPath] != nil ? budgetPath : sizePath
+        guard isUsable(path) else { return }
+        report(
+            at: path,
+            "max_pending_connect_bytes (\(listener.limits.maxPendingConnectBytes)) is smaller than max_connect_size "
+                + "(\(listener.maxConnectSize)): no CONNECT of that size could ever arrive")
     }
 
     /// `keepalive_min` ≤ `keepalive_max`, reported at whichever of the two is written (max when both are).

@@ -79,9 +79,9 @@ public struct FrontLogHandler: LogHandler {
         let timestamp = time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
         switch format {
         case .text:
-            var line = "\(timestamp) \(level) \(message)"
+            var line = "\(timestamp) \(level) \(escapedControls(message))"
             for key in keys {
-                line += " \(key)=\(textValue("\(metadata[key] ?? "")"))"
+                line += " \(key)=\(textValue(bounded(key, "\(metadata[key] ?? "")")))"
             }
             return line
         case .json:
@@ -90,9 +90,62 @@ public struct FrontLogHandler: LogHandler {
                 "\"message\":\(jsonString(message))",
             ]
             for key in keys {
-                fields.append("\(jsonString(key)):\(jsonValue(metadata[key] ?? ""))")
+                let value = metadata[key] ?? ""
+                let shown = clientSuppliedKeys.contains(key) ? .string(bounded(key, "\(value)")) : value
+                fields.append("\(jsonString(key)):\(jsonValue(shown))")
             }
             return "{" + fields.joined(separator: ",") + "}"
+        }
+    }
+
+    /// Keys whose values a client chooses (up to 64 KiB each in a CONNECT): logged cut to
+    /// ``clientValueLimit`` bytes, so a storm of refused CONNECTs cannot fill a disk at 64 KiB a line.
+    static let clientSuppliedKeys: Set<String> = ["client_id", "client_cn", "username"]
+
+    /// Bytes of a client-supplied value a log line keeps.
+    static let clientValueLimit = 256
+
+    /// `value` as logged under `key`: a client-supplied value longer than ``clientValueLimit`` bytes is
+    /// cut at a character boundary and marked with its full length (`…(60000 bytes)`).
+    static func bounded(_ key: String, _ value: String) -> String {
+        guard clientSuppliedKeys.contains(key), value.utf8.count > clientValueLimit else { return value }
+        var kept = ""
+        var size = 0
+        for scalar in value.unicodeScalars {
+            let length = UTF8.width(scalar)
+            guard size + length <= clientValueLimit else { break }
+            kept.unicodeScalars.append(scalar)
+            size += length
+        }
+        return kept + "…(\(value.utf8.count) bytes)"
+    }
+
+    /// Whether a scalar must not reach a log line as itself: C0 controls and DEL, C1 controls (U+0085
+    /// NEXT LINE among them) and the Unicode line and paragraph separators, which terminals and log
+    /// viewers may take as a line break or a command.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028
+            || scalar.value == 0x2029
+    }
+
+    /// The text format's message: unquoted, with every control written as an escape (`\n`, `\u2028`),
+    /// so one event is one line whatever the message holds (a config problem quoting the file).
+    static func escapedControls(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: isControl) else { return message }
+        var out = ""
+        for scalar in message.unicodeScalars {
+            if isControl(scalar) { out += escape(scalar) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    /// The JSON-style escape of a control scalar.
+    private static func escape(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default: return String(format: "\\u%04x", scalar.value)
         }
     }
 
@@ -107,7 +160,7 @@ public struct FrontLogHandler: LogHandler {
         let needsQuotes =
             value.isEmpty
             || value.unicodeScalars.contains {
-                $0 == " " || $0 == "=" || $0 == "\"" || $0.value < 0x20 || $0.value == 0x7f
+                $0 == " " || $0 == "=" || $0 == "\"" || isControl($0)
             }
         guard needsQuotes else { return value }
         return jsonString(value)
@@ -122,22 +175,16 @@ public struct FrontLogHandler: LogHandler {
         return jsonString("\(value)")
     }
 
-    /// A JSON string literal with the escapes RFC 8259 requires.
+    /// A JSON string literal with the escapes RFC 8259 requires, and C1 controls and U+2028/U+2029
+    /// escaped too (JavaScript tools and terminals read them as line breaks).
     static func jsonString(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+                if isControl(scalar) { out += escape(scalar) } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out + "\""

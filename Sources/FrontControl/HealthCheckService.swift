@@ -53,8 +53,16 @@ public struct HealthCheckService: Service {
     ) async {
         while !Task.isCancelled && proxy.routing.snapshot === snapshot {
             if server.healthState.checksEnabled {
-                let result = await HealthProbe.run(check, server: server, sendProxyProtocol: header, group: group)
+                let probed = await HealthProbe.run(check, server: server, sendProxyProtocol: header, group: group)
                 if Task.isCancelled || proxy.routing.snapshot !== snapshot { return }
+                guard let result = probed else {
+                    // The front ran out of descriptors or ports: no result, the server's state stays.
+                    logger.warning(
+                        "check not run for lack of a local resource; server state unchanged",
+                        metadata: ["backend": .string(server.backendName), "server": .string(server.name)])
+                    try? await Task.sleep(for: check.interval)
+                    continue
+                }
                 logger.trace(
                     "check",
                     metadata: [

@@ -19,6 +19,8 @@ extension ClientSessionHandler {
 
     private func start(_ connection: RawSniffer, _ outcome: RawAccepted.Outcome) {
         acceptedFD = connection.fd
+        holdsSourceSlot = connection.holdsSourceSlot
+        heldConnectBytes = connection.heldConnectBytes
         let peer = SocketAddressText.ipAndPort(connection.peer)
         setClient(ip: peer.ip, port: peer.port)
         if let local = connection.local {

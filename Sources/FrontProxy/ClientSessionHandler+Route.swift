@@ -12,12 +12,14 @@ import ProxyProtocol
 #endif
 
 extension ClientSessionHandler {
-    /// Feeds the bytes so far to the CONNECT parser and acts on its verdict.
+    /// Parses the CONNECT once its fixed header says it is whole (or settled early: not a CONNECT,
+    /// too large), and acts on the verdict. Before that only the fixed header is read, so a CONNECT
+    /// dribbled in small pieces costs one parse, not one per read (as on the relay thread).
     func sniff() {
         guard let pending else { return }
-        let result = pending.withUnsafeReadableBytes {
-            MQTTConnectParser.parse($0, maxPacketSize: listener.config.maxConnectSize)
-        }
+        let limit = listener.config.maxConnectSize
+        guard pending.withUnsafeReadableBytes({ MQTTConnectParser.isSettled($0, maxPacketSize: limit) }) else { return }
+        let result = pending.withUnsafeReadableBytes { MQTTConnectParser.parse($0, maxPacketSize: limit) }
         switch result {
         case .needMoreData:
             return
@@ -33,6 +35,7 @@ extension ClientSessionHandler {
             packet.will = nil
             packet.properties = []
             connect = packet
+            releaseConnectBytes()
             admit()
         }
     }
@@ -49,25 +52,21 @@ extension ClientSessionHandler {
         case .received(let source, let destination):
             if let source { setClient(ip: source.ip, port: source.port) }
             proxiedDestination = destination
+            // per_source_ip counts the client the header names, from here on.
+            guard takeSourceSlot() else { return }
             clientIdentified()
         }
     }
 
-    /// The listener's own filters, in order: client id allow/deny, connections per source IP,
-    /// then the accept rate (over it, the session waits in the loop's queue). Then routing.
+    /// The listener's filters after the CONNECT, in order: client id allow/deny, then the accept
+    /// rate (over it, the session waits in the loop's queue), unless a TLS listener applied it at
+    /// accept. Then routing. (`per_source_ip` counted the connection at accept.)
     func admit() {
         if let connect, !listener.clientIDPolicy.permits(connect.clientID) {
             refuse(.denied)
             return
         }
-        if listener.config.limits.perSourceIP > 0 {
-            guard listener.sourceLimiter.tryAcquire(clientIP) else {
-                refuse(.limit)
-                return
-            }
-            holdsSourceSlot = true
-        }
-        if let rate = listener.acceptRate, !rate.tryTake() {
+        if !rateAppliedAtAccept, let rate = listener.acceptRate, !rate.tryTake() {
             guard rate.tryQueue() else {
                 refuse(.limit)
                 return
@@ -82,6 +81,15 @@ extension ClientSessionHandler {
     /// Leaves the admission queue: a token was found for this session.
     func admittedFromQueue() {
         guard phase == .awaitingAdmission else { return }
+        if rateAppliedAtAccept {
+            // Queued at accept (TLS): the handshake, the PROXY header and the CONNECT may begin.
+            identifyClient()
+            if readPending, let context {
+                readPending = false
+                context.read()
+            }
+            return
+        }
         startRouting()
     }
 

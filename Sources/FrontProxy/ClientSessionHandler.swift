@@ -62,8 +62,13 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var clientPort = 0
     /// The address the client connected to, as a PROXY header reported it (else the listener's own).
     var proxiedDestination: ProxyAddress?
-    /// Whether this session holds a slot of its source IP's `per_source_ip` count.
+    /// Whether this session holds a slot of its source IP's `per_source_ip` count (taken at accept,
+    /// or after the PROXY header).
     var holdsSourceSlot = false
+    /// TLS listeners: `accept_rate` was applied at accept, before the handshake, not again at the CONNECT.
+    var rateAppliedAtAccept = false
+    /// Bytes of a CONNECT still arriving counted in the listener's `max_pending_connect_bytes`.
+    var heldConnectBytes = 0
     /// MQTT 5: the first bytes from the broker, until its CONNACK (Server Keep Alive) is read.
     var connackProbe: ConnAckKeepAliveProbe?
     /// MQTT: packet boundaries of what the client sends, to notice its DISCONNECT.
@@ -155,11 +160,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         connectDeadlineTick = loop.tickNow() + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
         loop.wheel.schedule(self, at: connectDeadlineTick)
         context.fireChannelActive()
-        if listener.config.acceptProxyProtocol {
-            phase = .awaitingProxyHeader
-        } else {
-            clientIdentified()
-        }
+        admitAtAccept()
     }
 
     /// Records the client's address (from the socket, or from a PROXY header).
@@ -198,6 +199,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             }
             upstream?.write(buffer)
         case .sniffing:
+            guard holdConnectBytes(buffer.readableBytes) else { return }
             if pending == nil {
                 pending = buffer
             } else {
@@ -338,6 +340,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         let reason = self.reason ?? .clientClosed
         if reason.isRejection { listener.metrics.countRejection(reason) }
         if holdsSourceSlot { listener.sourceLimiter.release(clientIP) }
+        releaseConnectBytes()
         if phase == .closing, let server, upstreamWasOpened {
             server.sessionClosed()
             serverMetrics?.active.decrement()

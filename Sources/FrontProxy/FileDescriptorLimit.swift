@@ -1,5 +1,6 @@
 import FrontConfig
 import FrontCore
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -21,8 +22,9 @@ public enum FileDescriptorLimit {
         public var fits: Bool { needed <= soft }
     }
 
-    /// Raises the soft RLIMIT_NOFILE to the hard limit and reports whether `configuration` fits.
-    public static func raise(for configuration: FrontConfiguration) -> Report {
+    /// Raises the soft RLIMIT_NOFILE to the hard limit and reports whether `configuration` fits on
+    /// `eventLoops` event loops.
+    public static func raise(for configuration: FrontConfiguration, eventLoops: Int = System.coreCount) -> Report {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         if limit.rlim_cur < limit.rlim_max {
@@ -31,13 +33,14 @@ public enum FileDescriptorLimit {
             if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
         let soft = UInt64(limit.rlim_cur)
+        let reserve = reserve(for: configuration, eventLoops: eventLoops)
         return Report(
-            soft: soft, hard: UInt64(limit.rlim_max), needed: needed(for: configuration),
-            sessionsThatFit: sessionsThatFit(soft: soft))
+            soft: soft, hard: UInt64(limit.rlim_max), needed: needed(for: configuration, eventLoops: eventLoops),
+            sessionsThatFit: sessionsThatFit(soft: soft, reserve: reserve))
     }
 
-    /// Descriptors kept for listeners, checks and logs (32), and one per admin connection.
-    static let reserve: UInt64 = 32 + UInt64(adminConnections)
+    /// The smallest reserve, whatever the host: stdio, logs, config and TLS files read on reload.
+    public static let minimumReserve: UInt64 = 64
 
     /// Admin connections served at once; more wait in the admin socket's backlog. A slot costs one
     /// descriptor (counted in ``reserve``) and a few KiB, and is held at most the admin plane's idle
@@ -45,30 +48,49 @@ public enum FileDescriptorLimit {
     /// sockets.
     public static let adminConnections = 128
 
-    /// Sessions that fit in the soft limit in force now (2 descriptors each, after the reserve).
-    public static func sessionsThatFitNow() -> Int {
+    /// Descriptors the front holds besides its sessions, for `configuration` on `eventLoops` event
+    /// loops: 3 per event loop (epoll, eventfd, timer), 3 per relay thread (epoll, eventfd, its
+    /// assist's), one listening socket per listener and event loop or relay thread, one per checked
+    /// server (checks run one at a time per server), the admin plane's socket and connections, and
+    /// 16 for stdio, logs and files; never less than ``minimumReserve``. Sessions get what is left,
+    /// so the front stops accepting before a check or the admin plane meets EMFILE.
+    public static func reserve(for configuration: FrontConfiguration, eventLoops: Int) -> UInt64 {
+        let loops = UInt64(max(eventLoops, 1))
+        let relays = UInt64(max(configuration.relayThreadCount(eventLoops: eventLoops), 0))
+        let listeners = UInt64(configuration.listeners.count) * max(loops, relays)
+        let checks = UInt64(
+            configuration.backends.filter { $0.healthCheck != nil }.map(\.servers.count).saturatingSum())
+        let admin = configuration.admin == nil ? 0 : UInt64(adminConnections) + 1
+        let parts: [UInt64] = [16, 3 * loops, 3 * relays, listeners, checks, admin]
+        let total = parts.reduce(UInt64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
+        return max(minimumReserve, total)
+    }
+
+    /// Sessions that fit in the soft limit in force now (2 descriptors each, after `reserve`).
+    public static func sessionsThatFitNow(reserve: UInt64 = minimumReserve) -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .max }
         let soft = UInt64(limit.rlim_cur)
         if soft >= UInt64(Int.max) { return .max }
-        return max(Int(sessionsThatFit(soft: soft)), 1)
+        return max(Int(sessionsThatFit(soft: soft, reserve: reserve)), 1)
     }
 
     /// 2 descriptors per session after the reserve.
-    static func sessionsThatFit(soft: UInt64) -> UInt64 {
+    static func sessionsThatFit(soft: UInt64, reserve: UInt64) -> UInt64 {
         soft > reserve ? (soft - reserve) / 2 : 0
     }
 
     /// The process-wide session cap in force: `configured` (0 = none), lowered to what fits in the
-    /// descriptors, so the front stops accepting (clients wait in the backlog) before `accept` or a
-    /// dial fails for lack of descriptors.
-    public static func effectiveCap(configured: Int) -> Int {
-        let fit = sessionsThatFitNow()
+    /// descriptors after `reserve`, so the front stops accepting (clients wait in the backlog) before
+    /// `accept`, a dial or a health check fails for lack of descriptors.
+    public static func effectiveCap(configured: Int, reserve: UInt64 = minimumReserve) -> Int {
+        let fit = sessionsThatFitNow(reserve: reserve)
         return configured <= 0 ? fit : min(configured, fit)
     }
 
-    /// 2 per session at the effective cap (global cap, or the sum of listener caps if smaller), plus the reserve.
-    public static func needed(for configuration: FrontConfiguration) -> UInt64 {
+    /// 2 per session at the effective cap (global cap, or the sum of listener caps if smaller), plus
+    /// the reserve for `eventLoops` event loops.
+    public static func needed(for configuration: FrontConfiguration, eventLoops: Int) -> UInt64 {
         var sessions = UInt64(max(configuration.maxConnections, 0))
         let listenerCaps = configuration.listeners.map(\.maxConnections)
         if !listenerCaps.contains(0) {
@@ -76,7 +98,7 @@ public enum FileDescriptorLimit {
         }
         if sessions == 0 || sessions == .max { return .max }
         let (doubled, overflow) = sessions.multipliedReportingOverflow(by: 2)
-        let (total, overflow2) = doubled.addingReportingOverflow(reserve)
+        let (total, overflow2) = doubled.addingReportingOverflow(reserve(for: configuration, eventLoops: eventLoops))
         return overflow || overflow2 ? .max : total
     }
 }

@@ -83,7 +83,8 @@ extension FrontProxy {
         for backend in newSnapshot.backends {
             events.apply(backend.reevaluate(), in: backend)
         }
-        globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections)
+        let reserve = FileDescriptorLimit.reserve(for: new, eventLoops: loops.all.count)
+        globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections, reserve: reserve)
 
         // 3. Listeners in new config order: kept ones get a new runtime in their slot.
         var listeners: [Bound] = []

@@ -97,11 +97,13 @@ public final class FrontProxy: Sendable {
         metricsFactory: any MetricsFactory
     ) {
         self.group = group
-        self.loops = LoopStates(group: group)
+        let loops = LoopStates(group: group)
+        self.loops = loops
         self.logger = logger
         self.metricsFactory = metricsFactory
+        let reserve = FileDescriptorLimit.reserve(for: configuration, eventLoops: loops.all.count)
         self.globalLimiter = ConnectionLimiter(
-            capacity: FileDescriptorLimit.effectiveCap(configured: configuration.maxConnections))
+            capacity: FileDescriptorLimit.effectiveCap(configured: configuration.maxConnections, reserve: reserve))
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
         let events = ServerEvents(routing: routing, loops: loops, logger: logger)

@@ -48,6 +48,8 @@ final class ListenerRuntime: Sendable {
     let sourceLimiter: SourceIPLimiter
     /// `limits.accept_rate`, nil when 0.
     let acceptRate: AcceptRateLimiter?
+    /// `limits.max_pending_connect_bytes` (kept across reloads).
+    let pendingConnect: PendingConnectBudget
 
     /// A listener runtime; `previous` (the same listener before a reload) lends its limiter and
     /// metrics, so open connections stay counted against the cap and on the same series.
@@ -71,6 +73,12 @@ final class ListenerRuntime: Sendable {
                 ? kept : AcceptRateLimiter(rate: config.limits.acceptRate, connectTimeout: config.connectTimeout)
         } else {
             self.acceptRate = nil
+        }
+        if let budget = previous?.pendingConnect {
+            budget.capacity = config.limits.maxPendingConnectBytes
+            self.pendingConnect = budget
+        } else {
+            self.pendingConnect = PendingConnectBudget(capacity: config.limits.maxPendingConnectBytes)
         }
         self.config = config
         self.metrics = previous?.metrics ?? ListenerMetrics(listener: config.name, factory: factory)

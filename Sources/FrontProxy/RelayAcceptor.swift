@@ -116,6 +116,10 @@ final class RawSniffer {
     let deadline: UInt64
     /// Everything read so far.
     var bytes: [UInt8] = []
+    /// Bytes counted in the listener's `max_pending_connect_bytes` (the handler takes them over).
+    var heldConnectBytes = 0
+    /// Whether the connection holds a slot of its IP's `per_source_ip` count (the handler takes it over).
+    var holdsSourceSlot = false
     /// Its index in the engine's sniffer table; -1 while not in the epoll set.
     var index = -1
 
@@ -133,12 +137,14 @@ final class RawSniffer {
     }
 
     /// Closes a connection that will not be handed over (the relay thread stops): its socket, its
-    /// place in `connections_active`, its cap slots.
+    /// place in `connections_active`, its cap slots, its source IP slot and pending bytes.
     func discard() {
         Glibc.close(fd)
         runtime.metrics.active.decrement()
         runtime.limiter.release()
         acceptor.global.release()
+        if holdsSourceSlot { runtime.sourceLimiter.release(SocketAddressText.ipAndPort(peer).ip) }
+        runtime.pendingConnect.release(heldConnectBytes)
     }
 }
 

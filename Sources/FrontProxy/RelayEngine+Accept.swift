@@ -109,6 +109,14 @@ extension RelayEngine {
         runtime.metrics.active.increment()
         let local = acceptor.localAddress == nil ? SocketAddressText.local(of: fd) : nil
         let sniffer = RawSniffer(fd: fd, acceptor: acceptor, runtime: runtime, peer: peer, local: local, now: now)
+        // per_source_ip counts from the accept: over it, the event loop closes the connection unread.
+        if runtime.config.limits.perSourceIP > 0 {
+            guard runtime.sourceLimiter.tryAcquire(SocketAddressText.ipAndPort(peer).ip) else {
+                handOver(sniffer, .ended(.limit))
+                return
+            }
+            sniffer.holdsSourceSlot = true
+        }
         if runtime.config.protocol == .tcp {
             handOver(sniffer, .ready)
         } else {
@@ -170,6 +178,12 @@ extension RelayEngine {
         while true {
             let received = recv(sniffer.fd, base, Self.scratchSize, 0)
             if received > 0 {
+                // max_pending_connect_bytes: past it, the connection is closed rather than buffered.
+                guard sniffer.runtime.pendingConnect.tryHold(received) else {
+                    handOver(sniffer, .ended(.limit))
+                    return
+                }
+                sniffer.heldConnectBytes += received
                 sniffer.bytes.append(contentsOf: UnsafeRawBufferPointer(start: base, count: received))
                 let settled = sniffer.bytes.withUnsafeBytes {
                     MQTTConnectParser.isSettled($0, maxPacketSize: limit)

@@ -263,4 +263,22 @@ struct TuneAdvisorTests {
         #expect(advice.recommendation.somaxconn == 4096)
         #expect(advice.recommendation.conntrackMax == 262_144)
     }
+
+    @Test(
+        "the descriptor reserve is the one run keeps on a host with that many CPUs: 16 CPUs and an admin plane keep more than 64"
+    )
+    func reserveFollowsTheHost() throws {
+        var host = TuneFixtures.roomyHost
+        host.nofileSoft = 1024
+        host.nofileHard = 1024
+        let yaml = "admin:\n  bind: 127.0.0.1:8404\n" + TuneFixtures.demoYAML
+        host.cpus = 16
+        let advice = TuneAdvisor(configuration: try TuneFixtures.config(yaml), sessions: 9000, host: host)
+        // 16 + 3 × 16 event loops + 3 × 8 relay threads + 16 listening sockets + 129 for the admin plane.
+        #expect(advice.descriptorReserve == 233)
+        let nofile = try #require(TuneFixtures.check(advice.advise(), "nofile"))
+        #expect(nofile.needed.contains("18,233"), "\(nofile.needed)")
+        #expect(nofile.needed.contains("395 fit"), "\(nofile.needed)")
+        #expect(nofile.needed.contains("233 reserve"), "\(nofile.needed)")
+    }
 }

@@ -193,4 +193,26 @@ struct ClientSessionHandlerTests {
         #expect(h.metric("brokerfront_connections_rejected_total{listener=\"mqtt\",reason=\"malformed_connect\"} 0"))
         #expect(h.state.sessionCount == 0)
     }
+
+    @Test(
+        "a CONNECT is parsed once its fixed header says it is whole: a bad MQTT 5 property early in a dribbled CONNECT is judged at the last byte"
+    )
+    func parsedWhenWhole() throws {
+        let h = Harness()
+        defer { h.tearDown() }
+        try h.connect()
+        // 0x7F is no MQTT 5 property (§2.2.2.2): invalid wherever it is read. Parsing every prefix
+        // would refuse the client as soon as the property block arrived.
+        var connect = MQTTConnect(version: .v5, keepAlive: 30, clientID: String(repeating: "p", count: 60))
+        connect.properties = [0x7F, 0x00]
+        let bytes = connect.encode()
+        for (index, byte) in bytes.dropLast().enumerated() {
+            try h.send([byte])
+            #expect(h.channel.isActive, "closed after \(index + 1) of \(bytes.count) bytes")
+        }
+        try h.send([bytes[bytes.count - 1]])
+        #expect(!h.channel.isActive)
+        #expect(try h.outbound().isEmpty)
+        #expect(h.metric("brokerfront_connections_rejected_total{listener=\"mqtt\",reason=\"malformed_connect\"} 1"))
+    }
 }

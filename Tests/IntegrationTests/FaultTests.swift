@@ -1,5 +1,8 @@
 import Foundation
+import FrontConfig
+import FrontProxy
 import FrontTesting
+import NIOCore
 import Testing
 
 #if canImport(Glibc)
@@ -48,6 +51,18 @@ extension EdgeLoadTests {
                 yaml += "      - name: b\(index + 1)\n        address: 127.0.0.1:\(port)\n"
             }
             return yaml
+        }
+
+        /// The descriptors `frontYAML`'s front keeps besides sessions on this host (its admin plane,
+        /// one listener, the event loops and relay threads the host gives it).
+        static var descriptorReserve: Int {
+            let configuration = FrontConfiguration(
+                admin: AdminConfig(bind: Endpoint(host: "127.0.0.1", port: 0)),
+                listeners: [
+                    ListenerConfig(name: "mqtt", bind: Endpoint(host: "127.0.0.1", port: 0), backend: "brokers")
+                ],
+                backends: [BackendConfig(name: "brokers")])
+            return Int(FileDescriptorLimit.reserve(for: configuration, eventLoops: System.coreCount))
         }
 
         /// Client ids (with `prefix`) a mosquitto accepted so far.
@@ -533,7 +548,7 @@ extension EdgeLoadTests {
                 stops.add { await silent.stop() }
                 // Full: at the start-time limit every session slot is taken (the admin plane still
                 // answers); at the lowered limit every descriptor.
-                let fit = (limit - 64) / 2
+                let fit = (limit - Self.descriptorReserve) / 2
                 let full = await Poll.until(timeout: .seconds(15), interval: .milliseconds(50)) {
                     switch scenario {
                     case .limitAtStart:

@@ -251,15 +251,16 @@ struct ProxyProtocolTests {
                     let (held, heldCode) = try await MQTTTestClient.connect(
                         port: limitedPort, clientID: "pp-limit-a", bindTo: "127.0.5.9")
                     #expect(heldCode == 0)
+                    // Counted right after the header: a close with no bytes, the CONNECT unread.
                     let second = try await LimitTests.refusal(
                         port: limitedPort, clientID: "pp-limit-b", version: .v3_1_1, bindTo: "127.0.5.9")
-                    #expect(second == [0x20, 0x02, 0x00, 0x03], "\(TestClientError.hex(second))")
+                    #expect(second.isEmpty, "\(TestClientError.hex(second))")
                     let (other, otherCode) = try await MQTTTestClient.connect(
                         port: limitedPort, clientID: "pp-limit-c", bindTo: "127.0.5.10")
                     #expect(otherCode == 0)
                     #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "limit"]) == 1)
-                    let refused = await front.waitForSessionClosed(matching: ["client_id": "pp-limit-b"])
-                    #expect(refused?["reason"] == "limit")
+                    let refused = await front.waitForSessionClosed(matching: ["reason": "limit"])
+                    #expect(refused?["client_id"] == "-")
                     #expect(refused?["client"]?.hasPrefix("127.0.5.9:") == true)
                     await held.disconnect()
                     await other.disconnect()

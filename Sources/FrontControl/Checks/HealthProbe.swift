@@ -3,15 +3,18 @@ import FrontCore
 import Glibc
 import MQTTWire
 import NIOCore
+import NIOPosix
 import ProxyProtocol
 
 /// Runs one health check of one server: dial, talk the check's protocol, judge the answer.
 /// The whole exchange (dial included) is bounded by the check's `timeout`.
 enum HealthProbe {
+    /// The check's result; nil when the front itself could not try (out of descriptors, ports or
+    /// buffers), which says nothing about the server and must not count against it.
     static func run(
         _ check: HealthCheckConfig, server: ServerRuntime, sendProxyProtocol: ProxyProtocolVersion = .none,
         group: any EventLoopGroup
-    ) async -> CheckResult {
+    ) async -> CheckResult? {
         let started = ContinuousClock.now
         let outcome: (ok: Bool, message: String)
         do {
@@ -30,9 +33,28 @@ enum HealthProbe {
                 }
             }
         } catch {
-            outcome = (false, Self.describe(error))
+            return result(of: error, after: ContinuousClock.now - started)
         }
         return CheckResult(ok: outcome.ok, duration: ContinuousClock.now - started, message: outcome.message)
+    }
+
+    /// What a probe that threw `error` tells: a failed check, or nothing at all when the error is
+    /// the front's own shortage (``isLocalResourceError(_:)``).
+    static func result(of error: any Error, after duration: Duration) -> CheckResult? {
+        guard !isLocalResourceError(error) else { return nil }
+        return CheckResult(ok: false, duration: duration, message: describe(error))
+    }
+
+    /// EMFILE/ENFILE (no descriptor), ENOBUFS/ENOMEM, EADDRNOTAVAIL (no local port): the front's
+    /// limits, not the server's health; as on the data path, they never mark a server down.
+    static func isLocalResourceError(_ error: any Error) -> Bool {
+        let local: Set<CInt> = [EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL]
+        if let io = error as? IOError { return local.contains(io.errnoCode) }
+        if let failed = error as? NIOConnectionError {
+            return !failed.connectionErrors.isEmpty
+                && failed.connectionErrors.allSatisfy { isLocalResourceError($0.error) }
+        }
+        return false
     }
 
     /// The check-type specific conversation.

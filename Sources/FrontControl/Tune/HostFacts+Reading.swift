@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -35,7 +36,7 @@ extension HostFacts {
             memoryTotal: memoryTotal(),
             pageSize: UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1)),
             interfaceAddresses: interfaceAddresses(),
-            loopbackCoversSlash8: linux)
+            loopbackCoversSlash8: linux, cpus: System.coreCount)
     }
 
     /// The whitespace-separated unsigned numbers in `/proc/sys/<key>`, or nil when it cannot be read.

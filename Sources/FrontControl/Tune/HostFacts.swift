@@ -39,6 +39,8 @@ public struct HostFacts: Sendable, Equatable {
     public var interfaceAddresses: [String]
     /// Whether every 127.x.y.z is local without being listed (Linux routes 127.0.0.0/8 to `lo`).
     public var loopbackCoversSlash8: Bool
+    /// CPUs the front would run an event loop on each (its descriptor reserve grows with them).
+    public var cpus: Int
 
     /// Facts as given; anything left nil is reported as unknown.
     public init(
@@ -58,7 +60,8 @@ public struct HostFacts: Sendable, Equatable {
         memoryTotal: UInt64? = nil,
         pageSize: UInt64 = 4096,
         interfaceAddresses: [String] = [],
-        loopbackCoversSlash8: Bool = true
+        loopbackCoversSlash8: Bool = true,
+        cpus: Int = 1
     ) {
         self.nofileSoft = nofileSoft
         self.nofileHard = nofileHard
@@ -77,6 +80,7 @@ public struct HostFacts: Sendable, Equatable {
         self.pageSize = pageSize
         self.interfaceAddresses = interfaceAddresses
         self.loopbackCoversSlash8 = loopbackCoversSlash8
+        self.cpus = cpus
     }
 
     /// Number of ports in ``portRange``.

@@ -1,5 +1,6 @@
 import FrontConfig
 import FrontCore
+import FrontProxy
 
 /// The `brokerfront tune` playbook as a pure function: a configuration, a number of client sessions and
 /// the host's facts in; one ``TuneCheck`` per limit and the values for the snippets out.
@@ -16,8 +17,11 @@ public struct TuneAdvisor: Sendable {
 
     /// Descriptors per proxied session: the client's socket and the upstream one.
     public static let descriptorsPerSession: UInt64 = 2
-    /// Descriptors kept for listeners, the admin plane, checks and logs (as `run` counts them).
-    public static let descriptorReserve: UInt64 = 64
+    /// Descriptors kept besides sessions for event loops, relay threads, listeners, checks, the admin
+    /// plane and logs, as `run` counts them on a host with ``HostFacts/cpus`` CPUs.
+    public var descriptorReserve: UInt64 {
+        FileDescriptorLimit.reserve(for: configuration, eventLoops: host.cpus)
+    }
     /// The backlog the front asks for on its listening sockets (`FrontProxy`); the kernel caps it at somaxconn.
     public static let listenBacklog = 4096
     /// Kernel memory per idle TCP socket, measured on loopback (~3.6 KiB).
@@ -60,12 +64,12 @@ public struct TuneAdvisor: Sendable {
 
     /// Descriptors `sessions` need: 2 each plus the reserve.
     public var descriptorsNeeded: UInt64 {
-        UInt64(sessions) * Self.descriptorsPerSession + Self.descriptorReserve
+        UInt64(sessions) * Self.descriptorsPerSession + descriptorReserve
     }
 
     private var descriptorNeed: String {
         "\(TuneFormat.count(sessions)) sessions need \(TuneFormat.count(descriptorsNeeded)) "
-            + "(2 per session + \(Self.descriptorReserve) reserve)"
+            + "(2 per session + \(descriptorReserve) reserve)"
     }
 
     /// The config's own caps: the sessions it admits at most.
@@ -89,7 +93,7 @@ public struct TuneAdvisor: Sendable {
         }
         let found = "RLIMIT_NOFILE soft \(TuneFormat.count(soft)), hard \(TuneFormat.count(hard)) (this shell)"
         if hard < descriptorsNeeded {
-            let fit = hard > Self.descriptorReserve ? (hard - Self.descriptorReserve) / 2 : 0
+            let fit = hard > descriptorReserve ? (hard - descriptorReserve) / 2 : 0
             return TuneCheck(
                 .fail, "nofile", found: found,
                 needed: descriptorNeed + "; \(TuneFormat.count(fit)) fit: raise LimitNOFILE / limits.conf nofile")

@@ -1,0 +1,80 @@
+import FrontConfig
+import Logging
+
+/// Admission before the CONNECT: what a connection must pass from its accept on, before the
+/// front reads (or, on TLS, decrypts) a byte of MQTT. A refusal here is a close with no bytes.
+extension ClientSessionHandler {
+    /// At accept, in order: the PROXY header's sender must be trusted (`accept_proxy_protocol.trusted`,
+    /// else reason `proxy_protocol`); `per_source_ip` counts the socket's peer (after the header on a
+    /// PROXY listener, where the header names the client); a TLS listener applies `accept_rate`
+    /// before the handshake (over it, the connection waits in the loop's queue, reads withheld).
+    func admitAtAccept() {
+        if listener.config.acceptProxyProtocol {
+            guard listener.config.trustsProxy(clientIP) else {
+                listener.logger.debug(
+                    "refusing client: PROXY header sender not in accept_proxy_protocol.trusted",
+                    metadata: ["client": .string(clientAddress)])
+                terminate(reason: .proxyProtocol)
+                return
+            }
+        } else {
+            guard takeSourceSlot() else { return }
+        }
+        if listener.tls != nil, let rate = listener.acceptRate {
+            rateAppliedAtAccept = true
+            if !rate.tryTake() {
+                guard rate.tryQueue() else {
+                    terminate(reason: .limit)
+                    return
+                }
+                phase = .awaitingAdmission
+                loop.enqueueForAdmission(self)
+                return
+            }
+        }
+        identifyClient()
+    }
+
+    /// The PROXY header comes first on a listener that expects one; otherwise the socket's peer is
+    /// the client.
+    func identifyClient() {
+        if listener.config.acceptProxyProtocol {
+            phase = .awaitingProxyHeader
+        } else {
+            clientIdentified()
+        }
+    }
+
+    /// Counts the connection against its client IP's `per_source_ip`; over it, closes the connection
+    /// at once (reason `limit`) and returns false.
+    func takeSourceSlot() -> Bool {
+        guard listener.config.limits.perSourceIP > 0, !holdsSourceSlot else { return true }
+        guard listener.sourceLimiter.tryAcquire(clientIP) else {
+            terminate(reason: .limit)
+            return false
+        }
+        holdsSourceSlot = true
+        return true
+    }
+
+    /// Counts `count` more bytes of a CONNECT still arriving in `max_pending_connect_bytes`; past
+    /// it, closes the connection (reason `limit`) and returns false.
+    func holdConnectBytes(_ count: Int) -> Bool {
+        guard listener.pendingConnect.tryHold(count) else {
+            listener.logger.debug(
+                "refusing client: max_pending_connect_bytes reached",
+                metadata: ["client": .string(clientAddress), "held": "\(listener.pendingConnect.current)"])
+            terminate(reason: .limit)
+            return false
+        }
+        heldConnectBytes += count
+        return true
+    }
+
+    /// The CONNECT arrived whole, or the connection ended: its bytes leave the pending budget.
+    func releaseConnectBytes() {
+        guard heldConnectBytes > 0 else { return }
+        listener.pendingConnect.release(heldConnectBytes)
+        heldConnectBytes = 0
+    }
+}
