@@ -113,14 +113,76 @@ struct HostileConnectTests {
     }
 
     @Test(
-        "a CONNECT the front lets through but both brokers close unanswered: the client is closed, counted as unanswered_connect; no server goes down",
-        arguments: DataPath.allCases)
-    func unansweredConnect(path: DataPath) async throws {
+        "each kind of forbidden CONNECT is answered as a broker would and counted as malformed_connect; no server is dialed",
+        arguments: [DataPath.relayConnect, .channels])
+    func forbiddenConnects(path: DataPath) async throws {
+        let v5Name: [UInt8] = [0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05]
+        let v311Name: [UInt8] = [0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x04]
+        let clientID: [UInt8] = [0x00, 0x01, 0x63]
+        func packet(_ body: [UInt8]) -> [UInt8] { [0x10, UInt8(body.count)] + body }
+        let cases: [(name: String, packet: [UInt8], answer: [UInt8])] = [
+            ("3.1.1 reserved flag", packet(v311Name + [0x03, 0x00, 0x3C] + clientID), []),
+            (
+                "3.1.1 Will QoS 3", packet(v311Name + [0x1E, 0x00, 0x3C] + clientID + [0x00, 0x01, 0x74, 0x00, 0x00]),
+                []
+            ),
+            ("3.1.1 password alone", packet(v311Name + [0x42, 0x00, 0x3C] + clientID + [0x00, 0x01, 0x70]), []),
+            ("3.1.1 U+0000", packet(v311Name + [0x02, 0x00, 0x3C, 0x00, 0x02, 0x61, 0x00]), []),
+            (
+                "5.0 reserved flag", packet(v5Name + [0x03, 0x00, 0x3C, 0x00] + clientID),
+                [0x20, 0x03, 0x00, 0x81, 0x00]
+            ),
+            (
+                "5.0 Will Retain alone", packet(v5Name + [0x22, 0x00, 0x3C, 0x00] + clientID),
+                [0x20, 0x03, 0x00, 0x81, 0x00]
+            ),
+            (
+                "5.0 Session Expiry twice",
+                packet(v5Name + [0x02, 0x00, 0x3C, 0x0A, 0x11, 0, 0, 0, 1, 0x11, 0, 0, 0, 1] + clientID),
+                [0x20, 0x03, 0x00, 0x82, 0x00]
+            ),
+            (
+                "protocol level 6", packet([0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x06, 0x02, 0x00, 0x3C] + clientID),
+                [0x20, 0x02, 0x00, 0x01]
+            ),
+        ]
+        // No broker is ever dialled: the server points at a closed port.
+        var config = TestConfig.mqttFront(ports: [FreePort.refusing()])
+        path.apply(to: &config)
+        try await withFront(config) { front in
+            let port = try front.port()
+            for (index, (name, bytes, answer)) in cases.enumerated() {
+                let client = try await TestClient.connect(port: port, sending: bytes)
+                #expect(try await client.readUntilClose(timeout: .seconds(3)) == answer, "\(path) \(name)")
+                await client.close()
+                #expect(
+                    await Poll.until(timeout: .seconds(3)) {
+                        front.metric("brokerfront_connections_rejected_total", ["reason": "malformed_connect"])
+                            == Double(index + 1)
+                    }, "\(path) \(name)")
+            }
+            #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) == 1)
+            #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "no_server"]) == 0)
+        }
+    }
+
+    @Test(
+        "a CONNECT the front lets through but both brokers close unanswered: the client is closed, counted as unanswered_connect; no server goes down, with or without a tcp check",
+        arguments: DataPath.allCases, [false, true])
+    func unansweredConnect(path: DataPath, checked: Bool) async throws {
         try await withMosquittos(2) { brokers in
-            var config = TestConfig.mqttFront(ports: brokers.map(\.port))
+            var config = TestConfig.mqttFront(ports: brokers.map(\.port)) { _ in
+            } backend: { backend in
+                // A tcp check (its first pass brings a server up; a data-path failure would take it down at once).
+                if checked { backend.healthCheck = HealthCheckConfig(type: .tcp, interval: .seconds(30)) }
+            }
             path.apply(to: &config)
             try await withFront(config) { front in
                 let port = try front.port()
+                let up = { (server: String) in
+                    front.metric("brokerfront_server_up", ["backend": "brokers", "server": server]) == 1
+                }
+                #expect(await Poll.until(timeout: .seconds(5)) { up("b1") && up("b2") })
                 // A control character in the client id: 3.1.1 §1.5.3 lets a receiver close on it (MAY), so
                 // the front relays it; mosquitto closes without a CONNACK.
                 let answers = await Self.attack(port: port, count: Self.attackers) { index in
