@@ -97,7 +97,7 @@ extension ClientSessionHandler {
     func upstreamClosed() {
         upstream = nil
         guard phase == .relaying else { return }
-        if let replay, attemptsLeft > 0, !clientInputClosed, let server {
+        if let replay, !clientInputClosed, let server {
             retryAfterSilentClose(of: server, replaying: replay)
             return
         }
@@ -105,15 +105,14 @@ extension ClientSessionHandler {
     }
 
     /// The broker closed before sending a single byte (it died between accepting and CONNACK, or
-    /// refused at the application level without a word): nothing reached the client yet, so the
-    /// session is given to the next server with the same bytes, as if the dial had failed.
+    /// refused the CONNECT without a word): nothing reached the client yet, so the session is given
+    /// to the next server with the same bytes, once (``serverClosedUnanswered(_:)``).
     private func retryAfterSilentClose(of server: ServerRuntime, replaying bytes: ByteBuffer) {
         self.replay = nil
         serverSessionLost(server)
-        noteDialFailed(server, error: UpstreamClosedSilently())
         phase = .dialing
         pending = bytes
-        dialNext()
+        serverClosedUnanswered(server)
     }
 
     /// Writes the `session closed ...` line (INTERFACE.md, "Logs").
@@ -144,9 +143,4 @@ extension ClientSessionHandler {
         if seconds < 100 { return "\((seconds * 10).rounded() / 10)s" }
         return "\(Int(seconds.rounded()))s"
     }
-}
-
-/// An upstream that closed before answering; reported like a failed dial.
-struct UpstreamClosedSilently: Error, CustomStringConvertible {
-    var description: String { "closed before answering" }
 }

@@ -112,7 +112,7 @@ extension ClientSessionHandler {
         let events = listener.events
         var dial = RelayServerDial(
             fd: fd, connected: connected, bytes: bytes, sentCount: sentCount,
-            replayable: connect != nil && attemptsLeft > 0)
+            replayable: keepsReplay)
         let (tried, backendName, routing) = (tried, backend?.name, listener.routing)
         dial.onConnected = {
             Self.noteDialSucceeded(server, events: events)
@@ -167,8 +167,9 @@ extension ClientSessionHandler {
         clientStream = nil
     }
 
-    /// The relay thread lost the server before it answered: undo its bookkeeping, note the failure
-    /// for passive health, and go on with the next candidate (or refuse).
+    /// The relay thread lost the server before it answered: undo its bookkeeping, note a failed
+    /// connect for passive health (a close after the client's bytes went out is no evidence:
+    /// ``serverClosedUnanswered(_:)``), and go on with the next candidate (or refuse).
     func relayLost(_ loss: RelayDialLoss) {
         guard relay != nil, phase == .relaying, let server else { return }
         serverSessionLost(server)
@@ -183,7 +184,8 @@ extension ClientSessionHandler {
         case .failed(let code, _):
             noteDialFailed(server, error: IOError(errnoCode: code, reason: "connect"))
         case .silent:
-            noteDialFailed(server, error: UpstreamClosedSilently())
+            serverClosedUnanswered(server)
+            return
         case .superseded:
             noteDialSuperseded(server)
         }

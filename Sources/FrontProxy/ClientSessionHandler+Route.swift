@@ -24,10 +24,7 @@ extension ClientSessionHandler {
         case .needMoreData:
             return
         case .invalid(let error):
-            listener.logger.debug(
-                "refusing client: not a valid CONNECT",
-                metadata: ["client": .string(clientAddress), "error": .string("\(error)")])
-            terminate(reason: .malformedConnect)
+            refuseMalformed(error)
         case .complete(var packet, _):
             // Kept for the session's life: only what routing, limits, logs and the sessions API read.
             // The bytes themselves are relayed from `pending`, untouched.
@@ -255,10 +252,9 @@ extension ClientSessionHandler {
     }
 
     /// Whether a dial failure proves nothing listens there (refused, reset) rather than that the
-    /// server is slow (a timeout, a close before answering).
+    /// server is slow (a timeout).
     static func isDefinitive(_ error: any Error) -> Bool {
         if let channel = error as? ChannelError, case .connectTimeout = channel { return false }
-        if error is UpstreamClosedSilently { return false }
         if let failed = error as? NIOConnectionError {
             return !failed.connectionErrors.isEmpty && failed.connectionErrors.allSatisfy { isDefinitive($0.error) }
         }
@@ -288,7 +284,7 @@ extension ClientSessionHandler {
         }
         handler.flush()
         if connect?.version == .v5 { connackProbe = ConnAckKeepAliveProbe() }
-        if connect != nil, attemptsLeft > 0 { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
+        if keepsReplay { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
         pending = nil
         startIdleClock()
         if loop.relay != nil, listener.tls == nil { handOffTick = lastActivityTick + Self.handOffDelayTicks }
@@ -381,13 +377,15 @@ extension ClientSessionHandler {
     }
 
     /// Answers a client the front cannot serve, then closes: an MQTT client gets a CONNACK with the
-    /// refusal for its protocol version, a `tcp` client just a close.
-    func refuse(_ reason: CloseReason) {
+    /// refusal for its protocol version, a `tcp` client just a close; `reply`, when given, instead.
+    func refuse(_ reason: CloseReason, sending reply: [UInt8]? = nil) {
         guard holdsClient else { return }
         self.reason = reason
         phase = .closing
-        var bytes: [UInt8] = []
-        if let connect { bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason)) }
+        var bytes = reply ?? []
+        if reply == nil, let connect {
+            bytes = MQTTConnAck.bytes(version: connect.version, refusal: Self.refusal(for: reason))
+        }
         bytesOut &+= UInt64(bytes.count)
         listener.metrics.bytesOut.increment(by: Int64(bytes.count))
         if acceptedFD >= 0 {

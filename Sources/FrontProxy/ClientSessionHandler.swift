@@ -91,6 +91,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var portCollisions: UInt8 = 0
     var tried: [ServerRuntime] = []
     var attemptsLeft = 0
+    /// Servers that closed on the CONNECT without answering (``serverClosedUnanswered(_:)``).
+    var unansweredCloses: UInt8 = 0
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
     var reason: CloseReason?

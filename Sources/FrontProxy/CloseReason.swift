@@ -12,6 +12,9 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// An operator closed it (`DELETE /sessions/{client_id}`).
     case adminClosed = "admin"
     case malformedConnect = "malformed_connect"
+    /// Two servers in a row closed on the client's CONNECT without answering: the client is closed
+    /// as they closed it, and no server is marked down for it.
+    case unansweredConnect = "unanswered_connect"
     case connectTimeout = "connect_timeout"
     case noServer = "no_server"
     case limit
@@ -23,7 +26,8 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// Reasons that are refusals of a connection before it was relayed (counted as rejected).
     public var isRejection: Bool {
         switch self {
-        case .malformedConnect, .connectTimeout, .noServer, .limit, .denied, .proxyProtocol, .tls: return true
+        case .malformedConnect, .unansweredConnect, .connectTimeout, .noServer, .limit, .denied, .proxyProtocol, .tls:
+            return true
         default: return false
         }
     }

@@ -65,7 +65,7 @@ struct ByteReader {
             // Ran out at the region's end: the integer is cut off for good.
             throw end == limit ? .invalid(.lengthMismatch(field: field)) : .needMoreData
         case .malformed:
-            throw .invalid(.invalidField(field: field, reason: "Variable Byte Integer longer than 4 bytes"))
+            throw .invalid(.variableByteIntegerTooLong(field: field))
         }
     }
 

@@ -72,32 +72,6 @@ public struct MQTTConnect: Sendable, Equatable {
     }
 }
 
-/// Why bytes were not a valid CONNECT. Each case is one thing a person can look for in a capture.
-public enum MQTTConnectError: Error, Sendable, Equatable {
-    /// The first packet's type was not CONNECT (1); carries the type nibble seen.
-    case notConnect(packetType: UInt8)
-    /// Fixed-header flags of CONNECT must be 0 (3.1.1 §2.2.2).
-    case badFixedHeaderFlags(UInt8)
-    /// The Remaining Length varint ran past 4 bytes (3.1.1 §2.2.3).
-    case malformedRemainingLength
-    /// The whole packet would exceed the configured maximum; carries the announced total length.
-    case tooLarge(Int)
-    /// Protocol name/level pair not one of MQIsdp/3, MQTT/4, MQTT/5.
-    case unsupportedProtocol(name: String, level: UInt8)
-    /// Reserved connect flag bit 0 was set (3.1.1 §3.1.2.3).
-    case reservedFlagSet
-    /// Will QoS 3, or Will QoS/Retain set without the Will flag, or password without username in 3.1.1.
-    case invalidConnectFlags(UInt8)
-    /// A length field inside the packet runs past the Remaining Length, or bytes are left over.
-    case lengthMismatch(field: String)
-    /// A string is not well-formed UTF-8 or contains U+0000 (3.1.1 §1.5.3).
-    case invalidUTF8(field: String)
-    /// An MQTT 5.0 property identifier not allowed in CONNECT (or in the Will), or a duplicate.
-    case invalidProperty(identifier: UInt32)
-    /// 3.1 limits the client id to 1...23 bytes... and other field-level rule violations.
-    case invalidField(field: String, reason: String)
-}
-
 /// Outcome of feeding bytes to ``MQTTConnectParser``.
 public enum MQTTConnectParseResult: Sendable, Equatable {
     /// Not enough bytes yet to decide; read more.

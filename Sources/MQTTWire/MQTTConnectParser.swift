@@ -42,6 +42,25 @@ public enum MQTTConnectParser {
         }
     }
 
+    /// The protocol version a CONNECT at the start of `bytes` announces, whatever follows it.
+    ///
+    /// MQTT 3.1.1 §3.1.2.1–2 / MQTT 5.0 §3.1.2.1–2: read from the protocol name and level alone, with no
+    /// size limit. Nil until those bytes are in, for a pair the parser does not accept, and for bytes that
+    /// do not start like a CONNECT.
+    public static func announcedVersion(_ bytes: UnsafeRawBufferPointer) -> MQTTProtocolVersion? {
+        do throws(ReadStop) {
+            var reader = try fixedHeader(bytes, maxPacketSize: .max)
+            return try protocolVersion(&reader)
+        } catch {
+            return nil
+        }
+    }
+
+    /// The protocol version a CONNECT at the start of `bytes` announces; see the raw-buffer overload.
+    public static func announcedVersion(_ bytes: [UInt8]) -> MQTTProtocolVersion? {
+        bytes.withUnsafeBytes { announcedVersion($0) }
+    }
+
     /// Parses the CONNECT at the start of `bytes`; see the raw-buffer overload.
     public static func parse(_ bytes: [UInt8], maxPacketSize: Int) -> MQTTConnectParseResult {
         bytes.withUnsafeBytes { parse($0, maxPacketSize: maxPacketSize) }
@@ -128,10 +147,7 @@ public enum MQTTConnectParser {
     ) throws(ReadStop) -> String {
         let clientID = try reader.readString(field: "client identifier")
         if version == .v3_1 && !(1...23).contains(clientID.utf8.count) {
-            throw .invalid(
-                .invalidField(
-                    field: "client identifier",
-                    reason: "MQTT 3.1 requires 1 to 23 bytes, got \(clientID.utf8.count)"))
+            throw .invalid(.clientIdentifierLength(clientID.utf8.count))
         }
         return clientID
     }
@@ -142,6 +158,12 @@ public enum MQTTConnectParser {
     ) throws(ReadStop) -> MQTTWill {
         let properties = version == .v5 ? try propertyBlock(&reader, scope: .will, field: "will properties") : []
         let topic = try reader.readString(field: "will topic")
+        // MQTT 3.1.1 §4.7.1, §4.7.3 / MQTT 5.0 §4.7.1, §4.7.3: the Will Topic is a Topic Name, at least one
+        // character long and without the wildcards of Topic Filters.
+        if topic.isEmpty { throw .invalid(.invalidField(field: "will topic", reason: "must not be empty")) }
+        if topic.utf8.contains(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "+") }) {
+            throw .invalid(.invalidField(field: "will topic", reason: "must not contain the wildcards # or +"))
+        }
         let payload = try reader.readBinary(field: "will payload")
         return MQTTWill(
             topic: topic, payload: payload, qos: flags.willQoS, retain: flags.willRetain, properties: properties)

@@ -70,7 +70,7 @@ enum MQTTPropertyValidator {
             }
             let bit: UInt64 = 1 << UInt64(identifier)
             if rule.kind != .stringPair && seen & bit != 0 {
-                throw .invalid(.invalidProperty(identifier: UInt32(identifier)))
+                throw .invalid(.duplicateProperty(identifier: UInt32(identifier)))
             }
             seen |= bit
             try readValue(of: rule, from: &reader)

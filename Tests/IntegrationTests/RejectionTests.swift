@@ -27,11 +27,12 @@ struct RejectionTests {
             await http.close()
             #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 1 })
 
-            // A CONNECT announcing protocol level 9.
+            // A CONNECT announcing protocol level 9: return code 1, unacceptable protocol level (3.1.1
+            // §3.1.2.2), then the close, as a broker answers it.
             var badLevel = MQTTConnect(version: .v3_1_1, clientID: "bad-level").encode()
             badLevel[8] = 9  // 0x10, length, 0x00 0x04 "MQTT", then the level byte.
             let level = try await TestClient.connect(port: port, sending: badLevel)
-            #expect(try await level.readUntilClose(timeout: .seconds(2)) == [])
+            #expect(try await level.readUntilClose(timeout: .seconds(2)) == [0x20, 0x02, 0x00, 0x01])
             await level.close()
             #expect(await Poll.until(timeout: .seconds(2)) { rejected("malformed_connect") == 2 })
 

@@ -124,10 +124,7 @@ struct ConnectParserInvalidTests {
         let cutString = connectPacket(mqttName(level: 5), [0x02, 0x00, 0x3C, 0x03, 0x15, 0x00, 0x05], field([]))
         #expect(parse(cutString) == .invalid(.lengthMismatch(field: "Authentication Method")))
         let fiveBytes = connectPacket(mqttName(level: 5), [0x02, 0x00, 0x3C, 0x80, 0x80, 0x80, 0x80, 0x01])
-        #expect(
-            parse(fiveBytes)
-                == .invalid(
-                    .invalidField(field: "properties length", reason: "Variable Byte Integer longer than 4 bytes")))
+        #expect(parse(fiveBytes) == .invalid(.variableByteIntegerTooLong(field: "properties length")))
         let willTooLong = connectPacket(mqttName(level: 5), [0x06, 0x00, 0x3C, 0x00], field(utf8("c")), [0x7F])
         #expect(parse(willTooLong) == .invalid(.lengthMismatch(field: "will properties")))
     }
@@ -160,21 +157,68 @@ struct ConnectParserInvalidTests {
         #expect(parse(v31) == .invalid(.invalidUTF8(field: "client identifier")))
     }
 
+    // MARK: Will Topic
+
+    @Test(
+        "an empty Will Topic is refused once its length is read (3.1.1 §3.1.3.3, §4.7.3; 5.0 §3.1.3.3, §4.7.3)",
+        arguments: MQTTProtocolVersion.allCases)
+    func emptyWillTopic(version: MQTTProtocolVersion) {
+        let packet = willPacket(version: version, topic: [])
+        let expected = MQTTConnectParseResult.invalid(.invalidField(field: "will topic", reason: "must not be empty"))
+        // Everything up to and including the topic's two length bytes.
+        #expect(firstVerdict(packet) == (willTopicOffset(version) + 2, expected))
+    }
+
+    @Test(
+        "a Will Topic with a wildcard is refused once the topic is in (3.1.1 §4.7.1; 5.0 §4.7.1)",
+        arguments: MQTTProtocolVersion.allCases)
+    func wildcardWillTopic(version: MQTTProtocolVersion) {
+        let expected = MQTTConnectParseResult.invalid(
+            .invalidField(field: "will topic", reason: "must not contain the wildcards # or +"))
+        for topic in ["#", "+", "a/#", "a/+/b", "sport+", "#/a", "a#"] {
+            let packet = willPacket(version: version, topic: utf8(topic))
+            #expect(
+                firstVerdict(packet) == (willTopicOffset(version) + 2 + topic.utf8.count, expected),
+                "\(version) \(topic)")
+        }
+    }
+
+    @Test("Will Topics that are valid Topic Names are accepted", arguments: MQTTProtocolVersion.allCases)
+    func validWillTopics(version: MQTTProtocolVersion) {
+        for topic in ["/", "$SYS/x", "a b", "a//b", "ü/ö", "a/*"] {
+            #expect(parse(willPacket(version: version, topic: utf8(topic))).isComplete, "\(version) \(topic)")
+        }
+    }
+
     // MARK: Fields
 
     @Test("MQTT 3.1 client ids must be 1 to 23 bytes")
     func v31ClientIDLength() {
-        #expect(
-            parse(MQTTConnect(version: .v3_1, clientID: "").encode())
-                == .invalid(
-                    .invalidField(field: "client identifier", reason: "MQTT 3.1 requires 1 to 23 bytes, got 0")))
+        #expect(parse(MQTTConnect(version: .v3_1, clientID: "").encode()) == .invalid(.clientIdentifierLength(0)))
         #expect(
             parse(MQTTConnect(version: .v3_1, clientID: String(repeating: "x", count: 24)).encode())
-                == .invalid(
-                    .invalidField(field: "client identifier", reason: "MQTT 3.1 requires 1 to 23 bytes, got 24")))
+                == .invalid(.clientIdentifierLength(24)))
         #expect(parse(MQTTConnect(version: .v3_1, clientID: String(repeating: "x", count: 23)).encode()).isComplete)
         #expect(parse(MQTTConnect(version: .v3_1_1, clientID: String(repeating: "x", count: 24)).encode()).isComplete)
     }
+}
+
+/// The protocol name and level of `version`, as on the wire.
+func protocolHeader(_ version: MQTTProtocolVersion) -> [UInt8] {
+    version == .v3_1 ? [0x00, 0x06] + utf8("MQIsdp") + [3] : mqttName(level: version.rawValue)
+}
+
+/// A CONNECT with a Will (QoS 0) on `topic` and an empty Will Payload, client id "c", built by hand.
+func willPacket(version: MQTTProtocolVersion, topic: [UInt8]) -> [UInt8] {
+    let properties: [UInt8] = version == .v5 ? [0x00] : []
+    return connectPacket(
+        protocolHeader(version), [0x06, 0x00, 0x3C], properties, field(utf8("c")), properties, field(topic),
+        field([]))
+}
+
+/// Where the Will Topic's length starts in ``willPacket(version:topic:)``.
+func willTopicOffset(_ version: MQTTProtocolVersion) -> Int {
+    2 + protocolHeader(version).count + 3 + 3 + (version == .v5 ? 2 : 0)
 }
 
 extension MQTTConnectParseResult {

@@ -37,15 +37,48 @@ struct ConnectPropertyTests {
     func duplicates() {
         let sessionExpiry: [UInt8] = [0x11, 0, 0, 0, 1]
         let twice = v5Packet(properties: sessionExpiry + sessionExpiry)
-        #expect(parse(twice) == .invalid(.invalidProperty(identifier: 0x11)))
+        #expect(parse(twice) == .invalid(.duplicateProperty(identifier: 0x11)))
         // Decided as soon as the second identifier is read: 13 header bytes + 5 + 1.
         #expect(firstVerdict(twice).prefixLength == 2 + 7 + 4 + 5 + 1)
         let receiveMaximum = v5Packet(properties: [0x21, 0, 1, 0x21, 0, 2])
-        #expect(parse(receiveMaximum) == .invalid(.invalidProperty(identifier: 0x21)))
+        #expect(parse(receiveMaximum) == .invalid(.duplicateProperty(identifier: 0x21)))
         let willDelay = v5Packet(properties: [], willProperties: [0x18, 0, 0, 0, 1, 0x18, 0, 0, 0, 2])
-        #expect(parse(willDelay) == .invalid(.invalidProperty(identifier: 0x18)))
+        #expect(parse(willDelay) == .invalid(.duplicateProperty(identifier: 0x18)))
         let authMethod = [0x15] + field(utf8("a"))
-        #expect(parse(v5Packet(properties: authMethod + authMethod)) == .invalid(.invalidProperty(identifier: 0x15)))
+        #expect(parse(v5Packet(properties: authMethod + authMethod)) == .invalid(.duplicateProperty(identifier: 0x15)))
+    }
+
+    /// One valid value of each property that may appear only once (MQTT 5.0 §3.1.2.11, §3.1.3.2).
+    static let onceOnly: [(identifier: UInt8, value: [UInt8], will: Bool)] = [
+        (0x11, [0, 0, 0, 9], false), (0x21, [0, 1], false), (0x27, [0, 0, 1, 0], false), (0x22, [0, 4], false),
+        (0x19, [1], false), (0x17, [0], false), (0x15, field(utf8("m")), false), (0x16, field([7]), false),
+        (0x18, [0, 0, 0, 5], true), (0x01, [1], true), (0x02, [0, 0, 0, 60], true), (0x03, field(utf8("t")), true),
+        (0x08, field(utf8("r")), true), (0x09, field([1]), true),
+    ]
+
+    @Test(
+        "every property that may appear once is refused the second time, in CONNECT and Will properties alike",
+        arguments: 0..<onceOnly.count)
+    func everyDuplicate(index: Int) {
+        let (identifier, value, will) = Self.onceOnly[index]
+        let property = [identifier] + value
+        let twice =
+            will
+            ? v5Packet(properties: [], willProperties: property + property) : v5Packet(properties: property + property)
+        let expected = MQTTConnectParseResult.invalid(.duplicateProperty(identifier: UInt32(identifier)))
+        // Decided on the second identifier: header 2, name and level 7, flags and keep alive 3, then the block.
+        let blockStart = will ? 2 + 7 + 3 + 1 + 3 + 1 : 2 + 7 + 3 + 1
+        #expect(firstVerdict(twice) == (blockStart + property.count + 1, expected))
+        // Once is fine (Authentication Data needs its Method beside it).
+        let once = identifier == 0x16 ? [0x15] + field(utf8("m")) + property : property
+        #expect(parse(will ? v5Packet(properties: [], willProperties: once) : v5Packet(properties: once)).isComplete)
+    }
+
+    @Test("User Property may appear any number of times, in CONNECT and Will properties")
+    func userPropertyRepeats() {
+        let user = [0x26] + field(utf8("k")) + field(utf8("v"))
+        #expect(parse(v5Packet(properties: user + user + user)).isComplete)
+        #expect(parse(v5Packet(properties: [], willProperties: user + user)).isComplete)
     }
 
     @Test("property values out of range are refused")

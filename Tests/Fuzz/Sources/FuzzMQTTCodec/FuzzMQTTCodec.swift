@@ -36,8 +36,8 @@ enum MQTTCodecOracle {
     }
 
     /// A complete CONNECT lies inside the buffer, re-parses the same from exactly its bytes and from its
-    /// re-encoding, and every shorter prefix needs more data; any verdict other than need-more is final
-    /// (bytes appended after it change nothing).
+    /// re-encoding, and every shorter prefix needs more data; a refused one is answered by a close or a
+    /// CONNACK; any verdict other than need-more is final (bytes appended after it change nothing).
     static func checkConnect(_ bytes: [UInt8], limit: Int) {
         let result = MQTTConnectParser.parse(bytes, maxPacketSize: limit)
         switch result {
@@ -57,8 +57,10 @@ enum MQTTCodecOracle {
                 MQTTConnectParser.parse(encoded, maxPacketSize: encoded.count)
                     == .complete(connect, length: encoded.count),
                 "the re-encoded CONNECT does not parse back to the same value")
-        case .invalid:
-            break
+        case .invalid(let error):
+            // The answer to a refused CONNECT is a close alone or one whole CONNACK.
+            let reply = error.reply(version: MQTTConnectParser.announcedVersion(bytes))
+            precondition(reply.isEmpty || MQTTConnAck.parse(reply) != nil, "reply \(reply) is not a CONNACK")
         }
         precondition(
             MQTTConnectParser.parse(bytes + [0x00, 0xFF, 0x10], maxPacketSize: limit) == result,
