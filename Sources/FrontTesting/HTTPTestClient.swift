@@ -30,7 +30,8 @@ public enum HTTPTestClient {
     }
 
     /// Any request; `body` is sent with a `Content-Length`. `contentType` goes with every request but
-    /// GET and HEAD (the admin plane wants `application/json` on mutations; nil sends none). `hostHeader`
+    /// GET and HEAD (the admin plane wants `application/json` on mutations; nil sends none), unless
+    /// `headers` names a `Content-Type` of its own. `hostHeader`
     /// replaces the `Host` (default `host:port`; nil there too sends none).
     public static func request(
         method: String, host: String = "127.0.0.1", port: Int, path: String, body: String? = nil,
@@ -44,7 +45,8 @@ public enum HTTPTestClient {
             if let hostValue = hostHeader ?? "\(host):\(port)" { request += "Host: \(hostValue)\r\n" }
             request += "Connection: close\r\n"
             for (name, value) in extra { request += "\(name): \(value)\r\n" }
-            if let contentType, body != nil || !["GET", "HEAD"].contains(method) {
+            let typed = extra.keys.contains { $0.lowercased() == "content-type" }
+            if let contentType, !typed, body != nil || !["GET", "HEAD"].contains(method) {
                 request += "Content-Type: \(contentType)\r\n"
             }
             if let body {

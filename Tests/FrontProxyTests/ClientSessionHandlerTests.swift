@@ -212,7 +212,8 @@ struct ClientSessionHandlerTests {
         }
         try h.send([bytes[bytes.count - 1]])
         #expect(!h.channel.isActive)
-        #expect(try h.outbound().isEmpty)
+        // MQTT 5.0 §3.1.4: CONNACK 0x81 Malformed Packet, then the close.
+        #expect(try h.outbound() == [0x20, 0x03, 0x00, 0x81, 0x00])
         #expect(h.metric("brokerfront_connections_rejected_total{listener=\"mqtt\",reason=\"malformed_connect\"} 1"))
     }
 }
