@@ -90,16 +90,24 @@ struct StatusPageBrowserTests {
             let url = "http://127.0.0.1:\(admin)/"
             // The page as rendered by the server, then refreshed by its script: the reply is text in both, and
             // nothing from it ran (`--dump-dom` serializes text `<` as `&lt;`).
-            let live = try await CommandLineTool.run(chromium, flags + ["--dump-dom", url], timeout: .seconds(60))
-            #expect(live.status == 0, "\(live.stderr)")
-            // Compared without the marks: a mark fuses with the next character, which `contains` respects.
-            let dom = String(String.UnicodeScalarView(live.stdout.unicodeScalars.filter { $0 != "\u{0600}" }))
-            #expect(dom.contains("fake"), "the page lacks the server row")
-            #expect(
-                dom.contains("&lt;script &gt;document.documentElement.dataset.pwned=1;//&lt;/script &gt;"), "\(dom)")
-            #expect(!dom.contains("data-pwned"), "script from the check's reply ran: \(dom)")
+            // The live refresh is a fetch within chromium's virtual time budget, which a loaded machine can
+            // outrun: the page is loaded again (at most 3 times) until it shows the refresh; every load is
+            // checked for the reply as text.
+            var refreshed = false
+            for _ in 0..<3 where !refreshed {
+                let live = try await CommandLineTool.run(chromium, flags + ["--dump-dom", url], timeout: .seconds(60))
+                #expect(live.status == 0, "\(live.stderr)")
+                // Compared without the marks: a mark fuses with the next character, which `contains` respects.
+                let dom = String(String.UnicodeScalarView(live.stdout.unicodeScalars.filter { $0 != "\u{0600}" }))
+                #expect(dom.contains("fake"), "the page lacks the server row")
+                #expect(
+                    dom.contains("&lt;script &gt;document.documentElement.dataset.pwned=1;//&lt;/script &gt;"), "\(dom)"
+                )
+                #expect(!dom.contains("data-pwned"), "script from the check's reply ran: \(dom)")
+                refreshed = dom.contains(#"class="live ok""#)
+            }
             // The page's own fetch of /status passes the Origin check: the live refresh ran.
-            #expect(dom.contains(#"class="live ok""#), "the live refresh failed: \(dom)")
+            #expect(refreshed, "the live refresh never showed in 3 loads")
         }
     }
 }
