@@ -90,7 +90,16 @@ for n in 1 2; do
     broker_ports+=("$port")
 done
 front_port=$(free_port)
-admin_port=$(free_port)
+# The image's HEALTHCHECK asks 127.0.0.1:8404: with --network=host the admin plane binds there when
+# that port is free on this machine; otherwise the check is given the port the test picked.
+health_override=()
+if python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",8404))' 2>/dev/null; then
+    admin_port=8404
+else
+    admin_port=$(free_port)
+    health_override=(--health-cmd "[\"/usr/bin/brokerfront\",\"health\",\"--url\",\"http://127.0.0.1:$admin_port/healthz\"]")
+    echo "container-test: port 8404 is taken here; the HEALTHCHECK is pointed at $admin_port"
+fi
 cat >"$work/brokerfront.yaml" <<EOF
 admin:
   bind: 127.0.0.1:$admin_port
@@ -112,8 +121,10 @@ backends:
 EOF
 chmod 0644 "$work/brokerfront.yaml"
 
-"${PODMAN[@]}" run -d --name "$name" --network=host --ulimit nofile=65536:65536 \
-    -v "$work/brokerfront.yaml:/etc/brokerfront/brokerfront.yaml:ro" "$image" >/dev/null
+# Limits below this shell's own: runc cannot raise them without CAP_SYS_RESOURCE (sandboxes lack it).
+nofile=$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))
+"${PODMAN[@]}" run -d --name "$name" --network=host --ulimit "nofile=$nofile:$nofile" --ulimit nproc=4096:4096 \
+    "${health_override[@]}" -v "$work/brokerfront.yaml:/etc/brokerfront/brokerfront.yaml:ro" "$image" >/dev/null
 fail() {
     echo "container-test: FAIL: $*" >&2
     "${PODMAN[@]}" logs "$name" 2>&1 | tail -30 >&2 || true
@@ -140,8 +151,14 @@ for _ in $(seq 1 50); do
     curl -s "http://127.0.0.1:$admin_port/status" | grep -q '"active_connections":1' && break
     sleep 0.1
 done
-mosquitto_pub -h 127.0.0.1 -p "$front_port" -i ct-pub -t ct/topic -m "through-the-container" \
-    || fail "publish through the front failed"
+# balance: client-id puts each client id on one of the two brokers: publish under a few ids until
+# one shares the subscriber's broker (the hash is fixed, so the same id wins every run).
+for i in $(seq 1 16); do
+    mosquitto_pub -h 127.0.0.1 -p "$front_port" -i "ct-pub-$i" -t ct/topic -m "through-the-container" \
+        || fail "publish through the front failed"
+    sleep 0.2
+    kill -0 "$sub" 2>/dev/null || break
+done
 wait "$sub" || fail "the subscriber got nothing"
 [ "$(cat "$work/received")" = "through-the-container" ] || fail "received '$(cat "$work/received")'"
 
