@@ -6,7 +6,7 @@
 #   3. deploy/kubernetes.yaml: kubernetes-validate --strict against two Kubernetes versions, the
 #      cross-checks of scripts/check-manifests.py, `check` on its ConfigMap and `tune` in a network
 #      namespace with the pod's port range (the example's max_connections must fit)
-#   4. promtool check rules on the alert rules
+#   4. promtool check rules on the alert rules, and promtool test rules (they fire on the front's series)
 #   5. `make deb`, lintian, install it, `brokerfront check` on the shipped config,
 #      `systemd-analyze verify` on the installed unit, remove it
 #   6. scripts/container-test.sh (the image, run with podman; SKIP where podman cannot run)
@@ -73,7 +73,8 @@ fi
 
 step "prometheus rules"
 promtool check rules deploy/prometheus/brokerfront-rules.yaml
-ok "promtool check rules"
+promtool test rules deploy/prometheus/brokerfront-rules.test.yaml
+ok "promtool check rules, test rules"
 
 step "debian package"
 package=$(scripts/make-deb.sh | tail -1)
