@@ -32,8 +32,12 @@ ok() {
 }
 
 step "release binary"
-swift build -c release --static-swift-stdlib --product brokerfront
-binary="$(swift build -c release --show-bin-path)/brokerfront"
+# The release build is kept outside the clone (CI clones afresh each run): only this package's own
+# modules are compiled again, not its dependencies. BROKERFRONT_RELEASE_SCRATCH=.build for a local one.
+scratch="${BROKERFRONT_RELEASE_SCRATCH:-$HOME/.cache/brokerfront/release-build}"
+release=(swift build -c release --static-swift-stdlib --product brokerfront --scratch-path "$scratch")
+"${release[@]}"
+binary="$("${release[@]}" --show-bin-path)/brokerfront"
 export BROKERFRONT_BINARY="$binary"
 version=$("$binary" --version)
 ok "brokerfront --version: $version"
