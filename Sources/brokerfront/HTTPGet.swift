@@ -55,27 +55,18 @@ enum HTTPGet {
     /// The answer's first 64 KiB are read at most.
     static let maximumAnswer = 64 * 1024
 
-    /// Connects, sends the GET and reads the answer until the peer closes, all within `timeout` seconds.
+    /// Connects, sends the GET and reads the answer until the peer closes: each step waits at most
+    /// `timeout` seconds, and reading stops `timeout` seconds after the start.
     static func fetch(_ target: Target, timeout: Double) -> Result<Answer, Failure> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(target.host, String(target.port), &hints, &list) == 0, let first = list else {
-            return .failure(Failure(reason: "cannot resolve `\(target.host)`"))
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        let fd: Int32
+        switch connected(to: target, timeout: timeout) {
+        case .success(let socket): fd = socket
+        case .failure(let failure): return .failure(failure)
         }
-        defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return .failure(Failure(reason: "socket: errno \(errno)")) }
         defer { close(fd) }
-        var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        // A blocking connect honours SO_SNDTIMEO on Linux, so an unreachable address fails in time too.
-        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            return .failure(
-                Failure(reason: "connect to \(target.host):\(target.port): \(String(cString: strerror(errno)))"))
-        }
-        let request = Array("GET \(target.path) HTTP/1.0\r\nHost: \(target.host)\r\nConnection: close\r\n\r\n".utf8)
+        let host = target.host.contains(":") ? "[\(target.host)]" : target.host
+        let request = Array("GET \(target.path) HTTP/1.0\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
         else {
             return .failure(Failure(reason: "send: \(String(cString: strerror(errno)))"))
@@ -83,6 +74,9 @@ enum HTTPGet {
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while answer.count < maximumAnswer {
+            guard ContinuousClock.now < deadline else {
+                return .failure(Failure(reason: "no complete answer within \(timeout) s"))
+            }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
             guard count > 0 else {
@@ -91,6 +85,36 @@ enum HTTPGet {
             answer += buffer[0..<count]
         }
         return parse(answer)
+    }
+
+    /// A socket connected to the first of the target's addresses that accepts (`localhost` may be
+    /// ::1 and 127.0.0.1), with send and receive timeouts set; the caller closes it.
+    static func connected(to target: Target, timeout: Double) -> Result<Int32, Failure> {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(target.host, String(target.port), &hints, &list) == 0, list != nil else {
+            return .failure(Failure(reason: "cannot resolve `\(target.host)`"))
+        }
+        defer { freeaddrinfo(list) }
+        var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+        var reason = "no address"
+        var next = list
+        while let address = next {
+            next = address.pointee.ai_next
+            let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else {
+                reason = "socket: \(String(cString: strerror(errno)))"
+                continue
+            }
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            // A blocking connect honours SO_SNDTIMEO on Linux, so an unreachable address fails in time too.
+            if connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return .success(fd) }
+            reason = String(cString: strerror(errno))
+            close(fd)
+        }
+        return .failure(Failure(reason: "connect to \(target.host):\(target.port): \(reason)"))
     }
 
     /// Splits an HTTP/1.x answer into its status code and body.
