@@ -75,6 +75,8 @@ pids=()
 name="brokerfront-test-$$"
 cleanup() {
     "${PODMAN[@]}" rm -f -t 0 "$name" >/dev/null 2>&1 || true
+    # The test image goes (the Debian base stays cached): runs do not pile up images.
+    "${PODMAN[@]}" rmi -f "$image" >/dev/null 2>&1 || true
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
