@@ -1,7 +1,7 @@
 # Everyday targets. `make test` is what CI runs (via .ci/run); `make demo` runs the front on a demo setup.
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all build release test unit lint format demo deps clean bench sanitize soak fuzz
+.PHONY: all build release test unit lint format demo deps clean bench sanitize soak fuzz deb deploy-checks container-test
 
 all: build
 
@@ -12,7 +12,19 @@ build:
 	swift build
 
 release:
-	swift build -c release --product brokerfront
+	swift build -c release --static-swift-stdlib --product brokerfront
+
+## The Debian package in build/ (binary, unit, sysctl.d, sysusers.d, config, man pages, completions).
+deb:
+	scripts/make-deb.sh
+
+## What CI runs after the tests: sysctl.d vs tune, Kubernetes manifests, alert rules, the package, the image.
+deploy-checks: deps
+	scripts/deploy-checks.sh
+
+## The container image run under podman against local brokers (SKIP where podman cannot run).
+container-test:
+	scripts/container-test.sh
 
 ## Installs missing tools (mosquitto, redis-server, ...), builds, and runs every test tier.
 ## The log is kept in .build/test.log; on failure the failing tests and their issues are repeated at the end.

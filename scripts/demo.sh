@@ -30,7 +30,7 @@ sleep 0.5
 
 cat <<MSG
 brokers: 127.0.0.1:18831 (b1), 127.0.0.1:18832 (b2)
-front:   127.0.0.1:1883   admin: http://127.0.0.1:9100/status  /metrics
+front:   127.0.0.1:1883   admin: http://127.0.0.1:8404/status  /metrics
 try:     mosquitto_sub -h 127.0.0.1 -p 1883 -t demo -i sub-1 -v &
          mosquitto_pub -h 127.0.0.1 -p 1883 -t demo -i sub-1x -m hello
          (the same client id always lands on the same broker; see "session closed" lines)

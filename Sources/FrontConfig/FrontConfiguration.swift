@@ -46,6 +46,9 @@ public struct FrontConfiguration: Sendable, Equatable {
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
     public var backends: [BackendConfig]
+    /// Whether the front reloads by itself when the configuration file or a TLS file it names
+    /// changes (`watch`), as a Kubernetes ConfigMap or cert-manager Secret is updated.
+    public var watch: Bool = false
 
     /// `relay_slice` when not written: the shortest slice Linux grants (100 µs).
     public static let defaultRelaySlice = Duration.microseconds(100)
@@ -120,6 +123,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
 /// `admin:` — the HTTP admin plane.
 public struct AdminConfig: Sendable, Equatable {
+    /// `admin.bind` when not written: loopback, port 8404.
+    public static let defaultBind = Endpoint(host: "127.0.0.1", port: 8404)
+    /// Where the admin plane listens.
     public var bind: Endpoint
     /// When set, state-changing requests and `GET /sessions` need `Authorization: Bearer <token>`; the
     /// value itself, whichever of `token`, `token_file` or `token_env` gave it.

@@ -5,7 +5,7 @@ extension YAMLReader {
     /// The keys allowed at each level; anything else is an "unknown key" issue with a spelling hint.
     static let rootKeys = [
         "admin", "log", "drain_timeout", "max_connections", "relay_threads", "relay_slice", "relay_spread",
-        "relay_assist", "relay_connect", "relay_accept",
+        "relay_assist", "relay_connect", "relay_accept", "watch",
         "listeners", "backends",
     ]
     static let adminKeys = ["bind", "token", "token_file", "token_env", "hosts"]
@@ -61,6 +61,7 @@ extension YAMLReader {
         }
         read(&config.relayConnect, fields, "relay_connect", ScalarParser.bool)
         read(&config.relayAccept, fields, "relay_accept", ScalarParser.bool)
+        read(&config.watch, fields, "watch", ScalarParser.bool)
         config.listeners = decodeList(fields, "listeners", what: "listener") { reader, node, path in
             reader.decodeListener(node, path: path)
         }
@@ -73,10 +74,10 @@ extension YAMLReader {
     /// `admin:`; nil when absent.
     private mutating func decodeAdmin(_ fields: YAMLFields) -> AdminConfig? {
         guard let admin = section(fields, "admin", known: Self.adminKeys) else { return nil }
-        let bind = scalar(admin, "bind", required: true, EndpointParser.parseBind)
+        let bind = scalar(admin, "bind", EndpointParser.parseBind)
         let token = decodeAdminToken(admin)
         return AdminConfig(
-            bind: bind ?? Endpoint(host: "", port: 0), token: token?.value, tokenSource: token?.source,
+            bind: bind ?? AdminConfig.defaultBind, token: token?.value, tokenSource: token?.source,
             hosts: scalarList(admin, "hosts", ScalarParser.adminHost) ?? [])
     }
 

@@ -52,6 +52,10 @@ public enum AdminServer {
         router.get("/status") { _, _ -> Response in
             json(StatusReport(proxy: proxy))
         }
+        router.get("/healthz") { _, _ -> Response in
+            let health = Healthz(proxy: proxy)
+            return json(health, status: health.serving ? .ok : .serviceUnavailable)
+        }
         router.get("/") { _, _ -> Response in
             let page = StatusPage.render(StatusReport(proxy: proxy), title: "brokerfront")
             return Response(
@@ -64,6 +68,7 @@ public enum AdminServer {
             relayedSessions.set(Int64(relay.sessions))
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
+            bytes += Array(ProcessMetrics.render(ProcessMetrics.current()).utf8)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -62,10 +62,15 @@ public final class FrontRunner: Sendable {
         // health checks, SIGHUP and the admin plane (`/status`, `/sessions`) still serve.
         var services: [any Service] = [HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger)]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
+        if let configPath {
+            services.append(ConfigWatchService(path: configPath, reloader: reloader, proxy: proxy, logger: logger))
+        }
         services.append(adminPlane)
         services.append(
             ProxyService(proxy: proxy, logger: logger, hurrySignals: signals) {
                 ready.state.withLockedValue { $0 = true }
+                // `Type=notify`: systemctl start returns once the listeners are bound.
+                SystemdNotifier.notify("READY=1")
             })
         self.hasAdmin = configuration.admin != nil
         self.group = ServiceGroup(

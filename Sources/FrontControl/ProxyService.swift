@@ -29,6 +29,7 @@ public struct ProxyService: Service {
         await onStarted()
         // Sleeps until the group asks us to stop (a signal or a sibling service ending).
         try? await gracefulShutdown()
+        SystemdNotifier.notify("STOPPING=1")
         await proxy.stopAccepting()
         let open = proxy.activeSessions
         let drain = proxy.configuration.drainTimeout

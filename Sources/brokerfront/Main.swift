@@ -1,4 +1,5 @@
 import ArgumentParser
+import FrontControl
 
 /// `brokerfront`: the command line (INTERFACE.md, "Command line").
 @main
@@ -6,6 +7,7 @@ struct Brokerfront: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brokerfront",
         abstract: "An MQTT-aware TCP front for brokers and other TCP backends.",
-        subcommands: [RunCommand.self, CheckCommand.self, TuneCommand.self]
+        version: BuildInfo.version,
+        subcommands: [RunCommand.self, CheckCommand.self, TuneCommand.self, HealthCommand.self]
     )
 }

@@ -25,6 +25,14 @@ struct TuneCommand: ParsableCommand {
     @Option(name: .long, help: "The account the front runs as, for the limits.conf lines.")
     var user: String = "brokerfront"
 
+    @Flag(name: .long, help: "Print only the sysctl.d file (for /etc/sysctl.d/60-brokerfront.conf).")
+    var sysctl = false
+
+    @Flag(
+        name: .long,
+        help: "Size for any host, not this one: nothing is read from it, and global limits are left as advice.")
+    var baseline = false
+
     func validate() throws {
         if let connections, connections < 1 {
             throw ValidationError("--connections must be at least 1")
@@ -44,8 +52,16 @@ struct TuneCommand: ParsableCommand {
         }
         let advisor = TuneAdvisor(
             configuration: configuration, sessions: connections ?? configuration.maxConnections,
-            host: HostFacts.current())
+            host: baseline ? HostFacts() : HostFacts.current())
         let advice = advisor.advise()
+        if sysctl {
+            let how = "# Made by `brokerfront tune --sysctl\(baseline ? " --baseline" : "")` for "
+            var lines = TuneReport.sysctl(advice.recommendation)
+            let name = config.split(separator: "/").last.map(String.init) ?? config
+            lines.insert(how + "\(advice.sessions) sessions of \(name).", at: 1)
+            print(lines.joined(separator: "\n"))
+            return
+        }
         print(TuneReport.render(advice, configPath: config, user: user), terminator: "")
         if advice.exitCode != 0 { throw ExitCode(advice.exitCode) }
     }

@@ -27,11 +27,31 @@ struct TuneReportTests {
         #expect(text.hasPrefix("brokerfront tune: config/demo.yaml sized for 300,000 concurrent client sessions"))
     }
 
+    @Test("global limits are raise-only: active where the host is short, commented where it has more or is unknown")
+    func raiseOnly() throws {
+        var short = TuneFixtures.roomyHost
+        short.nrOpen = 1024
+        short.fileMax = 4096
+        short.tcpMem = [100, 200, 300]
+        let configuration = try TuneFixtures.config(TuneFixtures.demoYAML)
+        let raised = TuneReport.sysctl(
+            TuneAdvisor(configuration: configuration, sessions: 300_000, host: short).advise().recommendation)
+        #expect(raised.contains("fs.nr_open = 2097152"))
+        #expect(raised.contains("fs.file-max = 4194304"))
+        #expect(raised.contains { $0.hasPrefix("net.ipv4.tcp_mem = ") })
+        let unknown = TuneReport.sysctl(
+            TuneAdvisor(configuration: configuration, sessions: 300_000, host: HostFacts()).advise().recommendation)
+        #expect(!unknown.contains { $0.hasPrefix("fs.") || $0.hasPrefix("net.ipv4.tcp_mem") }, "\(unknown)")
+        #expect(unknown.contains { $0.hasPrefix("# net.ipv4.tcp_mem (pages; global, raise only)") })
+    }
+
     @Test("snippets: sysctl.d without trailing comments, limits.conf, systemd LimitNOFILE")
     func snippets() throws {
         let text = TuneReport.render(try advice(), configPath: "demo.yaml", user: "mqtt")
         #expect(text.contains("# ---- /etc/sysctl.d/60-brokerfront.conf"))
-        #expect(text.contains("\nfs.nr_open = 2097152\n"))
+        // The host already allows more than needed: the global limit is not pinned (raise only).
+        #expect(text.contains("\n# (only where `sysctl fs.nr_open` shows less) fs.nr_open = 2097152\n"))
+        #expect(!text.contains("\nfs.nr_open = "))
         #expect(text.contains("\nnet.ipv4.ip_local_port_range = 1024 65535\n"))
         #expect(text.contains("\nnet.ipv4.ip_local_reserved_ports = 1883,18831,18832\n"))
         #expect(text.contains("\nnet.ipv4.tcp_tw_reuse = 1\n"))

@@ -114,7 +114,7 @@ backends:
       - address: 127.0.0.1:18831
 """,
     "everything.yaml": b"""admin:
-  bind: 127.0.0.1:9100
+  bind: 127.0.0.1:8404
   token: change-me
 log:
   level: info

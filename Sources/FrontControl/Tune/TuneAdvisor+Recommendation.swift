@@ -8,7 +8,8 @@ extension TuneAdvisor {
         let page = max(host.pageSize, 1)
         let neededPages = UInt64(kernelBytes(spread) / Double(page)) + 1
         var tcpMem: [UInt64]?
-        if let current = host.tcpMem, current.count == 3, current[1] >= neededPages {
+        // Global and raise-only: with the host's values unknown (`tune --baseline`) nothing is pinned.
+        if host.tcpMem == nil || host.tcpMem.map({ $0.count == 3 && $0[1] >= neededPages }) == true {
             tcpMem = nil
         } else {
             let current = host.tcpMem ?? [0, 0, 0]
@@ -20,13 +21,17 @@ extension TuneAdvisor {
         let conntrack = host.conntrackMax.map { current in
             max(current, TuneFormat.powerOfTwo(atLeast: UInt64(sessions) * Self.conntrackPerSession * 5 / 4))
         }
-        return TuneRecommendation(
+        var recommendation = TuneRecommendation(
             nofile: nofile, nrOpen: max(host.nrOpen ?? 0, nofile), fileMax: max(host.fileMax ?? 0, nofile * 2),
             portRange: range, reservedPorts: reservedPorts(in: range, spread: spread),
             somaxconn: max(host.somaxconn ?? 0, Self.listenBacklog),
             synBacklog: max(host.tcpMaxSynBacklog ?? 0, Self.listenBacklog),
             tcpMem: tcpMem, rmemMax: host.tcpRmem?.last ?? 6_291_456, wmemMax: host.tcpWmem?.last ?? 4_194_304,
             conntrackMax: conntrack)
+        recommendation.raiseNrOpen = host.nrOpen.map { $0 < nofile } ?? false
+        recommendation.raiseFileMax = host.fileMax.map { $0 < nofile * 2 } ?? false
+        recommendation.tcpMemNeeded = neededPages * 5 / 4
+        return recommendation
     }
 
     /// The current range when every (source IP, server) pair stays under the warning share, else the

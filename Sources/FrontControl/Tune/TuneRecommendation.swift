@@ -23,6 +23,14 @@ public struct TuneRecommendation: Sendable, Equatable {
     public var wmemMax: UInt64
     /// `net.netfilter.nf_conntrack_max`, when tracking is loaded.
     public var conntrackMax: UInt64?
+    /// Whether the host's `fs.nr_open` is known and below ``nrOpen``. Global limits are raise-only:
+    /// systemd sets `fs.nr_open` and `fs.file-max` to their maximum at boot, and a sysctl.d line with
+    /// a smaller number would lower them, so the line is active only where the host is short.
+    public var raiseNrOpen = true
+    /// Whether the host's `fs.file-max` is known and below ``fileMax``.
+    public var raiseFileMax = true
+    /// The `tcp_mem` pressure threshold (pages) the sessions need; printed as advice when ``tcpMem`` is nil.
+    public var tcpMemNeeded: UInt64 = 0
 
     /// The values as computed.
     public init(

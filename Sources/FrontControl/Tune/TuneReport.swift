@@ -27,8 +27,11 @@ public enum TuneReport {
         var lines = [
             "# ---- /etc/sysctl.d/60-brokerfront.conf   (apply: sysctl --system)",
             "# Descriptors: fs.nr_open caps every process's LimitNOFILE; fs.file-max counts all processes.",
-            "fs.nr_open = \(values.nrOpen)",
-            "fs.file-max = \(values.fileMax)",
+            "# Raise only: systemd sets both to their maximum at boot, and a smaller number here would lower them.",
+            (values.raiseNrOpen ? "" : "# (only where `sysctl fs.nr_open` shows less) ")
+                + "fs.nr_open = \(values.nrOpen)",
+            (values.raiseFileMax ? "" : "# (only where `sysctl fs.file-max` shows less) ")
+                + "fs.file-max = \(values.fileMax)",
             "# Ephemeral ports, per (source IP, server) pair with IP_BIND_ADDRESS_NO_PORT.",
             "net.ipv4.ip_local_port_range = \(values.portRange.lowerBound) \(values.portRange.upperBound)",
         ]
@@ -48,7 +51,9 @@ public enum TuneReport {
             lines.append("# All TCP sockets' memory in pages (min pressure max), sized for the sessions' idle sockets.")
             lines.append("net.ipv4.tcp_mem = \(tcpMem.map(String.init).joined(separator: " "))")
         } else {
-            lines.append("# net.ipv4.tcp_mem: the current values hold the sessions' idle sockets.")
+            lines.append(
+                "# net.ipv4.tcp_mem (pages; global, raise only): the sessions' idle sockets need a pressure "
+                    + "threshold of at least \(values.tcpMemNeeded).")
         }
         lines += [
             "# Many mostly idle sessions: smaller default buffers (min default max, bytes); they still grow when busy.",
