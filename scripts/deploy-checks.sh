@@ -56,6 +56,9 @@ done
 "$python" scripts/check-manifests.py .build/kubernetes-config.yaml
 BROKERFRONT_ADMIN_TOKEN=ci "$binary" check --config .build/kubernetes-config.yaml
 ok "the ConfigMap's configuration passes check"
+BROKERFRONT_ADMIN_TOKEN=ci "$binary" check --config docker/brokerfront.yaml
+"$binary" check --config docker/default.yaml
+ok "the container's configurations (compose, the image's placeholder) pass check"
 # A pod: its own network namespace with the pod's ip_local_port_range (the Deployment's sysctl).
 range=$("$python" -c 'import yaml; d=[x for x in yaml.safe_load_all(open("deploy/kubernetes.yaml")) if x and x["kind"]=="Deployment"][0]; print([s["value"] for s in d["spec"]["template"]["spec"]["securityContext"]["sysctls"] if s["name"]=="net.ipv4.ip_local_port_range"][0])')
 if unshare --net true 2>/dev/null; then

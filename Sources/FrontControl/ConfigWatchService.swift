@@ -3,7 +3,7 @@ import FrontProxy
 import Logging
 import ServiceLifecycle
 
-/// `watch: true`: reloads when the configuration file or a TLS file it names changes.
+/// `watch: true`: reloads when the configuration file, a TLS file or the admin token file it names changes.
 ///
 /// Every path is stat'ed again on each poll, following symlinks, so the atomic swaps a Kubernetes
 /// ConfigMap or Secret volume and cert-manager make (a new directory behind a `..data` symlink) are
@@ -67,9 +67,10 @@ public struct ConfigWatchService: Service {
         return last
     }
 
-    /// The configuration file and every TLS file the configuration in force names.
+    /// The configuration file, every TLS file and the admin token file the configuration in force names.
     func files() -> [String] {
         var files = [path]
+        if case .file(let token)? = proxy.configuration.admin?.tokenSource { files.append(token) }
         for listener in proxy.configuration.listeners {
             guard let tls = listener.tls else { continue }
             files += [tls.certificate, tls.privateKey]

@@ -152,4 +152,35 @@ struct WatchTests {
             }
         }
     }
+
+    @Test("an admin token file rotated in a Secret volume reloads the front: the new token is required from then on")
+    func tokenFileSwap() async throws {
+        try await withMosquitto { broker in
+            let directory = try TemporaryDirectory(prefix: "watch-token")
+            defer { directory.remove() }
+            var secret = try ProjectedVolume(path: "\(directory.path)/secret", files: ["token": "first-token\n"])
+            let adminPort = FreePort.next()
+            let text = Self.config(
+                brokerPort: broker.port, adminPort: adminPort, listeners: [("mqtt", FreePort.next())]
+            )
+            .replacingOccurrences(
+                of: "  bind: 127.0.0.1:\(adminPort)\n",
+                with: "  bind: 127.0.0.1:\(adminPort)\n  token_file: \(secret.path)/token\n")
+            let file = try directory.write(text, to: "front.yaml")
+            func sessions(_ token: String) async throws -> Int {
+                try await HTTPTestClient.request(
+                    method: "GET", port: adminPort, path: "/sessions", headers: ["Authorization": "Bearer \(token)"]
+                ).status
+            }
+            try await ExecutableTests.withRunningFront(config: file, in: directory) { child, _ in
+                #expect(try await sessions("first-token") == 200)
+                try secret.publish(["token": "second-token\n"])
+                #expect(
+                    await Poll.until(timeout: .seconds(10)) { (try? await sessions("second-token")) == 200 },
+                    "\(child.stderrText())")
+                #expect(try await sessions("first-token") == 401)
+                #expect(try await Self.reloads("ok", adminPort: adminPort) == 1)
+            }
+        }
+    }
 }
