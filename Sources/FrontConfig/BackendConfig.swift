@@ -1,0 +1,73 @@
+/// How a backend picks a server for a new session.
+public enum BalanceAlgorithm: String, Sendable, CaseIterable {
+    case clientID = "client-id"
+    case username
+    case sourceIP = "source-ip"
+    case roundRobin = "round-robin"
+    case leastConnections = "least-connections"
+    case first
+
+    /// Whether the algorithm needs a parsed MQTT CONNECT (and so an `mqtt` listener).
+    public var needsMQTT: Bool { self == .clientID || self == .username }
+}
+
+/// What happens to open sessions on an event (`on_server_down`, `on_failback`).
+public enum SessionAction: String, Sendable, CaseIterable {
+    case close, keep
+}
+
+/// `failback`.
+public enum FailbackMode: String, Sendable, CaseIterable {
+    case auto, manual
+}
+
+/// `backends[i]`.
+public struct BackendConfig: Sendable, Equatable {
+    public var name: String
+    public var balance: BalanceAlgorithm
+    /// Outbound connections are spread over these (IP literals).
+    public var sourceIPs: [String]
+    /// When set, the front picks each outbound connection's source port itself from this range
+    /// (per source IP and server) instead of leaving it to the kernel's ephemeral range.
+    public var sourcePorts: SourcePortRange?
+    public var connectTimeout: Duration
+    /// On a failed dial, how many further servers to try.
+    public var retries: Int
+    public var slowStart: Duration
+    public var sendProxyProtocol: ProxyProtocolVersion
+    public var healthCheck: HealthCheckConfig?
+    public var onServerDown: SessionAction
+    public var failback: FailbackMode
+    public var onFailback: SessionAction
+    public var servers: [ServerConfig]
+
+    public init(
+        name: String,
+        balance: BalanceAlgorithm = .clientID,
+        sourceIPs: [String] = [],
+        sourcePorts: SourcePortRange? = nil,
+        connectTimeout: Duration = .seconds(2),
+        retries: Int = 2,
+        slowStart: Duration = .zero,
+        sendProxyProtocol: ProxyProtocolVersion = .none,
+        healthCheck: HealthCheckConfig? = nil,
+        onServerDown: SessionAction = .close,
+        failback: FailbackMode = .auto,
+        onFailback: SessionAction = .close,
+        servers: [ServerConfig] = []
+    ) {
+        self.name = name
+        self.balance = balance
+        self.sourceIPs = sourceIPs
+        self.sourcePorts = sourcePorts
+        self.connectTimeout = connectTimeout
+        self.retries = retries
+        self.slowStart = slowStart
+        self.sendProxyProtocol = sendProxyProtocol
+        self.healthCheck = healthCheck
+        self.onServerDown = onServerDown
+        self.failback = failback
+        self.onFailback = onFailback
+        self.servers = servers
+    }
+}
