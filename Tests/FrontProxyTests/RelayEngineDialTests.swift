@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import FrontCore
+import FrontTesting
 import MQTTWire
 import Synchronization
 import Testing
@@ -75,20 +76,11 @@ struct RelayEngineDialTests {
         }
 
         func waitForLoss() async -> RelayDialLoss? {
-            await poll { losses.withLockedValue { $0.first } }
+            await Poll.value(timeout: .seconds(5), interval: .milliseconds(5)) { losses.withLockedValue { $0.first } }
         }
 
         func waitForEnding() async -> CloseReason?? {
-            await poll { endings.withLockedValue { $0.first } }
-        }
-
-        private func poll<T>(_ value: () -> T?) async -> T? {
-            let deadline = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < deadline {
-                if let found = value() { return found }
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            return nil
+            await Poll.value(timeout: .seconds(5), interval: .milliseconds(5)) { endings.withLockedValue { $0.first } }
         }
     }
 
