@@ -186,7 +186,10 @@ struct RelayEngineDialTests {
         try await Task.sleep(for: .milliseconds(50))
         RelayEngineTests.send(server, Array(connack[3...]))
         #expect(RelayEngineTests.receive(fixture.client.far, count: connack.count) == connack)
-        try await Task.sleep(for: .milliseconds(50))
+        let told = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
+            !fixture.keepAlives.withLockedValue { $0 }.isEmpty
+        }
+        #expect(told)
         #expect(fixture.keepAlives.withLockedValue { $0 } == [10])
         fixture.engine.close(fixture.link)
         #expect(await fixture.waitForEnding() == .some(nil))
@@ -203,6 +206,7 @@ struct RelayEngineDialTests {
         let dial = RelayServerDial(
             fd: server.fd, connected: false, bytes: Self.connectPacket, sentCount: 0, replayable: true)
         fixture.engine.adoptDialing(client: fixture.client.near, dial: dial, link: fixture.link, tracker: nil)
+        // Deliberately 100 ms: the connect must not complete meanwhile (nothing to poll for).
         try await Task.sleep(for: .milliseconds(100))
         let connected = fixture.link.connected.load(ordering: .relaxed)
         #expect(!connected)

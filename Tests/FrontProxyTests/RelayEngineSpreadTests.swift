@@ -111,6 +111,7 @@ struct RelayEngineSpreadTests {
         }
         let allEnded = await Poll.until(timeout: .seconds(10)) { endings.withLockedValue { $0.count } == 300 }
         #expect(allEnded, "\(endings.withLockedValue { $0.count }) ended; \(counts())")
+        // Deliberately 300 ms after the last end: no session may be reported ended a second time.
         try await Task.sleep(for: .milliseconds(300))
         let ends = endings.withLockedValue { $0 }
         #expect(ends.values.allSatisfy { $0.count == 1 }, "a session ended twice")

@@ -118,7 +118,11 @@ extension EdgeLoadTests {
                 let ready = try #require(
                     await script.wait(for: "READY", timeout: .seconds(30)), "\(script.diagnostics)")
                 #expect(ready.int("ok") == 200, "\(ready)")
-                try await Task.sleep(for: .seconds(1))
+                // The brokers' logs show every session.
+                let logged = await Poll.until(timeout: .seconds(10), interval: .milliseconds(100)) {
+                    Self.ids(on: brokers[0], prefix: "k-").count + Self.ids(on: brokers[1], prefix: "k-").count == 200
+                }
+                #expect(logged)
                 let onB1 = Self.ids(on: brokers[0], prefix: "k-")
                 #expect(onB1.count > 40 && onB1.count < 160, "\(onB1.count) of 200 on b1")
                 let beforeKill = try #require(await script.stats())
@@ -150,9 +154,12 @@ extension EdgeLoadTests {
                 expectMeasured(script.records("REFAIL").isEmpty, "\(script.records("REFAIL").prefix(5))")
 
                 // Publishing goes on through the survivor; nothing is lost on any open session.
-                try await Task.sleep(for: .seconds(1))
-                let after = try #require(await script.stats())
-                #expect(after.int("recv") > beforeKill.int("recv") + 1000, "\(beforeKill) -> \(after)")
+                var after = try #require(await script.stats())
+                let goesOn = await Poll.until(timeout: .seconds(10), interval: .milliseconds(200)) {
+                    if let now = await script.stats() { after = now }
+                    return after.int("recv") > beforeKill.int("recv") + 1000
+                }
+                #expect(goesOn, "\(beforeKill) -> \(after)")
                 let final = try #require(await script.finish(), "\(script.diagnostics)")
                 #expect(final.int("open") == 200 && final.int("outstanding") == 0, "\(final)")
                 expectMeasured(final.int("closed") == onB1.count, "\(final)")
