@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(name: "FrontConfigTests", dependencies: ["FrontConfig"], swiftSettings: strict),
         .testTarget(name: "FrontCoreTests", dependencies: ["FrontCore", "FrontConfig"], swiftSettings: strict),
         .testTarget(
-            name: "FrontControlTests", dependencies: ["FrontControl", "FrontConfig", "FrontTesting"], swiftSettings: strict),
+            name: "FrontControlTests", dependencies: ["FrontControl", "FrontConfig", "FrontTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "FrontProxyTests",
             dependencies: [

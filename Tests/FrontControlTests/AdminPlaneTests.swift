@@ -58,7 +58,10 @@ struct AdminPlaneTests {
             #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == 1002 })
             // A move to another address replaces it; no request means no plane.
             plane.request(AdminConfig(bind: Endpoint(host: "127.0.0.1", port: 9200)))
-            #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == 1003 && plane.bind?.port == 9200 })
+            #expect(
+                await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
+                    plane.port == 1003 && plane.bind?.port == 9200
+                })
             plane.request(nil)
             #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == nil })
             await group.triggerGracefulShutdown()

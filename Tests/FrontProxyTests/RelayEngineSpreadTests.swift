@@ -94,7 +94,9 @@ struct RelayEngineSpreadTests {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let rebalanced = await Poll.until(timeout: .seconds(5)) { counts()[0] > 0 && counts().max()! - counts().min()! <= 2 }
+        let rebalanced = await Poll.until(timeout: .seconds(5)) {
+            counts()[0] > 0 && counts().max()! - counts().min()! <= 2
+        }
         #expect(rebalanced, "\(counts())")
         #expect(counts().reduce(0, +) == 300 - closed.count)
 

@@ -297,7 +297,9 @@ struct RelayEngineEndsOnLoopTests {
         try await Task.sleep(for: .milliseconds(50))
         // `stop` ends both in the same pass.
         engine.stop()
-        _ = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { told.withLockedValue { $0.count } >= 2 }
+        _ = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
+            told.withLockedValue { $0.count } >= 2
+        }
         let ends = told.withLockedValue { $0 }
         #expect(ends.map(\.0).sorted() == ["a", "b"])
         #expect(ends.allSatisfy { $0.1 == .shutdown && $0.2 })
