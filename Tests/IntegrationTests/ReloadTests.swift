@@ -140,10 +140,14 @@ struct ReloadTests {
                 #expect(front.runner.proxy.configuration.listeners.map(\.name) == ["mqtt"])
                 #expect(front.runner.proxy.configuration.listeners[0].reusePort == false)
                 #expect(front.runner.proxy.boundListeners.map(\.name) == ["mqtt"], "\(said)")
-                let (client, code) = try await MQTTTestClient.connect(
-                    host: "127.0.0.77", port: port, clientID: "after-failed-rebind")
-                #expect(code == 0, "\(said)")
-                await client.disconnect()
+                do {
+                    let (client, code) = try await MQTTTestClient.connect(
+                        host: "127.0.0.77", port: port, clientID: "after-failed-rebind")
+                    #expect(code == 0, "\(said)")
+                    await client.disconnect()
+                } catch {
+                    Issue.record("the restored listener refused: \(error)\n\(said)")
+                }
                 // The next good reload still applies.
                 guard case .applied = await front.runner.reloader.reload(with: first) else {
                     Issue.record("the reload back to the running file was not applied")
