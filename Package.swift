@@ -120,7 +120,9 @@ let package = Package(
         .testTarget(name: "ProxyProtocolTests", dependencies: ["ProxyProtocol"], swiftSettings: strict),
         .testTarget(name: "FrontConfigTests", dependencies: ["FrontConfig"], swiftSettings: strict),
         .testTarget(name: "FrontCoreTests", dependencies: ["FrontCore", "FrontConfig"], swiftSettings: strict),
-        .testTarget(name: "FrontControlTests", dependencies: ["FrontControl", "FrontConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "FrontControlTests", dependencies: ["FrontControl", "FrontConfig", "FrontTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "FrontProxyTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import FrontCore
 import Synchronization
 
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
@@ -11,9 +12,40 @@ public final class ConnectionLimiter: Sendable {
     private let cap: Atomic<Int>
     private let open = Atomic<Int>(0)
     private let waiters = NIOLockedValueBox<[@Sendable () -> Void]>([])
+    /// The process-wide limiter's cap follows the descriptor limit; nil for a listener's.
+    private let descriptors: DescriptorCap?
+    private let descriptorCapChanged: (@Sendable (_ soft: UInt64, _ cap: Int) -> Void)?
 
     public init(capacity: Int) {
         self.cap = Atomic(capacity)
+        self.descriptors = nil
+        self.descriptorCapChanged = nil
+    }
+
+    /// A process-wide limiter whose cap is `descriptors`' and follows the soft RLIMIT_NOFILE, read
+    /// again (at most every ``DescriptorCap/interval``) whenever an accept path asks for a slot;
+    /// `changed` hears of each new cap.
+    init(
+        descriptors: DescriptorCap, configured: Int, reserve: UInt64, changed: @escaping @Sendable (UInt64, Int) -> Void
+    ) {
+        self.cap = Atomic(descriptors.update(configured: configured, reserve: reserve))
+        self.descriptors = descriptors
+        self.descriptorCapChanged = changed
+    }
+
+    /// New `max_connections` and reserve (a reload): the cap for them under the limit in force.
+    func follow(configured: Int, reserve: UInt64) {
+        guard let descriptors else { return }
+        capacity = descriptors.update(configured: configured, reserve: reserve)
+    }
+
+    /// Reads the descriptor limit again when due; a changed limit changes the cap.
+    private func followDescriptorLimit() {
+        guard let descriptors, let changed = descriptors.changedCap(now: MonotonicTime.now().nanoseconds) else {
+            return
+        }
+        capacity = changed.cap
+        descriptorCapChanged?(changed.soft, changed.cap)
     }
 
     /// The cap; 0 means no cap. Changed by a reload.
@@ -31,12 +63,14 @@ public final class ConnectionLimiter: Sendable {
 
     /// Free slots (Int.max when there is no cap).
     public var available: Int {
+        followDescriptorLimit()
         let capacity = self.capacity
         return capacity == 0 ? .max : max(0, capacity - current)
     }
 
     /// Counts one more connection; false (and nothing counted) when at the cap.
     public func tryAcquire() -> Bool {
+        followDescriptorLimit()
         let capacity = self.capacity
         if capacity == 0 {
             open.wrappingAdd(1, ordering: .relaxed)

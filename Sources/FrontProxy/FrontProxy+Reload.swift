@@ -84,7 +84,7 @@ extension FrontProxy {
             events.apply(backend.reevaluate(), in: backend)
         }
         let reserve = FileDescriptorLimit.reserve(for: new, eventLoops: loops.all.count)
-        globalLimiter.capacity = FileDescriptorLimit.effectiveCap(configured: new.maxConnections, reserve: reserve)
+        globalLimiter.follow(configured: new.maxConnections, reserve: reserve)
 
         // 3. Listeners in new config order: kept ones get a new runtime in their slot.
         var listeners: [Bound] = []

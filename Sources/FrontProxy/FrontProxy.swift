@@ -103,7 +103,13 @@ public final class FrontProxy: Sendable {
         self.metricsFactory = metricsFactory
         let reserve = FileDescriptorLimit.reserve(for: configuration, eventLoops: loops.all.count)
         self.globalLimiter = ConnectionLimiter(
-            capacity: FileDescriptorLimit.effectiveCap(configured: configuration.maxConnections, reserve: reserve))
+            descriptors: DescriptorCap(configured: configuration.maxConnections, reserve: reserve),
+            configured: configuration.maxConnections, reserve: reserve
+        ) { soft, cap in
+            logger.notice(
+                "open-file limit changed; new sessions are capped at what fits",
+                metadata: ["nofile_soft": .stringConvertible(soft), "sessions_that_fit": .stringConvertible(cap)])
+        }
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
         let events = ServerEvents(routing: routing, loops: loops, logger: logger)

@@ -16,4 +16,19 @@ public enum Poll {
         }
         return try await condition()
     }
+
+    /// Checks `value` every `interval` until it gives something (returned) or `timeout` passes
+    /// (returns nil unless one last check gives something).
+    public static func value<T>(
+        timeout: Duration,
+        interval: Duration = .milliseconds(20),
+        _ value: () async throws -> T?
+    ) async rethrows -> T? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let found = try await value() { return found }
+            try? await Task.sleep(for: interval)
+        }
+        return try await value()
+    }
 }

@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontTesting
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -33,15 +34,6 @@ struct AdminPlaneTests {
         }
     }
 
-    /// Polls `condition` for up to 5 s.
-    private func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<1000 {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     @Test("an application that ends on its own clears the port, and asking for the same address starts it again")
     func restartsAfterOwnEnd() async throws {
         let failNow = Box()
@@ -58,17 +50,20 @@ struct AdminPlaneTests {
         let group = ServiceGroup(configuration: .init(services: [plane], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(await eventually { plane.port == 1001 })
+            #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == 1001 })
             failNow.flag.store(true, ordering: .relaxed)
-            #expect(await eventually { plane.port == nil })
+            #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == nil })
             failNow.flag.store(false, ordering: .relaxed)
             plane.request(AdminConfig(bind: Endpoint(host: "127.0.0.1", port: 9100)))
-            #expect(await eventually { plane.port == 1002 })
+            #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == 1002 })
             // A move to another address replaces it; no request means no plane.
             plane.request(AdminConfig(bind: Endpoint(host: "127.0.0.1", port: 9200)))
-            #expect(await eventually { plane.port == 1003 && plane.bind?.port == 9200 })
+            #expect(
+                await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
+                    plane.port == 1003 && plane.bind?.port == 9200
+                })
             plane.request(nil)
-            #expect(await eventually { plane.port == nil })
+            #expect(await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { plane.port == nil })
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

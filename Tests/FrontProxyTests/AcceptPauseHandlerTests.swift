@@ -56,11 +56,10 @@ struct AcceptPauseHandlerTests {
 
     /// Waits (bounded) until the listener reads again.
     static func waitForResume(_ channel: any Channel) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await !autoRead(channel), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        let resumed = try await Poll.until(timeout: .seconds(30), interval: .milliseconds(5)) {
+            try await autoRead(channel)
         }
-        #expect(try await autoRead(channel), "the listener never resumed")
+        #expect(resumed, "the listener never resumed")
     }
 
     @Test("EMFILE stops reading, the back-off resumes it and doubles, an accept resets it; other errors pass on")
@@ -85,9 +84,8 @@ struct AcceptPauseHandlerTests {
 
         // Accepting works after the resume, and an accepted connection resets the back-off.
         let client = try await ClientBootstrap(group: group).connect(to: channel.localAddress!).get()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while sink.accepted.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        _ = await Poll.until(timeout: .seconds(30), interval: .milliseconds(5)) {
+            sink.accepted.load(ordering: .relaxed) > 0
         }
         #expect(sink.accepted.load(ordering: .relaxed) == 1)
         #expect(try await Self.nextBackoff(channel) == .milliseconds(100))

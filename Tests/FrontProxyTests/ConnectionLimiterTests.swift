@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontTesting
 import Synchronization
 import Testing
 
@@ -19,6 +20,37 @@ struct ConnectionLimiterTests {
         #expect(wakes.load(ordering: .relaxed) == 1)
         #expect(limiter.available == 1)
         #expect(limiter.tryAcquire())
+    }
+
+    @Test(
+        "the process-wide cap follows the open-file limit: lowered under the front, the cap drops to what fits (2 per session after the reserve); raised again, it rises and wakes waiters"
+    )
+    func followsDescriptorLimit() async {
+        let soft = Atomic<UInt64>(1024)
+        let told = Mutex<[(UInt64, Int)]>([])
+        let descriptors = DescriptorCap(configured: 0, reserve: 64) { soft.load(ordering: .relaxed) }
+        let limiter = ConnectionLimiter(descriptors: descriptors, configured: 0, reserve: 64) { soft, cap in
+            told.withLock { $0.append((soft, cap)) }
+        }
+        let wakes = Atomic<Int>(0)
+        limiter.onSlotFreed { wakes.add(1, ordering: .relaxed) }
+        #expect(limiter.capacity == 480)
+        for _ in 0..<100 { #expect(limiter.tryAcquire()) }
+        soft.store(256, ordering: .relaxed)
+        // Read again at most every 10 ms: a look right after the start may still see the old cap.
+        let lowered = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { limiter.available == 0 }
+        #expect(lowered)
+        #expect(limiter.capacity == 96)
+        #expect(!limiter.tryAcquire())
+        #expect(told.withLock { $0.map(\.0) } == [256] && told.withLock { $0.map(\.1) } == [96])
+        soft.store(1024, ordering: .relaxed)
+        let raised = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) { limiter.available > 0 }
+        #expect(raised)
+        #expect(limiter.capacity == 480)
+        #expect(wakes.load(ordering: .relaxed) == 1)
+        // A configured max_connections below what fits stays the cap (a reload sets it).
+        limiter.follow(configured: 50, reserve: 64)
+        #expect(limiter.capacity == 50)
     }
 
     @Test("capacity 0 means no cap")

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import FrontTesting
 import MQTTWire
 import Testing
 
@@ -180,10 +181,7 @@ struct RelayEngineAssistTests {
             return problems
         }
         #expect(problems.isEmpty, "\(problems)")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while bench.engine.sessionCount.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await Poll.until(timeout: .seconds(10)) { bench.engine.sessionCount.load(ordering: .relaxed) == 0 }
         #expect(bench.engine.sessionCount.load(ordering: .relaxed) == 0)
         let endings = bench.endings.withLockedValue { $0 }
         for index in 0..<60 {

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import FrontCore
+import FrontTesting
 import MQTTWire
 import Synchronization
 import Testing
@@ -75,20 +76,11 @@ struct RelayEngineDialTests {
         }
 
         func waitForLoss() async -> RelayDialLoss? {
-            await poll { losses.withLockedValue { $0.first } }
+            await Poll.value(timeout: .seconds(5), interval: .milliseconds(5)) { losses.withLockedValue { $0.first } }
         }
 
         func waitForEnding() async -> CloseReason?? {
-            await poll { endings.withLockedValue { $0.first } }
-        }
-
-        private func poll<T>(_ value: () -> T?) async -> T? {
-            let deadline = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < deadline {
-                if let found = value() { return found }
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            return nil
+            await Poll.value(timeout: .seconds(5), interval: .milliseconds(5)) { endings.withLockedValue { $0.first } }
         }
     }
 
@@ -194,7 +186,10 @@ struct RelayEngineDialTests {
         try await Task.sleep(for: .milliseconds(50))
         RelayEngineTests.send(server, Array(connack[3...]))
         #expect(RelayEngineTests.receive(fixture.client.far, count: connack.count) == connack)
-        try await Task.sleep(for: .milliseconds(50))
+        let told = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
+            !fixture.keepAlives.withLockedValue { $0 }.isEmpty
+        }
+        #expect(told)
         #expect(fixture.keepAlives.withLockedValue { $0 } == [10])
         fixture.engine.close(fixture.link)
         #expect(await fixture.waitForEnding() == .some(nil))
@@ -211,6 +206,7 @@ struct RelayEngineDialTests {
         let dial = RelayServerDial(
             fd: server.fd, connected: false, bytes: Self.connectPacket, sentCount: 0, replayable: true)
         fixture.engine.adoptDialing(client: fixture.client.near, dial: dial, link: fixture.link, tracker: nil)
+        // Deliberately 100 ms: the connect must not complete meanwhile (nothing to poll for).
         try await Task.sleep(for: .milliseconds(100))
         let connected = fixture.link.connected.load(ordering: .relaxed)
         #expect(!connected)

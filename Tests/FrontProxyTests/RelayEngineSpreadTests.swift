@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import FrontTesting
 import MQTTWire
 import Testing
 
@@ -60,7 +61,7 @@ struct RelayEngineSpreadTests {
             engines[0].close(sessions[index].link)
             try await Task.sleep(for: .milliseconds(10))
         }
-        let even = await poll(timeout: .seconds(5)) { counts().max()! - counts().min()! <= 2 && counts()[1] > 0 }
+        let even = await Poll.until(timeout: .seconds(5)) { counts().max()! - counts().min()! <= 2 && counts()[1] > 0 }
         #expect(even, "\(counts())")
         #expect(counts().reduce(0, +) == 270)
 
@@ -93,7 +94,9 @@ struct RelayEngineSpreadTests {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let rebalanced = await poll(timeout: .seconds(5)) { counts()[0] > 0 && counts().max()! - counts().min()! <= 2 }
+        let rebalanced = await Poll.until(timeout: .seconds(5)) {
+            counts()[0] > 0 && counts().max()! - counts().min()! <= 2
+        }
         #expect(rebalanced, "\(counts())")
         #expect(counts().reduce(0, +) == 300 - closed.count)
 
@@ -108,8 +111,9 @@ struct RelayEngineSpreadTests {
                 shutdown(session.server, CInt(SHUT_WR))
             }
         }
-        let allEnded = await poll(timeout: .seconds(10)) { endings.withLockedValue { $0.count } == 300 }
+        let allEnded = await Poll.until(timeout: .seconds(10)) { endings.withLockedValue { $0.count } == 300 }
         #expect(allEnded, "\(endings.withLockedValue { $0.count }) ended; \(counts())")
+        // Deliberately 300 ms after the last end: no session may be reported ended a second time.
         try await Task.sleep(for: .milliseconds(300))
         let ends = endings.withLockedValue { $0 }
         #expect(ends.values.allSatisfy { $0.count == 1 }, "a session ended twice")
@@ -122,14 +126,5 @@ struct RelayEngineSpreadTests {
         for (index, session) in sessions.enumerated() where closed.contains(index) {
             #expect(RelayEngineTests.seesEOF(session.client), "session \(index)")
         }
-    }
-
-    private func poll(timeout: Duration, _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
     }
 }

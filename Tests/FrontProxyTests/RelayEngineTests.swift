@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import FrontCore
+import FrontTesting
 import MQTTWire
 import NIOPosix
 import Synchronization
@@ -58,12 +59,7 @@ struct RelayEngineTests {
 
         /// Waits (bounded) until the engine reported the end; returns its reason (nil: closed on request).
         func ending(timeout: Duration = .seconds(10)) async -> CloseReason?? {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if let first = endings.withLockedValue({ $0.first }) { return .some(first) }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            return .none
+            await Poll.value(timeout: timeout, interval: .milliseconds(10)) { endings.withLockedValue { $0.first } }
         }
     }
 
@@ -93,6 +89,13 @@ struct RelayEngineTests {
             received += buffer[0..<result]
         }
         return received
+    }
+
+    /// Bytes waiting in `fd`'s receive queue (FIONREAD).
+    static func queuedToRead(_ fd: CInt) -> Int {
+        var count: CInt = 0
+        guard ioctl(fd, UInt(FIONREAD), &count) == 0 else { return 0 }
+        return Int(count)
     }
 
     /// True when the next read sees EOF within the timeout.
@@ -143,22 +146,37 @@ struct RelayEngineTests {
         #expect(await fixture.ending() == .some(nil))
         #expect(Self.seesEOF(fixture.client))
         #expect(Self.seesEOF(fixture.server))
-        // A second close of a finished session is ignored.
+        // A second close of a finished session is ignored: deliberately 50 ms for a second report not to come.
         fixture.engine.close(fixture.link)
         try await Task.sleep(for: .milliseconds(50))
         #expect(fixture.endings.withLockedValue { $0.count } == 1)
         fixture.engine.stop()
     }
 
-    @Test("4 MiB toward a reader that waits: held back, then delivered intact, FIN after the last byte")
+    @Test(
+        "4 MiB toward a reader that waits: the engine holds at most one read (64 KiB) and stops reading the sender, then everything arrives intact, FIN after the last byte"
+    )
     func backpressure() async throws {
         let fixture = try Fixture(mqtt: false)
         let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        let writerDone = NIOLockedValueBox(false)
         let writer = Task.detached {
             Self.send(fixture.client, payload)
+            writerDone.withLockedValue { $0 = true }
             shutdown(fixture.client, CInt(SHUT_WR))
         }
+        let started = await Poll.until(timeout: .seconds(5)) { fixture.link.clientBytes.load(ordering: .relaxed) > 0 }
+        #expect(started)
+        // Deliberately 300 ms with nobody reading: the writer must stay blocked, the engine must not
+        // read on (nothing to poll for).
         try await Task.sleep(for: .milliseconds(300))
+        let read = Int(fixture.link.clientBytes.load(ordering: .relaxed))
+        let queued = Self.queuedToRead(fixture.server)
+        let writerFinished = writerDone.withLockedValue { $0 }
+        #expect(!writerFinished, "the sender was never held back")
+        #expect(read < payload.count)
+        // What the engine took from the client and has not handed to the server's socket: its one backlog.
+        #expect(read - queued <= RelayEngine.scratchSize, "the engine holds \(read - queued) bytes")
         let received = Self.receive(fixture.server, count: payload.count)
         await writer.value
         #expect(received.count == payload.count)
@@ -279,9 +297,8 @@ struct RelayEngineEndsOnLoopTests {
         try await Task.sleep(for: .milliseconds(50))
         // `stop` ends both in the same pass.
         engine.stop()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while told.withLockedValue({ $0.count }) < 2, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        _ = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
+            told.withLockedValue { $0.count } >= 2
         }
         let ends = told.withLockedValue { $0 }
         #expect(ends.map(\.0).sorted() == ["a", "b"])

@@ -234,7 +234,8 @@ struct LimitTests {
                 #expect(silentTimes.allSatisfy { $0 >= .milliseconds(900) }, "\(silentTimes)")
                 #expect(broker.clientsConnected().count == accepted)
 
-                // The front is still healthy: after the bucket refills a new client gets in.
+                // The front is still healthy: after the bucket refills a new client gets in. Deliberately
+                // 1 s: the rate bucket refills with time, and a connect tried earlier would take a token.
                 try await Task.sleep(for: .seconds(1))
                 let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "after-flood")
                 #expect(code == 0)

@@ -80,6 +80,7 @@ struct RedisFailoverTests {
             // The old primary returns as a replica of the new master: traffic stays where it is.
             revivedBox.value = try await RedisProcess.start(port: primary.port, replicaOf: replica.port)
             let revived = revivedBox.value
+            // Deliberately four check intervals: the active server must not move back meanwhile.
             try await Task.sleep(for: Self.interval * 4)
             #expect(Self.activeServer(front) == "replica")
             #expect(try await RedisProcess.command(port: port, ["SET", "k", "v3"]) == "OK")

@@ -10,13 +10,17 @@ import Testing
 @Suite("Relay threads")
 struct RelayThreadTests {
     /// `count` pairs through the front: subscriber `NAME-sI` on topic `NAME/I` (with
-    /// `subscriberKeepAlive`) and publisher `NAME-pI`; each CONNACK accepted.
-    static func pairs(port: Int, name: String, count: Int, subscriberKeepAlive: UInt16 = 60) async throws -> (
-        subscribers: [MQTTTestClient], publishers: [MQTTTestClient]
-    ) {
+    /// `subscriberKeepAlive`) and publisher `NAME-pI`; each CONNACK accepted. With `keepFresh`, the
+    /// subscribers already connected send a PINGREQ before each new pair (their PINGRESPs are left
+    /// for ``MQTTTestClient/nextPublish(timeout:)`` to skip), so a short keepalive does not expire
+    /// while the pairs connect slowly on a loaded machine.
+    static func pairs(
+        port: Int, name: String, count: Int, subscriberKeepAlive: UInt16 = 60, keepFresh: Bool = false
+    ) async throws -> (subscribers: [MQTTTestClient], publishers: [MQTTTestClient]) {
         var subscribers: [MQTTTestClient] = []
         var publishers: [MQTTTestClient] = []
         for index in 0..<count {
+            if keepFresh { try await ping(subscribers) }
             let (subscriber, subCode) = try await MQTTTestClient.connect(
                 port: port, clientID: "\(name)-s\(index)", keepAlive: subscriberKeepAlive)
             let (publisher, pubCode) = try await MQTTTestClient.connect(port: port, clientID: "\(name)-p\(index)")
@@ -26,6 +30,11 @@ struct RelayThreadTests {
             publishers.append(publisher)
         }
         return (subscribers, publishers)
+    }
+
+    /// A PINGREQ from each client: activity that restarts its idle deadline (the PINGRESP is not read).
+    static func ping(_ clients: [MQTTTestClient]) async throws {
+        for client in clients { try await client.ping() }
     }
 
     @Test("an MQTT session moves to a relay thread after its CONNACK; pub/sub, bytes, reason unchanged")
@@ -103,13 +112,20 @@ struct RelayThreadTests {
             config.relaySpread = .milliseconds(300)
             try await withFront(config) { front in
                 let port = try front.port()
+                // The subscribers' keepalive (4 s: idle deadline 6 s, MQTT 3.1.1 §3.1.2.10) is short so
+                // the idle phase below is quick; until then they ping at every step, however slowly
+                // the steps go on a loaded machine.
                 let (subscribers, publishers) = try await Self.pairs(
-                    port: port, name: "spread", count: 10, subscriberKeepAlive: 4)
+                    port: port, name: "spread", count: 10, subscriberKeepAlive: 4, keepFresh: true)
                 // New sessions start on the first thread; older than 300 ms, half of them move.
-                #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 20 })
                 #expect(
-                    await Poll.until(timeout: .seconds(5)) { front.runner.proxy.relayStatus.perThread == [10, 10] },
+                    await Poll.until(timeout: .seconds(10)) { front.runner.proxy.relayedSessions == 20 },
                     "\(front.runner.proxy.relayStatus)")
+                try await Self.ping(subscribers)
+                #expect(
+                    await Poll.until(timeout: .seconds(10)) { front.runner.proxy.relayStatus.perThread == [10, 10] },
+                    "\(front.runner.proxy.relayStatus)")
+                try await Self.ping(subscribers)
                 let report = StatusReport(proxy: front.runner.proxy)
                 #expect(report.relay?.sessions_per_thread == [10, 10])
                 for round in 0..<20 {
@@ -117,7 +133,9 @@ struct RelayThreadTests {
                         try await publisher.publish(topic: "spread/\(index)", payload: Array("m\(round)".utf8))
                     }
                 }
+                try await Self.ping(subscribers)
                 for (index, subscriber) in subscribers.enumerated() {
+                    try await Self.ping(Array(subscribers[index...]))
                     for round in 0..<20 {
                         let message = try await subscriber.nextPublish(timeout: .seconds(3))
                         #expect(message.payload == Array("m\(round)".utf8), "subscriber \(index)")
