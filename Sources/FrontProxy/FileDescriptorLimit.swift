@@ -66,26 +66,9 @@ public enum FileDescriptorLimit {
         return max(minimumReserve, total)
     }
 
-    /// Sessions that fit in the soft limit in force now (2 descriptors each, after `reserve`).
-    public static func sessionsThatFitNow(reserve: UInt64 = minimumReserve) -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .max }
-        let soft = UInt64(limit.rlim_cur)
-        if soft >= UInt64(Int.max) { return .max }
-        return max(Int(sessionsThatFit(soft: soft, reserve: reserve)), 1)
-    }
-
     /// 2 descriptors per session after the reserve.
     static func sessionsThatFit(soft: UInt64, reserve: UInt64) -> UInt64 {
         soft > reserve ? (soft - reserve) / 2 : 0
-    }
-
-    /// The process-wide session cap in force: `configured` (0 = none), lowered to what fits in the
-    /// descriptors after `reserve`, so the front stops accepting (clients wait in the backlog) before
-    /// `accept`, a dial or a health check fails for lack of descriptors.
-    public static func effectiveCap(configured: Int, reserve: UInt64 = minimumReserve) -> Int {
-        let fit = sessionsThatFitNow(reserve: reserve)
-        return configured <= 0 ? fit : min(configured, fit)
     }
 
     /// 2 per session at the effective cap (global cap, or the sum of listener caps if smaller), plus

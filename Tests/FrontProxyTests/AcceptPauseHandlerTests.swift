@@ -108,13 +108,4 @@ struct AcceptPauseHandlerTests {
         #expect(!AcceptPauseHandler.isResourceShortage(IOError(errnoCode: ECONNABORTED, reason: "accept")))
         #expect(!AcceptPauseHandler.isResourceShortage(ChannelError.ioOnClosedChannel))
     }
-
-    @Test("the session cap never exceeds what the descriptors hold")
-    func effectiveCap() {
-        let fit = FileDescriptorLimit.sessionsThatFitNow()
-        #expect(fit > 0)
-        #expect(FileDescriptorLimit.effectiveCap(configured: 0) == fit)
-        #expect(FileDescriptorLimit.effectiveCap(configured: 5) == min(5, fit))
-        #expect(FileDescriptorLimit.effectiveCap(configured: Int.max) == fit)
-    }
 }
