@@ -73,7 +73,8 @@ struct FailoverStateTests {
     )
     func changedCheckAnswersSoon() async throws {
         try await withMosquittos(2) { brokers in
-            var config = Self.config(primary: brokers[0].port, backup: brokers[1].port)
+            // A check timeout a loaded machine does not reach: a timed-out check here would be a failover.
+            var config = Self.config(primary: brokers[0].port, backup: brokers[1].port, checkTimeout: .seconds(5))
             config.backends[0].healthCheck?.interval = .seconds(30)
             try await withFront(config) { front in
                 let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))

@@ -9,6 +9,7 @@ import Testing
 struct RedisFailoverTests {
     static let interval = Duration.milliseconds(200)
     static let fall = 2
+    static let rise = 2
 
     /// A front with one `tcp` listener `redis` in front of `primary` then `replica`.
     static func config(
@@ -19,7 +20,7 @@ struct RedisFailoverTests {
         let backend = BackendConfig(
             name: "redis", balance: .first, connectTimeout: .milliseconds(500), retries: 1,
             healthCheck: HealthCheckConfig(
-                type: .redisMaster, interval: interval, timeout: checkTimeout, rise: 2, fall: fall),
+                type: .redisMaster, interval: interval, timeout: checkTimeout, rise: rise, fall: fall),
             onServerDown: .close, failback: failback,
             servers: [
                 ServerConfig(name: "primary", address: Endpoint(host: "127.0.0.1", port: primary)),
@@ -66,12 +67,15 @@ struct RedisFailoverTests {
             await primary.kill()
             _ = try await replica.command(["REPLICAOF", "NO", "ONE"])
             let promoted = ContinuousClock.now
-            let budget = Self.interval * Self.fall + .seconds(1)
+            // The fence keeps counting the killed primary for fall × interval after its last passing check,
+            // and the promoted replica needs `rise` passing checks.
+            let budget = Self.interval * (Self.fall + Self.rise) + .seconds(1)
             let reached = await Poll.until(timeout: budget + .seconds(2), interval: .milliseconds(50)) {
                 guard (try? await RedisProcess.command(port: port, ["SET", "k", "v2"])) == "OK" else { return false }
                 return (try? await replica.command(["GET", "k"])) == "v2"
             }
             let took = ContinuousClock.now - promoted
+            print("redis failover: writes reached the promoted replica \(took) after its promotion (budget \(budget))")
             #expect(reached)
             #expect(took <= budget, "writes reached the promoted replica after \(took), budget \(budget)")
             #expect(await old.waitForClose(timeout: .seconds(3)), "the session on the dead primary was closed")

@@ -71,8 +71,10 @@ struct StatusPageBrowserTests {
             name: "redis", bind: Endpoint(host: "127.0.0.1", port: FreePort.next()), protocol: .tcp, backend: "redis")
         let backend = BackendConfig(
             name: "redis", balance: .first, connectTimeout: .milliseconds(500),
+            // A long check timeout: on a loaded machine a check that timed out would put "timeout" on the
+            // page in place of the reply.
             healthCheck: HealthCheckConfig(
-                type: .redisMaster, interval: .milliseconds(200), timeout: .seconds(1), rise: 1, fall: 1),
+                type: .redisMaster, interval: .milliseconds(200), timeout: .seconds(10), rise: 1, fall: 1),
             servers: [ServerConfig(name: "fake", address: Endpoint(host: "127.0.0.1", port: fake.port))])
         try await withFront(TestConfig.front(listeners: [listener], backends: [backend], admin: true)) { front in
             let admin = try #require(front.runner.adminPort)
