@@ -11,6 +11,14 @@ struct StatusPageBrowserTests {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
+    /// Headless chromium with its profile in `profile`, given 3 s of virtual time for the page's script.
+    static func flags(profile: TemporaryDirectory) -> [String] {
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--user-data-dir=\(profile.path)/profile", "--virtual-time-budget=3000",
+        ]
+    }
+
     @Test(
         "headless chromium renders the page with every server and its state",
         .enabled(if: chromium != nil, "chromium is not installed (make test installs it)"))
@@ -23,10 +31,7 @@ struct StatusPageBrowserTests {
                 let admin = try #require(front.runner.adminPort)
                 let directory = try TemporaryDirectory(prefix: "chromium")
                 defer { directory.remove() }
-                let flags = [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--user-data-dir=\(directory.path)/profile", "--virtual-time-budget=3000",
-                ]
+                let flags = Self.flags(profile: directory)
                 let url = "http://127.0.0.1:\(admin)/"
                 let dom = try await CommandLineTool.run(chromium, flags + ["--dump-dom", url], timeout: .seconds(60))
                 #expect(dom.status == 0, "\(dom.stderr)")
@@ -85,10 +90,7 @@ struct StatusPageBrowserTests {
             #expect(checked, "the check's reply never reached /status")
             let directory = try TemporaryDirectory(prefix: "chromium")
             defer { directory.remove() }
-            let flags = [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--user-data-dir=\(directory.path)/profile", "--virtual-time-budget=3000",
-            ]
+            let flags = Self.flags(profile: directory)
             let url = "http://127.0.0.1:\(admin)/"
             // The page as rendered by the server, then refreshed by its script: the reply is text in both, and
             // nothing from it ran (`--dump-dom` serializes text `<` as `&lt;`).
