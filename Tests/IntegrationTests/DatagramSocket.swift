@@ -1,4 +1,5 @@
 import Foundation
+import FrontTesting
 
 /// A bound Unix datagram socket standing in for systemd's notification socket.
 final class DatagramSocket: Sendable {
@@ -25,11 +26,16 @@ final class DatagramSocket: Sendable {
         guard bound == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
     }
 
-    /// One datagram as text, or nil when none arrives within `timeout`.
-    func receive(timeout: Duration) -> String? {
+    /// One datagram as text, or nil when none arrives within `timeout`. Waits with `Task.sleep`
+    /// between non-blocking looks, so it never holds a thread of the shared pool.
+    func receive(timeout: Duration) async -> String? {
+        await Poll.value(timeout: timeout) { receiveNow() }
+    }
+
+    /// A datagram already queued, as text; nil when there is none.
+    private func receiveNow() -> String? {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(timeout.components.seconds * 1000)
-        guard poll(&poller, 1, milliseconds) == 1 else { return nil }
+        guard poll(&poller, 1, 0) == 1 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return nil }

@@ -51,7 +51,7 @@ struct InFlightDialTests {
                 let connack = try? await client.read(count: 4, timeout: .seconds(8))
                 #expect(connack == [0x20, 0x02, 0x00, 0x00], "the client got its CONNACK from b2")
                 #expect(broker.clientsConnected().contains { $0.clientID == "in-flight" })
-                let sentToOld = gate.acceptAndRead(timeout: .seconds(5))
+                let sentToOld = await gate.acceptAndRead(timeout: .seconds(5))
                 #expect(sentToOld == [], "the old active server got \(sentToOld.map(\.count) ?? -1) bytes")
                 #expect(b1.activeConnections == 0)
                 await client.close()
@@ -103,23 +103,28 @@ final class SlowAcceptListener: Sendable {
     }
 
     /// Accepts the next connection (within `timeout`) and reads it to its end: every byte it carried,
-    /// or nil when none arrived or it stayed open.
-    func acceptAndRead(timeout: Duration) -> [UInt8]? {
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
-        var listening = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&listening, 1, milliseconds) == 1 else { return nil }
+    /// or nil when none arrived or it stayed open. Waits with `Task.sleep` between non-blocking
+    /// looks, so it never holds a thread of the shared pool.
+    func acceptAndRead(timeout: Duration) async -> [UInt8]? {
+        let deadline = ContinuousClock.now + timeout
+        guard await Poll.until(timeout: timeout, { Self.readable(descriptor) }) else { return nil }
         let fd = accept(descriptor, nil, nil)
         guard fd >= 0 else { return nil }
         defer { Glibc.close(fd) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var readable = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&readable, 1, milliseconds) == 1 else { return nil }
+            guard await Poll.until(timeout: deadline - ContinuousClock.now, { Self.readable(fd) }) else { return nil }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count <= 0 { return received }
             received += buffer[0..<count]
         }
+    }
+
+    /// Whether `fd` has something to accept or read now (poll without waiting).
+    private static func readable(_ fd: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) == 1
     }
 
     /// Whether a socket on this host is in SYN-SENT toward 127.0.0.1:`port` (from /proc/net/tcp).

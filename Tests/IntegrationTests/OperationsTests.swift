@@ -147,12 +147,12 @@ struct OperationsTests {
             let child = try ChildProcess.launch(
                 try ExecutableTests.executable(), ["run", "--config", file], outputDirectory: directory.path,
                 environment: ["NOTIFY_SOCKET": socket.path])
-            let ready = socket.receive(timeout: .seconds(10))
+            let ready = await socket.receive(timeout: .seconds(10))
             #expect(ready == "READY=1", "\(child.stderrText())")
             // Told only after the bind: the listener accepts now.
             #expect(await PortProbe.accepts(port: port))
             child.send(signal: SIGTERM)
-            #expect(socket.receive(timeout: .seconds(10)) == "STOPPING=1")
+            #expect(await socket.receive(timeout: .seconds(10)) == "STOPPING=1")
             #expect(await child.waitForExit(timeout: .seconds(10)) == 0, "\(child.stderrText())")
             await child.stop()
         }

@@ -286,8 +286,9 @@ struct ProxyProtocolTests {
                     """
             let haproxy = try await HAProxyProcess.start(config: cfg, waitingFor: haproxyPort)
             try await withStopping(haproxy, stop: { await $0.stop() }) { _ in
+                // fall 3 and a 3 s timeout: one check slowed by a loaded machine is not a server down.
                 let check = HealthCheckConfig(
-                    type: .mqtt, interval: .milliseconds(200), timeout: .seconds(1), rise: 1, fall: 1)
+                    type: .mqtt, interval: .milliseconds(200), timeout: .seconds(3), rise: 1, fall: 3)
                 let backends = [
                     TestConfig.backend(name: "with-header", ports: [haproxyPort]) {
                         $0.sendProxyProtocol = .v2
