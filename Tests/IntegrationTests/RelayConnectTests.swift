@@ -56,7 +56,15 @@ struct RelayConnectTests {
                     let client = try await TestClient.connect(port: try front.port())
                     let connect = MQTTConnect(version: .v3_1_1, keepAlive: 30, clientID: "rc-replay").encode()
                     try await client.send(connect + MQTTPacket.pingReq)
-                    let answer = try await client.read(count: 6, timeout: .seconds(5))
+                    let answer: [UInt8]
+                    do {
+                        answer = try await client.read(count: 6, timeout: .seconds(5))
+                    } catch {
+                        // What the front said of the session, in the CI log.
+                        Issue.record(
+                            "\(error)\nsessions: \(front.logs.sessionsClosed)\n\(front.logs.controlLines)")
+                        throw error
+                    }
                     #expect(answer == [0x20, 0x02, 0x00, 0x00, 0xD0, 0x00], "\(mode), relay_connect \(relayConnect)")
                     #expect(dead.acceptedCount >= 1)
                     try await client.send(MQTTPacket.disconnect)
