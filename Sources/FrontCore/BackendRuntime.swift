@@ -99,8 +99,7 @@ public final class BackendRuntime: Sendable {
         let usable = states.map(\.isUsable)
         let isBackup = servers.map(\.config.backup)
         let allChecked = states.allSatisfy { !$0.checksEnabled || $0.checked }
-        let window = fenceWindow
-        let claims = isFenced ? states.map { $0.countsInFence(at: now, window: window) } : nil
+        let claims = fenceClaims(states, at: now)
         return failover.withLockedValue {
             $0.reevaluate(usable: usable, isBackup: isBackup, allChecked: allChecked, claims: claims)
         }
@@ -110,11 +109,18 @@ public final class BackendRuntime: Sendable {
     /// claims master on a fenced backend.
     public func operatorFailback(at now: MonotonicTime = .now()) -> Result<[FailoverEvent], FailbackRefusal> {
         let states = servers.map(\.healthState)
-        let window = fenceWindow
-        let claims = isFenced ? states.map { $0.countsInFence(at: now, window: window) } : nil
+        let claims = fenceClaims(states, at: now)
         return failover.withLockedValue {
             $0.operatorFailback(usable: states.map(\.isUsable), isBackup: servers.map(\.config.backup), claims: claims)
         }
+    }
+
+    /// Which servers (with health `states`) still count as masters at `now` for the split-brain
+    /// fence; nil on a backend without one.
+    private func fenceClaims(_ states: [ServerHealthState], at now: MonotonicTime) -> [Bool]? {
+        guard isFenced else { return nil }
+        let window = fenceWindow
+        return states.map { $0.countsInFence(at: now, window: window) }
     }
 
     /// Whether a session that chose `server` (after trying `tried`) would still be sent there at

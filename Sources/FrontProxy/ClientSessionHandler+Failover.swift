@@ -22,6 +22,17 @@ extension ClientSessionHandler {
         return current.stillChooses(server, excluding: tried, at: .now())
     }
 
+    /// A dial of `server` from `source` (and `port`) that completed after failover moved traffic
+    /// away, its connection already closed unused: the source goes back to the server's pool, and
+    /// while the session is still dialing, the attempt is given back and it goes on with the server
+    /// chosen now.
+    func dialSuperseded(_ server: ServerRuntime, source: String?, port: Int?) {
+        if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+        guard phase == .dialing else { return }
+        noteDialSuperseded(server)
+        dialNext()
+    }
+
     /// A dial of `server` completed after failover moved traffic away and was closed unused: logs it
     /// and gives the attempt back (the caller goes on with ``dialNext()``).
     func noteDialSuperseded(_ server: ServerRuntime) {

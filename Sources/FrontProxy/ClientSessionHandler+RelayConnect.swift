@@ -81,9 +81,7 @@ extension ClientSessionHandler {
                     self.noteDialSucceeded(server)
                     guard self.stillChosen(server) else {
                         Glibc.close(fd)
-                        if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
-                        self.noteDialSuperseded(server)
-                        self.dialNext()
+                        self.dialSuperseded(server, source: source, port: port)
                         return
                     }
                     self.handToRelay(

@@ -156,12 +156,8 @@ extension ClientSessionHandler {
                 case .success(let channel):
                     self.noteDialSucceeded(server)
                     guard self.phase == .dialing, self.stillChosen(server) else {
-                        if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
                         channel.close(promise: nil)
-                        if self.phase == .dialing {
-                            self.noteDialSuperseded(server)
-                            self.dialNext()
-                        }
+                        self.dialSuperseded(server, source: source, port: port)
                         return
                     }
                     self.sourcePort = UInt16(port ?? 0)
