@@ -88,9 +88,9 @@ extension FrontProxy {
     }
 
     /// Whether a listener's connections are accepted by the relay threads (`relay_accept`): plain
-    /// TCP, no PROXY header to read, relay threads running with `relay_connect`.
+    /// TCP (a PROXY header is read there too), relay threads running with `relay_connect`.
     func acceptsOnRelays(_ config: ListenerConfig) -> Bool {
-        config.tls == nil && !config.acceptProxyProtocol && state.withLockedValue { $0.acceptOnRelays }
+        config.tls == nil && state.withLockedValue { $0.acceptOnRelays }
     }
 
     /// Binds the listener on the relay threads: one listening socket per relay thread that serves
