@@ -144,7 +144,7 @@ extension ClientSessionHandler {
         let source = acquired?.ip
         let port = acquired?.port
         if let acquired { sourceTaken((acquired.ip, acquired.inUse), on: server) }
-        if relay != nil || acceptedFD >= 0 || (loop.relayConnect && listener.tls == nil) {
+        if relay != nil || acceptedFD >= 0 {
             let again = { self.dial(server, on: eventLoop, timeout: timeout) }
             if dialFromRelay(server, source: source, port: port, timeout: timeout, again: again) { return }
         }

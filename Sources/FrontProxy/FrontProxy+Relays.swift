@@ -87,8 +87,8 @@ extension FrontProxy {
         }
     }
 
-    /// Whether a listener's connections are accepted by the relay threads (`relay_accept`): plain
-    /// TCP (a PROXY header is read there too), relay threads running with `relay_connect`.
+    /// Whether a listener's connections are accepted by the relay threads: plain TCP (a PROXY header
+    /// is read there too), relay threads running.
     func acceptsOnRelays(_ config: ListenerConfig) -> Bool {
         config.tls == nil && state.withLockedValue { $0.acceptOnRelays }
     }

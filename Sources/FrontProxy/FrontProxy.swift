@@ -41,7 +41,7 @@ public final class FrontProxy: Sendable {
         var slot: ListenerSlot
         /// One listening socket per event loop (SO_REUSEPORT), each accepting onto its own loop.
         var channels: [any Channel]
-        /// `relay_accept`: instead, one listening socket per relay thread, accepted on there.
+        /// Or, with relay threads (plain TCP), one listening socket per relay thread, accepted on there.
         var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
         var binding: ListenerBinding
 
@@ -67,7 +67,7 @@ public final class FrontProxy: Sendable {
         var relaySlice: String?
         /// The event loops each relay thread serves (parallel to `relays`).
         var relayLoops: [[LoopState]] = []
-        /// Plain-TCP listeners accept on the relay threads (`relay_accept` with `relay_connect`, read at start).
+        /// Plain-TCP listeners accept on the relay threads (whenever relay threads run).
         var acceptOnRelays = false
         /// Set by ``FrontProxy/stopAccepting()``: the front is shutting down and binds nothing more.
         var stopping = false
@@ -112,7 +112,6 @@ public final class FrontProxy: Sendable {
         PortRange.warnAboutOverlaps(in: configuration, logger: logger)
         let relays = startRelays()
         let global = globalLimiter
-        let relayConnect = configuration.relayConnect
         var relayLoops = Array(repeating: [LoopState](), count: relays.count)
         // `relay_spread`: every session starts on the first relay thread, which gives the long ones away.
         let spreading = relays.count > 1 && configuration.relaySpread > .zero
@@ -125,12 +124,11 @@ public final class FrontProxy: Sendable {
             if !relays.isEmpty { relayLoops[relayIndex].append(state) }
             try await state.eventLoop.submit {
                 state.relay = relay
-                state.relayConnect = relay != nil && relayConnect
                 state.globalLimiter = global
                 state.start()
             }.get()
         }
-        let acceptOnRelays = !relays.isEmpty && relayConnect && configuration.relayAccept
+        let acceptOnRelays = !relays.isEmpty
         state.withLockedValue {
             $0.relayLoops = relayLoops
             $0.acceptOnRelays = acceptOnRelays

@@ -77,7 +77,7 @@ extension RelayEngine {
         submit(.resumeAccepting(acceptor))
     }
 
-    /// The connections this thread accepted that are still sending their CONNECT (`relay_accept`);
+    /// The connections this thread accepted that are still sending their CONNECT;
     /// none once the thread has stopped.
     func sniffingConnections() async -> [SniffingConnection] {
         await withCheckedContinuation { continuation in

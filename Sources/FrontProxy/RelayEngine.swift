@@ -66,7 +66,7 @@ final class RelayEngine: @unchecked Sendable {
     var freeSlots: [Int] = []
     let scratch: UnsafeMutableRawBufferPointer
     var now: UInt64 = 0
-    /// Listening sockets this thread accepts on (`relay_accept`), by token index.
+    /// Listening sockets this thread accepts on, by token index.
     var acceptors: [RelayAcceptor?] = []
     /// Accepted connections whose CONNECT is still arriving, by token index.
     var sniffers: [RawSniffer?] = []

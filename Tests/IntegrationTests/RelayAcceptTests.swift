@@ -4,31 +4,32 @@ import FrontTesting
 import MQTTWire
 import Testing
 
-/// `relay_accept`: a plain-TCP listener accepts on the relay threads, which read the CONNECT and
-/// hand it to an event loop; no SwiftNIO channel is built for the session. The rest of the suite
-/// runs with it on (the default): refusals, caps, deadlines, the descriptor-limit faults. These
-/// tests cover what only this path does.
+/// With relay threads (the default), a plain-TCP listener accepts on them; they read the PROXY
+/// header and the CONNECT and hand the connection to an event loop; no SwiftNIO channel is built for
+/// the session. The rest of the suite runs this way too: refusals, caps, deadlines, the
+/// descriptor-limit faults. These tests cover what only this path does.
 @Suite("Relay accept")
 struct RelayAcceptTests {
-    @Test("on: the listener accepts on a relay thread and a session relays there; off: SwiftNIO accepts")
+    @Test("the listener accepts on a relay thread and a session relays there; with relay_threads 0, SwiftNIO accepts")
     func acceptsOnRelayThread() async throws {
         try await withMosquitto { broker in
-            for relayAccept in [true, false] {
+            for onRelayThreads in [true, false] {
                 var config = TestConfig.mqttFront(ports: [broker.port])
-                config.relayAccept = relayAccept
+                if !onRelayThreads { config.relayThreads = 0 }
                 try await withFront(config) { front in
                     let listening = front.logs.all.first { $0.message == "listening" }
-                    #expect(listening?.metadata["accept"] == (relayAccept ? "relay threads" : nil), "\(relayAccept)")
+                    #expect(
+                        listening?.metadata["accept"] == (onRelayThreads ? "relay threads" : nil), "\(onRelayThreads)")
                     let (client, code) = try await MQTTTestClient.connect(
-                        port: try front.port(), clientID: "ra-\(relayAccept)")
+                        port: try front.port(), clientID: "ra-\(onRelayThreads)")
                     #expect(code == 0)
-                    #expect(front.runner.proxy.relayedSessions == 1)
+                    #expect(front.runner.proxy.relayedSessions == (onRelayThreads ? 1 : 0))
                     try await client.subscribe("ra/t")
                     try await client.publish(topic: "ra/t", payload: [1, 2])
                     #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [1, 2])
                     let local = client.connection.localAddress
                     await client.disconnect()
-                    let line = await front.waitForSessionClosed(matching: ["client_id": "ra-\(relayAccept)"])
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "ra-\(onRelayThreads)"])
                     #expect(line?["reason"] == "client_closed")
                     #expect(line?["client"] == local, "\(line ?? [:])")
                     #expect(await front.waitForActive(0))
@@ -109,7 +110,7 @@ struct RelayAcceptTests {
         }
     }
 
-    @Test("a server addressed by name is resolved and dialed by SwiftNIO, then the session moves")
+    @Test("a server addressed by name is resolved off the event loop and dialed from a plain socket")
     func namedServer() async throws {
         try await withMosquitto { broker in
             var config = TestConfig.mqttFront(ports: [broker.port])
