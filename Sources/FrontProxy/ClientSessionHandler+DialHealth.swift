@@ -69,9 +69,10 @@ extension ClientSessionHandler {
     }
 
     /// Whether a dial failure proves nothing listens there (refused, reset) rather than that the
-    /// server is slow (a timeout).
+    /// server is slow (a timeout) or its name did not resolve.
     static func isDefinitive(_ error: any Error) -> Bool {
         if let channel = error as? ChannelError, case .connectTimeout = channel { return false }
+        if error is NameResolutionError { return false }
         if let failed = error as? NIOConnectionError {
             return !failed.connectionErrors.isEmpty && failed.connectionErrors.allSatisfy { isDefinitive($0.error) }
         }

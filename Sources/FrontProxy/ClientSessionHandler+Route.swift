@@ -207,7 +207,6 @@ extension ClientSessionHandler {
         if keepsReplay { replay = pending ?? context?.channel.allocator.buffer(capacity: 0) }
         pending = nil
         startIdleClock()
-        if loop.relay != nil, listener.tls == nil { handOffTick = lastActivityTick + Self.handOffDelayTicks }
         scheduleRelayDeadline()
         if clientInputClosed { handler.shutdownOutput() }
         if readPending, handler.isWritable, let context {

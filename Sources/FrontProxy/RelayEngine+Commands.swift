@@ -9,14 +9,6 @@ import MQTTWire
 /// What other threads ask of a relay thread: each request is a command queued for the thread,
 /// which takes the queue after its current batch.
 extension RelayEngine {
-    /// Takes over an established session: both descriptors (owned from now on; closed when it ends),
-    /// and the client's MQTT packet tracker to notice its DISCONNECT.
-    func adopt(client: CInt, server: CInt, link: RelayLink, tracker: MQTTStreamTracker?) {
-        sessionCount.add(1, ordering: .relaxed)
-        link.owner.store(index, ordering: .relaxed)
-        submit(.adopt(RelayedSession(client: client, server: server, link: link, tracker: tracker)))
-    }
-
     /// Takes over a session whose server is still being connected to: the client descriptor (owned
     /// from now on; not read until the server is connected and what waits for it is written) and
     /// the server's socket. The link's ``RelayLink/dialHooks`` report the connect phase.
@@ -103,7 +95,7 @@ extension RelayEngine {
     /// (`shutdown`, told as its end always is), sockets it brought are closed, the rest is moot.
     func turnAway(_ command: Command) {
         switch command {
-        case .adopt(let session), .dial(let session, _), .immigrate(let session):
+        case .dial(let session, _), .immigrate(let session):
             for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
             sessionCount.subtract(1, ordering: .relaxed)
             let link = session.link

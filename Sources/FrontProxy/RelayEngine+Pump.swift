@@ -298,8 +298,8 @@ extension RelayEngine {
         guard !session.isEnded else { return }
         session.isEnded = true
         for side in 0...1 where session[side].fd >= 0 {
-            // The engine holds the only descriptor of each socket (a channel's own is closed at the
-            // hand-off), so close() takes it out of the epoll set too.
+            // The engine holds the only descriptor of each socket, so close() takes it out of the
+            // epoll set too.
             Glibc.close(session[side].fd)
         }
         if session.slot >= 0 {

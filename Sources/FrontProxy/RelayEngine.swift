@@ -22,7 +22,6 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// which reads ``RelayLink/lastActivity``.
 final class RelayEngine: @unchecked Sendable {
     enum Command {
-        case adopt(RelayedSession)
         /// A session another relay thread gave up (`relay_spread`).
         case immigrate(RelayedSession)
         /// The front's relay threads, in index order, and how old a session must be to move.
@@ -87,14 +86,6 @@ final class RelayEngine: @unchecked Sendable {
     static let spreadBatch = 256
     /// Ends to tell on event loops after this pass, grouped by loop (``RelayLink/endsOn``).
     var pendingEnds: [(loop: any EventLoop, ends: [(RelayLink, CloseReason?)])] = []
-    /// Sessions were adopted since the last heap trim (their channels were freed).
-    var trimPending = false
-    var adoptedSinceTrim = 0
-
-    /// CLOCK_MONOTONIC nanoseconds of the last heap trim by any relay thread.
-    static let lastTrim = Atomic<UInt64>(0)
-    static let trimInterval: UInt64 = 1_000_000_000
-
     static let wakeToken = UInt64.max
     /// Event tokens of listening sockets and of sniffers carry these bits above the index.
     static let acceptorToken: UInt64 = 1 << 62
@@ -214,16 +205,15 @@ final class RelayEngine: @unchecked Sendable {
             if hasAcceptTimers { checkAcceptTimers() }
             tellEnds()
             handAccepted()
-            if trimPending { trimHeapIfDue() }
             if spreadAfter > 0, now >= lastSpread &+ Self.spreadInterval { spreadSessions() }
         }
     }
 
-    /// How long epoll_wait may sleep (ms): accept timers, then spreading, then a pending heap trim.
+    /// How long epoll_wait may sleep (ms): accept timers, then spreading; otherwise until an event.
     var waitTimeout: CInt {
         if hasAcceptTimers { return 100 }
         if spreadAfter > 0, sessionCount.load(ordering: .relaxed) > 0 { return 250 }
-        return trimPending ? 1000 : -1
+        return -1
     }
 
     /// One task per event loop for the sessions of that loop that ended in this pass.
@@ -248,11 +238,6 @@ final class RelayEngine: @unchecked Sendable {
         }
         for (position, command) in queued.enumerated() {
             switch command {
-            case .adopt(let session):
-                session.since = now
-                register(session)
-                trimPending = true
-                adoptedSinceTrim += 1
             case .immigrate(let session):
                 session.link.owner.store(index, ordering: .releasing)
                 register(session)
@@ -262,9 +247,6 @@ final class RelayEngine: @unchecked Sendable {
             case .dial(let session, let dial):
                 session.since = now
                 insert(session)
-                // The client's channel was freed with the move, as on an adoption.
-                trimPending = true
-                adoptedSinceTrim += 1
                 session.client.parked = true
                 session.client.interest = 0
                 attach(dial, to: session)
@@ -329,20 +311,5 @@ final class RelayEngine: @unchecked Sendable {
             }
         }
         return true
-    }
-
-    /// Gives the heap pages the handed-off sessions' channels used back to the system, at most once a
-    /// second across relay threads: after a burst of new sessions, glibc would otherwise keep the
-    /// peak (about 4 KiB per session still on its channels) for good.
-    func trimHeapIfDue() {
-        let last = Self.lastTrim.load(ordering: .relaxed)
-        guard now >= last &+ Self.trimInterval else { return }
-        guard Self.lastTrim.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else {
-            return
-        }
-        _ = c_epoll_trim_heap()
-        // One more trim a second after the last adoption: channels closed since are freed by then.
-        trimPending = adoptedSinceTrim > 0
-        adoptedSinceTrim = 0
     }
 }

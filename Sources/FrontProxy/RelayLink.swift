@@ -11,11 +11,11 @@ import Synchronization
 /// `@unchecked Sendable`: the atomics and counters are thread-safe; `slot` is read and written on
 /// the relay thread alone.
 final class RelayLink: @unchecked Sendable {
-    /// Bytes read from the client, and from the server, since the hand-off.
+    /// Bytes read from the client, and from the server, since the session came to a relay thread.
     let clientBytes = Atomic<UInt64>(0)
     let serverBytes = Atomic<UInt64>(0)
     /// CLOCK_MONOTONIC nanoseconds of the last read that counts as activity for the idle timeout;
-    /// 0 until the first one after the hand-off.
+    /// 0 until the first one on the relay thread.
     let lastActivity = Atomic<UInt64>(0)
     /// `tcp`: bytes either way are activity; MQTT: only the client's (its keepalive).
     let serverBytesAreActivity: Bool
@@ -43,7 +43,7 @@ final class RelayLink: @unchecked Sendable {
     let connected = Atomic<Bool>(false)
     /// The server sent its first byte: nothing is replayed any more.
     let answered = Atomic<Bool>(false)
-    /// What a dialing session tells its handler; nil for a session adopted established, and let go
+    /// What a dialing session tells its handler; nil when it has nothing to report, and let go
     /// once the server answered (and its CONNACK was read). Set before the hand-over, then relay
     /// thread only.
     var dialHooks: RelayDialHooks?
