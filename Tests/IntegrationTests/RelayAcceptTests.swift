@@ -130,6 +130,23 @@ struct RelayAcceptTests {
         }
     }
 
+    @Test(
+        "a server name that does not resolve: the client gets Server unavailable; one such dial does not mark it down")
+    func unresolvedName() async throws {
+        var config = TestConfig.mqttFront(ports: [FreePort.next()])
+        config.backends[0].servers[0].address = Endpoint(host: "no-such-broker.invalid", port: 1883)
+        try await withFront(config) { front in
+            let connect = MQTTConnect(version: .v3_1_1, clientID: "ra-unresolved").encode()
+            let client = try await TestClient.connect(port: try front.port(), sending: connect)
+            #expect(try await client.read(count: 4, timeout: .seconds(5)) == [0x20, 0x02, 0x00, 0x03])
+            await client.close()
+            let line = await front.waitForSessionClosed(matching: ["client_id": "ra-unresolved"])
+            #expect(line?["reason"] == "no_server")
+            // Like a timeout, and unlike a refusal, a name that does not resolve proves nothing at once.
+            #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) == 1)
+        }
+    }
+
     /// A PROXY v1 header naming `source` as the client of `destination` (HAProxy's `send-proxy`).
     static func proxyHeader(_ source: String, _ sourcePort: Int, to destination: String, _ destinationPort: Int)
         -> [UInt8]
