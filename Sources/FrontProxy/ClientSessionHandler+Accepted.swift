@@ -40,7 +40,8 @@ extension ClientSessionHandler {
         let accepted = loop.tick(of: MonotonicTime(nanoseconds: connection.acceptedAt))
         connectDeadlineTick = accepted + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
         loop.wheel.schedule(self, at: connectDeadlineTick)
-        if !connection.bytes.isEmpty {
+        // Bytes of an unfinished PROXY header are not the client's (the channel path never sees them).
+        if !connection.bytes.isEmpty, !connection.awaitingProxyHeader {
             bytesIn &+= UInt64(connection.bytes.count)
             listener.metrics.bytesIn.increment(by: Int64(connection.bytes.count))
             pending = ByteBuffer(bytes: connection.bytes)

@@ -177,7 +177,7 @@ extension RelayEngine {
                 return SniffingConnection(
                     client: Endpoint(host: client.ip, port: client.port).description,
                     listener: sniffer.runtime.config.name, acceptedAt: sniffer.acceptedAt,
-                    bytesIn: UInt64(sniffer.bytes.count))
+                    bytesIn: sniffer.awaitingProxyHeader ? 0 : UInt64(sniffer.bytes.count))
             }
         }
     }
