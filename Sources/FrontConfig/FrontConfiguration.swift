@@ -12,9 +12,9 @@ public struct FrontConfiguration: Sendable, Equatable {
     public var drainTimeout: Duration
     /// Process-wide cap on client connections; above it accepting pauses.
     public var maxConnections: Int
-    /// Threads that relay established plain-TCP sessions on their own epoll loop, off the SwiftNIO
-    /// channels (`relay_threads`); nil: auto (``relayThreadCount(eventLoops:)``); 0: every session
-    /// stays on its channels. Read at start only.
+    /// Threads that accept plain-TCP listeners' connections and relay their sessions on their own
+    /// epoll loop, without SwiftNIO channels (`relay_threads`); nil: auto
+    /// (``relayThreadCount(eventLoops:)``); 0: every session stays on SwiftNIO. Read at start only.
     public var relayThreads: Int?
     /// The scheduler time slice each relay thread asks for (`relay_slice`); zero leaves the kernel's
     /// default. A relay thread sleeps most of the time and, once woken, has a few microseconds of work;
