@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -16,10 +15,6 @@ int c_epoll_name_thread(const char *name) {
 
 int c_epoll_accept(int fd, struct sockaddr *address, socklen_t *length) {
     return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
-
-int c_epoll_trim_heap(void) {
-    return malloc_trim(0);
 }
 
 // struct sched_attr of sched_setattr(2), first version (48 bytes); glibc before 2.41 declares

@@ -12,9 +12,9 @@ public struct FrontConfiguration: Sendable, Equatable {
     public var drainTimeout: Duration
     /// Process-wide cap on client connections; above it accepting pauses.
     public var maxConnections: Int
-    /// Threads that relay established plain-TCP sessions on their own epoll loop, off the SwiftNIO
-    /// channels (`relay_threads`); nil: auto (``relayThreadCount(eventLoops:)``); 0: every session
-    /// stays on its channels. Read at start only.
+    /// Threads that accept plain-TCP listeners' connections and relay their sessions on their own
+    /// epoll loop, without SwiftNIO channels (`relay_threads`); nil: auto
+    /// (``relayThreadCount(eventLoops:)``); 0: every session stays on SwiftNIO. Read at start only.
     public var relayThreads: Int?
     /// The scheduler time slice each relay thread asks for (`relay_slice`); zero leaves the kernel's
     /// default. A relay thread sleeps most of the time and, once woken, has a few microseconds of work;
@@ -33,15 +33,9 @@ public struct FrontConfiguration: Sendable, Equatable {
     /// while a busy thread keeps batching. nil: auto (``relayAssistOn(cpus:eventLoops:)``). Read at
     /// start only.
     public var relayAssist: Bool?
-    /// Whether sessions of plain-TCP listeners dial their server from a plain socket and move to a
-    /// relay thread as soon as the CONNECT is routed (`relay_connect`), instead of building a second
-    /// SwiftNIO channel for the server and moving after 1 s. Needs relay threads and servers
-    /// addressed by IP. Read at start only.
-    public var relayConnect: Bool
-    /// Whether plain-TCP listeners (no TLS, no `accept_proxy_protocol`) accept on the relay threads'
-    /// own sockets and read the CONNECT there (`relay_accept`), so a session never builds a SwiftNIO
-    /// channel at all. Needs `relay_connect`. Read at start only.
-    public var relayAccept: Bool
+    /// Keys the file holds that no longer do anything (of ``removedKeys``, in that order): they load,
+    /// and ``ignoredKeysWarning`` names them.
+    public var ignoredKeys: [String] = []
     /// The listening sockets, in file order.
     public var listeners: [ListenerConfig]
     /// The server groups listeners send sessions to, in file order.
@@ -78,8 +72,6 @@ public struct FrontConfiguration: Sendable, Equatable {
         relaySlice: Duration = FrontConfiguration.defaultRelaySlice,
         relaySpread: Duration = .zero,
         relayAssist: Bool? = nil,
-        relayConnect: Bool = true,
-        relayAccept: Bool = true,
         listeners: [ListenerConfig] = [],
         backends: [BackendConfig] = []
     ) {
@@ -91,10 +83,21 @@ public struct FrontConfiguration: Sendable, Equatable {
         self.relaySlice = relaySlice
         self.relaySpread = relaySpread
         self.relayAssist = relayAssist
-        self.relayConnect = relayConnect
-        self.relayAccept = relayAccept
         self.listeners = listeners
         self.backends = backends
+    }
+
+    /// Top-level keys that are accepted but ignored: they once chose how plain-TCP sessions reach the
+    /// relay threads, which now always accept them and dial from plain sockets.
+    public static let removedKeys = ["relay_connect", "relay_accept"]
+
+    /// A warning for `check` and `run` when the file holds ``ignoredKeys``; nil otherwise.
+    public var ignoredKeysWarning: String? {
+        guard !ignoredKeys.isEmpty else { return nil }
+        let keys = ignoredKeys.joined(separator: " and ")
+        return "\(keys) \(ignoredKeys.count == 1 ? "is" : "are") ignored and can be removed: with relay threads "
+            + "(relay_threads above 0, the default) every plain-TCP listener accepts on them and dials from plain "
+            + "sockets; relay_threads: 0 keeps every session on SwiftNIO"
     }
 
     /// The backend a listener names; validation guarantees it exists for a loaded configuration.

@@ -59,8 +59,8 @@ extension YAMLReader {
         read(&config.relayAssist, fields, "relay_assist") { text throws(ConfigValueError) in
             text == "auto" ? nil : try ScalarParser.bool(text)
         }
-        read(&config.relayConnect, fields, "relay_connect", ScalarParser.bool)
-        read(&config.relayAccept, fields, "relay_accept", ScalarParser.bool)
+        // Removed keys still load (they are in users' files), whatever their value; a warning names them.
+        config.ignoredKeys = FrontConfiguration.removedKeys.filter { fields[$0] != nil }
         read(&config.watch, fields, "watch", ScalarParser.bool)
         config.listeners = decodeList(fields, "listeners", what: "listener") { reader, node, path in
             reader.decodeListener(node, path: path)

@@ -93,12 +93,10 @@ public final class ConfigReloader: Sendable {
             }
             applyAdmin(from: before.admin, to: configuration.admin)
             if before.relayThreads != configuration.relayThreads || before.relaySlice != configuration.relaySlice
-                || before.relaySpread != configuration.relaySpread || before.relayConnect != configuration.relayConnect
-                || before.relayAccept != configuration.relayAccept || before.relayAssist != configuration.relayAssist
+                || before.relaySpread != configuration.relaySpread || before.relayAssist != configuration.relayAssist
             {
                 logger.notice(
-                    "relay_threads, relay_slice, relay_spread, relay_assist, relay_connect or relay_accept changed: they apply at the next start"
-                )
+                    "relay_threads, relay_slice, relay_spread or relay_assist changed: they apply at the next start")
             }
             return finish(.applied(summary))
         } catch {

@@ -6,7 +6,7 @@ import ProxyProtocol
     import Glibc
 #endif
 
-/// `relay_accept`: a session accepted by a relay thread (``RelayAcceptor``) has no channel. Its
+/// A session accepted by a relay thread (``RelayAcceptor``) has no channel. Its
 /// handler holds the client's socket (``acceptedFD``) from the hand-over until the first dial moves
 /// it to the relay thread with the server's (``dialFromRelay(_:source:port:timeout:again:)``);
 /// a refusal or a deadline before that closes it here. Everything else (the CONNECT's verdict,
@@ -21,13 +21,18 @@ extension ClientSessionHandler {
         acceptedFD = connection.fd
         holdsSourceSlot = connection.holdsSourceSlot
         heldConnectBytes = connection.heldConnectBytes
-        let peer = SocketAddressText.ipAndPort(connection.peer)
-        setClient(ip: peer.ip, port: peer.port)
-        if let local = connection.local {
+        let client = connection.client
+        setClient(ip: client.ip, port: client.port)
+        if let destination = connection.proxiedDestination {
+            proxiedDestination = destination
+        } else if let local = connection.local {
             let address = SocketAddressText.ipAndPort(local)
             proxiedDestination = ProxyAddress(ip: address.ip, port: address.port)
         } else {
             proxiedDestination = connection.acceptor.localAddress
+        }
+        if let refusal = connection.proxyRefusal {
+            listener.logger.debug("refusing client: \(refusal)", metadata: ["client": .string(clientAddress)])
         }
         // total and active were counted by the relay thread at accept.
         loop.register(self)
@@ -35,7 +40,8 @@ extension ClientSessionHandler {
         let accepted = loop.tick(of: MonotonicTime(nanoseconds: connection.acceptedAt))
         connectDeadlineTick = accepted + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
         loop.wheel.schedule(self, at: connectDeadlineTick)
-        if !connection.bytes.isEmpty {
+        // Bytes of an unfinished PROXY header are not the client's (the channel path never sees them).
+        if !connection.bytes.isEmpty, !connection.awaitingProxyHeader {
             bytesIn &+= UInt64(connection.bytes.count)
             listener.metrics.bytesIn.increment(by: Int64(connection.bytes.count))
             pending = ByteBuffer(bytes: connection.bytes)

@@ -47,11 +47,10 @@ extension ClientSessionHandler {
         scheduleRelayDeadline()
     }
 
-    /// The next tick the relaying session needs the wheel: its idle deadline, its hand-off or its
-    /// relay thread's connect deadline, whichever is first.
+    /// The next tick the relaying session needs the wheel: its idle deadline or its relay thread's
+    /// connect deadline, whichever is first.
     var nextRelayDeadline: Int64? {
         var next = idleTicks > 0 ? lastActivityTick + idleTicks : Int64.max
-        if handOffTick > 0 { next = min(next, handOffTick) }
         if relayConnectDeadline > 0 { next = min(next, relayConnectDeadline) }
         return next == .max ? nil : next
     }
@@ -67,7 +66,6 @@ extension ClientSessionHandler {
 
     func flushToClient() {
         context?.flush()
-        considerHandOff()
     }
 
     /// The broker's side became writable or not: resume client reads when it can take more.

@@ -1,14 +1,15 @@
 import FrontCore
 import MQTTWire
 import NIOCore
+import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// `relay_connect`: the server is dialed from a plain socket and the session moves to a
-/// ``RelayEngine`` thread as soon as its CONNECT is routed, so a session never builds a SwiftNIO
-/// channel for its server and its client channel lives only until the routing is done.
+/// With relay threads, the server is dialed from a plain socket and the session, accepted by a
+/// relay thread (``acceptedFD``), moves to a ``RelayEngine`` thread as soon as its CONNECT is routed,
+/// so it never builds a SwiftNIO channel.
 ///
 /// The relay thread then owns both sockets; the handler stays the session's record on its loop and
 /// keeps every decision: it opens each server socket (connect(), and a first send that on a nearby
@@ -17,42 +18,43 @@ import NIOCore
 /// (``RelayDialLoss``: a failed connect, or a close before its first byte) picks the next one with
 /// the same bytes (``RelayEngine/redial(_:_:)``) or refuses the client (``RelayEngine/refuse(_:with:)``).
 extension ClientSessionHandler {
-    /// Dials `server` from a plain socket: true when this dial is under way or already failed over to
-    /// the next step; false when the SwiftNIO dial must run instead (before the move only: the
-    /// server is addressed by name, or the client's descriptor cannot be taken).
+    /// Dials `server` from a plain socket for a session a relay thread accepted or carries: true when
+    /// this dial is under way or already failed over to the next step; false without relay threads.
     func dialFromRelay(
         _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
     ) -> Bool {
         guard let engine = loop.relay else { return false }
         let address = server.config.address
-        guard let target = try? SocketAddress(ipAddress: address.host, port: address.port) else {
-            // A channel's session dials a named server with SwiftNIO, which resolves the name; one
-            // without a channel does the same, then moves the connected socket.
-            guard relay != nil || acceptedFD >= 0 else { return false }
-            dialByName(server, source: source, port: port, timeout: timeout, again: again)
-            return true
+        if let target = try? SocketAddress(ipAddress: address.host, port: address.port) {
+            open([target], engine: engine, server: server, source: source, port: port, timeout: timeout, again: again)
+        } else {
+            dialByName(engine, server: server, source: source, port: port, timeout: timeout, again: again)
         }
-        var clientFD: CInt = -1
-        if relay == nil, acceptedFD < 0 {
-            guard let context, let duplicate = SocketHandOff.duplicate(context.channel) else { return false }
-            clientFD = duplicate
-        }
+        return true
+    }
+
+    /// Opens a plain socket to the first of `targets` that takes the connect() (a server addressed by
+    /// name may have addresses of a family the host cannot reach), and hands it to the relay thread.
+    private func open(
+        _ targets: [SocketAddress], engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?,
+        timeout: Duration, again: @escaping () -> Void
+    ) {
         let bytes = bytesForServer()
         let local = source.flatMap { try? SocketAddress(ipAddress: $0, port: port ?? 0) }
-        let opened = UpstreamSocket.open(to: target, from: local, pickedPort: port != nil, sending: bytes)
-        guard case .opened(let fd, let sentCount, let connected) = opened else {
-            if clientFD >= 0 { Glibc.close(clientFD) }
-            if case .failed(let code) = opened {
-                dialAttemptFailed(
-                    server, source: source, port: port, error: IOError(errnoCode: code, reason: "connect"), again: again
-                )
+        var failure = EADDRNOTAVAIL
+        for target in targets {
+            switch UpstreamSocket.open(to: target, from: local, pickedPort: port != nil, sending: bytes) {
+            case .opened(let fd, let sentCount, let connected):
+                handToRelay(
+                    engine, server: server, source: source, port: port, timeout: timeout,
+                    dial: (fd, connected, bytes, sentCount))
+                return
+            case .failed(let code):
+                failure = code
             }
-            return true
         }
-        handToRelay(
-            engine, server: server, source: source, port: port, timeout: timeout, clientFD: clientFD,
-            dial: (fd, connected, bytes, sentCount))
-        return true
+        dialAttemptFailed(
+            server, source: source, port: port, error: IOError(errnoCode: failure, reason: "connect"), again: again)
     }
 
     /// Every byte the next server gets: what the last one was sent (after a loss), or the PROXY
@@ -61,42 +63,51 @@ extension ClientSessionHandler {
         relayResend ?? ((proxyHeaderBytes() ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
     }
 
-    /// A server addressed by name, for a session without a channel: SwiftNIO resolves and connects
-    /// (reading nothing), then the connected socket goes to the relay thread.
+    /// A server addressed by name: resolved on a thread pool (the system resolver blocks), within the
+    /// backend's connect timeout, then opened as one addressed by IP with what is left of it.
     private func dialByName(
-        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
+        _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?, timeout: Duration,
+        again: @escaping () -> Void
     ) {
-        UpstreamDialer.dial(server, from: source, port: port, on: loop.eventLoop, timeout: timeout, handler: nil)
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    let fd = self.phase == .dialing ? SocketHandOff.duplicate(channel) : nil
-                    channel.close(promise: nil)
-                    guard let fd, let engine = self.loop.relay else {
-                        if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
-                        if self.phase == .dialing { self.terminate(reason: .error) }
-                        return
-                    }
-                    self.noteDialSucceeded(server)
-                    guard self.stillChosen(server) else {
-                        Glibc.close(fd)
-                        self.dialSuperseded(server, source: source, port: port)
-                        return
-                    }
-                    self.handToRelay(
-                        engine, server: server, source: source, port: port, timeout: timeout, clientFD: -1,
-                        dial: (fd, true, self.bytesForServer(), 0))
-                case .failure(let error):
-                    self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
+        let address = server.config.address
+        let eventLoop = loop.eventLoop
+        let begun = MonotonicTime.now()
+        var settled = false
+        let resolution = NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+            try NameResolution.addresses(of: address.host, port: address.port)
+        }
+        let deadline = eventLoop.assumeIsolated().scheduleTask(
+            in: .nanoseconds(Int64(clamping: timeout.nanosecondsClamped))
+        ) {
+            guard !settled else { return }
+            settled = true
+            let error = ChannelError.connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped)))
+            self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
+        }
+        resolution.assumeIsolated().whenComplete { result in
+            deadline.cancel()
+            guard !settled else { return }
+            settled = true
+            switch result {
+            case .success(let targets):
+                guard self.phase == .dialing, self.relay != nil || self.acceptedFD >= 0 else {
+                    if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+                    return
                 }
+                let left = timeout - MonotonicTime.now().since(begun)
+                self.open(
+                    targets, engine: engine, server: server, source: source, port: port,
+                    timeout: max(left, .milliseconds(1)), again: again)
+            case .failure(let error):
+                self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
             }
+        }
     }
 
     /// The server's socket is open: the session is counted on `server` and the relay thread takes
     /// the socket (with the client's, on the first dial).
     private func handToRelay(
-        _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?, timeout: Duration, clientFD: CInt,
+        _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?, timeout: Duration,
         dial opened: (fd: CInt, connected: Bool, bytes: [UInt8], sentCount: Int)
     ) {
         let (fd, connected, bytes, sentCount) = opened
@@ -120,21 +131,16 @@ extension ClientSessionHandler {
         if let relay {
             engine.redial(relay, dial)
         } else {
-            moveToRelay(engine, client: clientFD, dial: dial)
+            moveToRelay(engine, dial: dial)
         }
         scheduleRelayDeadline()
     }
 
-    /// The first dial went out: the session's bookkeeping starts as on its channels, then the client
-    /// channel is closed (its duplicate stays open) and the relay thread takes both sockets.
-    private func moveToRelay(_ engine: RelayEngine, client: CInt, dial: RelayServerDial) {
-        var client = client
-        if acceptedFD >= 0 {
-            client = acceptedFD
-            acceptedFD = -1
-        } else if context == nil {
-            return
-        }
+    /// The first dial went out: the session's bookkeeping starts as on channels, and the relay thread
+    /// takes the client's socket with the server's.
+    private func moveToRelay(_ engine: RelayEngine, dial: RelayServerDial) {
+        let client = acceptedFD
+        acceptedFD = -1
         if let pending, pending.readableBytes > 0, connect != nil {
             clientStream = MQTTStreamTracker()
             trackClient(pending)
@@ -155,12 +161,6 @@ extension ClientSessionHandler {
             bound.value.relayEnded(reason)
         }
         relay = link
-        if let context {
-            // The channel's close releases the connection slots the accept gate took; the session keeps them.
-            retainConnectionSlots()
-            context.channel.close(promise: nil)
-            self.context = nil
-        }
         engine.adoptDialing(client: client, dial: dial, link: link, tracker: clientStream)
         clientStream = nil
     }
@@ -207,58 +207,4 @@ extension ClientSessionHandler {
             loop.relay?.abortDial(relay)
         }
     }
-}
-
-/// The server side of a session dialed from a plain socket (`relay_connect`).
-enum UpstreamSocket {
-    enum Outcome {
-        /// connect() was called; `sent` of the bytes went out, which proves the socket connected.
-        case opened(fd: CInt, sent: Int, connected: Bool)
-        /// socket(), bind() or connect() failed, or the first send found the connection refused.
-        case failed(errno: CInt)
-    }
-
-    /// A non-blocking TCP socket with TCP_NODELAY, bound to `local` when given (with
-    /// IP_BIND_ADDRESS_NO_PORT, or SO_REUSEADDR for a port the front picked), connecting to
-    /// `target`; then one send of `bytes`, which on loopback or a nearby server usually goes
-    /// through at once and spares the relay thread a wait for writability.
-    static func open(to target: SocketAddress, from local: SocketAddress?, pickedPort: Bool, sending bytes: [UInt8])
-        -> Outcome
-    {
-        let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
-        let fd = socket(CInt(target.protocol.rawValue), type, 0)
-        guard fd >= 0 else { return .failed(errno: errno) }
-        var one: CInt = 1
-        let size = socklen_t(MemoryLayout<CInt>.size)
-        var failure: CInt = 0
-        if setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, size) != 0 { failure = errno }
-        if failure == 0, let local {
-            let option = pickedPort ? (SOL_SOCKET, SO_REUSEADDR) : (CInt(IPPROTO_IP), SocketTuning.bindAddressNoPort)
-            if setsockopt(fd, option.0, option.1, &one, size) != 0
-                || local.withSockAddr({ Glibc.bind(fd, $0, socklen_t($1)) }) != 0
-            {
-                failure = errno
-            }
-        }
-        if failure == 0, target.withSockAddr({ Glibc.connect(fd, $0, socklen_t($1)) }) != 0, errno != EINPROGRESS {
-            failure = errno
-        }
-        var sent = 0
-        var connected = false
-        if failure == 0, !bytes.isEmpty {
-            let result = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
-            if result >= 0 {
-                sent = result
-                connected = true
-            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                failure = errno
-            }
-        }
-        guard failure == 0 else {
-            Glibc.close(fd)
-            return .failed(errno: failure)
-        }
-        return .opened(fd: fd, sent: sent, connected: connected)
-    }
-
 }

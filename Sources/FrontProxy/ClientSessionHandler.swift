@@ -98,21 +98,14 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var reason: CloseReason?
     /// Which side sent its FIN first, so a close that follows a half-close is blamed on the right side.
     var firstToFinish: CloseReason?
-    /// Set once a relay thread carries the session's bytes (``considerHandOff()``).
+    /// Set once a relay thread carries the session's bytes (from its first dial on).
     var relay: RelayLink?
-    var handOffQueued = false
-    /// The wheel tick at which the session may be handed off (0: not waiting for one).
-    var handOffTick: Int64 = 0
-    /// The session lived long enough to be handed off at the next quiet moment.
-    var handOffDue = false
-    /// The channels' descriptors could not be taken: the session stays on its channels.
-    var handOffRefused = false
-    /// `relay_connect`: the wheel tick by which the relay thread's connect must have completed (0: none pending).
+    /// The wheel tick by which the relay thread's connect must have completed (0: none pending).
     var relayConnectDeadline: Int64 = 0
-    /// `relay_connect`: the bytes for the next server after the relay thread lost one before it answered.
+    /// The bytes for the next server after the relay thread lost one before it answered.
     var relayResend: [UInt8]?
-    /// `relay_accept`: the client's socket, accepted by a relay thread, until the first dial moves it
-    /// there with the server's; -1 otherwise.
+    /// The client's socket, accepted by a relay thread, until the first dial moves it there with
+    /// the server's; -1 otherwise.
     var acceptedFD: CInt = -1
     private var finished = false
 
@@ -132,15 +125,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// thread (``acceptedFD``), or its session on a relay thread.
     var holdsClient: Bool { context != nil || relay != nil || acceptedFD >= 0 }
 
-    /// Keeps the listener's and the process's connection slots while the session's channels close
-    /// for a relay thread (their close gives back those of the accept gate).
-    func retainConnectionSlots() {
-        listener.limiter.retain()
-        loop.globalLimiter?.retain()
-    }
-
-    /// Gives back the connection slots a session without a channel holds: retained at its move, or
-    /// taken by the relay thread that accepted it.
+    /// Gives back the connection slots a session without a channel holds: taken by the relay thread
+    /// that accepted it.
     func releaseConnectionSlots() {
         listener.limiter.release()
         loop.globalLimiter?.release()
@@ -219,7 +205,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     func channelReadComplete(context: ChannelHandlerContext) {
         guard phase == .relaying else { return }
         upstream?.flush()
-        considerHandOff()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -252,8 +237,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // Closed by the hand-off: the relay thread holds the connection now.
-        if relay != nil { return }
         if reason == nil { reason = firstToFinish ?? .clientClosed }
         phase = .closing
         upstream?.close()
@@ -316,11 +299,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             return connectDeadlineTick
         case .relaying:
             checkRelayConnectDeadline(tick)
-            if handOffTick > 0, tick >= handOffTick {
-                handOffTick = 0
-                handOffDue = true
-                considerHandOff()
-            }
             refreshActivityFromRelay()
             if idleTicks > 0, tick >= lastActivityTick + idleTicks {
                 terminate(reason: .idleTimeout)

@@ -86,13 +86,6 @@ public final class ConnectionLimiter: Sendable {
         return false
     }
 
-    /// Takes one more slot whatever the cap: a connection that keeps its slot while the object that
-    /// held it is replaced (a session leaving its channel for a relay thread; the channel's close
-    /// releases once).
-    public func retain() {
-        open.wrappingAdd(1, ordering: .relaxed)
-    }
-
     /// A connection ended: frees its slot and wakes whoever waited for one.
     public func release() {
         let before = open.wrappingSubtract(1, ordering: .relaxed).oldValue

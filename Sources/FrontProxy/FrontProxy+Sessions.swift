@@ -72,7 +72,7 @@ extension FrontProxy {
             total += part.total
             merged += part.first
         }
-        // Connections a relay thread accepted that are still sending their CONNECT (`relay_accept`)
+        // Connections a relay thread accepted that are still sending their CONNECT
         // have no client id, backend or server yet: they match only an unfiltered listing.
         if filter.clientID == nil, filter.server == nil {
             let now = MonotonicTime.now()

@@ -41,7 +41,7 @@ public final class FrontProxy: Sendable {
         var slot: ListenerSlot
         /// One listening socket per event loop (SO_REUSEPORT), each accepting onto its own loop.
         var channels: [any Channel]
-        /// `relay_accept`: instead, one listening socket per relay thread, accepted on there.
+        /// Or, with relay threads (plain TCP), one listening socket per relay thread, accepted on there.
         var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
         var binding: ListenerBinding
 
@@ -67,26 +67,10 @@ public final class FrontProxy: Sendable {
         var relaySlice: String?
         /// The event loops each relay thread serves (parallel to `relays`).
         var relayLoops: [[LoopState]] = []
-        /// Plain-TCP listeners accept on the relay threads (`relay_accept` with `relay_connect`, read at start).
+        /// Plain-TCP listeners accept on the relay threads (whenever relay threads run).
         var acceptOnRelays = false
         /// Set by ``FrontProxy/stopAccepting()``: the front is shutting down and binds nothing more.
         var stopping = false
-    }
-
-    /// The relay threads as they run (started with the front; a reload does not change them).
-    public struct RelayStatus: Sendable, Equatable {
-        /// Relay threads running.
-        public var threads: Int
-        /// Their scheduler time slice: `100us`, `kernel default`, or why the kernel's is kept; nil
-        /// without relay threads.
-        public var slice: String?
-        /// Sessions whose bytes they carry now.
-        public var sessions: Int
-        /// The same per relay thread, in index order (`relay_spread` evens them out).
-        public var perThread: [Int]
-        /// Sessions their assist threads relayed since the start, one per session per shared batch
-        /// (`relay_assist`); nil when off.
-        public var assisted: Int? = nil
     }
 
     /// Prepares (binds nothing yet) a front for `configuration` on `group`.
@@ -128,7 +112,6 @@ public final class FrontProxy: Sendable {
         PortRange.warnAboutOverlaps(in: configuration, logger: logger)
         let relays = startRelays()
         let global = globalLimiter
-        let relayConnect = configuration.relayConnect
         var relayLoops = Array(repeating: [LoopState](), count: relays.count)
         // `relay_spread`: every session starts on the first relay thread, which gives the long ones away.
         let spreading = relays.count > 1 && configuration.relaySpread > .zero
@@ -141,12 +124,11 @@ public final class FrontProxy: Sendable {
             if !relays.isEmpty { relayLoops[relayIndex].append(state) }
             try await state.eventLoop.submit {
                 state.relay = relay
-                state.relayConnect = relay != nil && relayConnect
                 state.globalLimiter = global
                 state.start()
             }.get()
         }
-        let acceptOnRelays = !relays.isEmpty && relayConnect && configuration.relayAccept
+        let acceptOnRelays = !relays.isEmpty
         state.withLockedValue {
             $0.relayLoops = relayLoops
             $0.acceptOnRelays = acceptOnRelays
@@ -233,66 +215,6 @@ public final class FrontProxy: Sendable {
         loops.all.reduce(0) { $0 + $1.handlersAlive.load(ordering: .relaxed) }
     }
 
-    /// Sessions whose bytes a relay thread carries now.
-    public var relayedSessions: Int { relayStatus.sessions }
-
-    /// The relay threads now: how many, their time slice, the sessions they carry.
-    public var relayStatus: RelayStatus {
-        state.withLockedValue { state in
-            let perThread = state.relays.map { $0.sessionCount.load(ordering: .relaxed) }
-            let assists = state.relays.compactMap(\.assist)
-            return RelayStatus(
-                threads: state.relays.count, slice: state.relaySlice,
-                sessions: perThread.reduce(0, +), perThread: perThread,
-                assisted: assists.isEmpty ? nil : assists.reduce(0) { $0 + $1.taken.load(ordering: .relaxed) })
-        }
-    }
-
-    /// Starts `relay_threads` relay threads (auto: one per two event loops); none when it is 0 or the
-    /// system refuses, in which case every session stays on its channels.
-    private func startRelays() -> [RelayEngine] {
-        let count = configuration.relayThreadCount(eventLoops: loops.all.count)
-        var relays: [RelayEngine] = []
-        let assist = configuration.relayAssistOn(cpus: System.coreCount, eventLoops: loops.all.count)
-        for index in 0..<count {
-            do {
-                let relay = try RelayEngine(
-                    name: "bf-relay-\(index)", index: index, slice: configuration.relaySlice, assist: assist)
-                let slice = try relay.start()
-                if index == 0 { logSlice(slice) }
-                relays.append(relay)
-            } catch {
-                logger.warning(
-                    "relay thread not started; sessions stay on their channels", metadata: ["error": "\(error)"])
-                break
-            }
-        }
-        let slices = relays.flatMap(\.threadSlices)
-        let summary = RelayEngine.SliceOutcome.summary(slices)
-        // The summary is the shared outcome itself unless the threads got different ones.
-        if let summary, summary != slices.first?.outcome.description {
-            logger.warning("relay threads run with different time slices", metadata: ["slices": "\(summary)"])
-        }
-        state.withLockedValue { state in
-            state.relays = relays
-            state.relaySlice = summary
-        }
-        return relays
-    }
-
-    /// Says once at start what time slice the relay threads run with; a kernel without custom slices
-    /// is no fault (they keep its default), a refused call is worth a warning.
-    private func logSlice(_ outcome: RelayEngine.SliceOutcome) {
-        switch outcome {
-        case .kernelDefault, .applied:
-            logger.info("relay threads started", metadata: ["slice": "\(outcome)"])
-        case .unsupported:
-            logger.info("relay threads keep the kernel's time slice", metadata: ["reason": "\(outcome)"])
-        case .failed:
-            logger.warning("relay threads keep the kernel's time slice", metadata: ["error": "\(outcome)"])
-        }
-    }
-
     /// Binds the listener: one listening socket per event loop on the same address (SO_REUSEPORT), so
     /// each loop accepts its own connections and no accepted socket crosses threads; the kernel
     /// spreads new connections over them. Unless the listener asks for `reuse_port`, a probe first
@@ -330,7 +252,7 @@ public final class FrontProxy: Sendable {
     /// Whether the listener's `count` sockets share their address (SO_REUSEPORT: several of them, or
     /// `reuse_port`). Unless the listener asks for `reuse_port`, a probe first makes sure nothing
     /// else listens there (SO_REUSEPORT alone would let another process join).
-    private func prepareSockets(_ count: Int, for config: ListenerConfig) throws -> Bool {
+    func prepareSockets(_ count: Int, for config: ListenerConfig) throws -> Bool {
         if count > 1, !config.reusePort, config.bind.port != 0 {
             try ListenerProbe.ensureNobodyListens(host: config.bind.host, port: config.bind.port)
         }
@@ -338,62 +260,13 @@ public final class FrontProxy: Sendable {
     }
 
     /// The `listening` line of a bound listener; `acceptedBy` names who accepts when it is not SwiftNIO.
-    private func logListening(_ binding: ListenerBinding, _ config: ListenerConfig, acceptedBy: String? = nil) {
+    func logListening(_ binding: ListenerBinding, _ config: ListenerConfig, acceptedBy: String? = nil) {
         var metadata: Logger.Metadata = [
             "listener": .string(config.name), "bind": .string("\(binding.address):\(binding.port)"),
             "protocol": .string(config.protocol.rawValue), "backend": .string(config.backend),
         ]
         if let acceptedBy { metadata["accept"] = .string(acceptedBy) }
         logger.notice("listening", metadata: metadata)
-    }
-
-    /// Whether a listener's connections are accepted by the relay threads (`relay_accept`): plain
-    /// TCP, no PROXY header to read, relay threads running with `relay_connect`.
-    func acceptsOnRelays(_ config: ListenerConfig) -> Bool {
-        config.tls == nil && !config.acceptProxyProtocol && state.withLockedValue { $0.acceptOnRelays }
-    }
-
-    /// Binds the listener on the relay threads: one listening socket per relay thread that serves
-    /// event loops (all of them; the first alone with `relay_spread`) on the same address
-    /// (SO_REUSEPORT when more than one), each accepted on by its thread.
-    private func bindOnRelays(_ slot: ListenerSlot, address: SocketAddress) throws -> Bound {
-        let config = slot.current.config
-        let (allRelays, allLoops) = state.withLockedValue { ($0.relays, $0.relayLoops) }
-        let serving = allRelays.indices.filter { !allLoops[$0].isEmpty }
-        let relays = serving.map { allRelays[$0] }
-        let relayLoops = serving.map { allLoops[$0] }
-        let shared = try prepareSockets(relays.count, for: config)
-        var sockets: [(fd: CInt, port: Int)] = []
-        do {
-            for _ in relays {
-                var target = address
-                if let port = sockets.first?.port { target.port = port }
-                sockets.append(try RelayListenSocket.open(target, reusePort: shared))
-            }
-        } catch {
-            for socket in sockets { _ = Glibc.close(socket.fd) }
-            throw error
-        }
-        let port = sockets.first?.port ?? config.bind.port
-        let wildcard = address.ipAddress == "0.0.0.0" || address.ipAddress == "::"
-        let local = wildcard ? nil : ProxyAddress(ip: address.ipAddress ?? config.bind.host, port: port)
-        var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
-        for (index, engine) in relays.enumerated() {
-            let acceptor = RelayAcceptor(
-                fd: sockets[index].fd, slot: slot, global: globalLimiter, loops: relayLoops[index], logger: logger,
-                localAddress: local)
-            let wake: @Sendable () -> Void = { [weak acceptor] in
-                guard let acceptor, acceptor.waitingForSlot.exchange(false, ordering: .relaxed) else { return }
-                engine.resumeAccepting(acceptor)
-            }
-            slot.current.limiter.onSlotFreed(wake)
-            globalLimiter.onSlotFreed(wake)
-            engine.listen(acceptor)
-            acceptors.append((engine, acceptor))
-        }
-        let binding = ListenerBinding(name: config.name, address: address.ipAddress ?? config.bind.host, port: port)
-        logListening(binding, config, acceptedBy: "relay threads")
-        return Bound(slot: slot, channels: [], acceptors: acceptors, binding: binding)
     }
 
     /// The server bootstrap of one of the listener's sockets, accepting onto `eventLoop`.

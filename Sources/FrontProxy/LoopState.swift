@@ -12,8 +12,6 @@ final class LoopState: @unchecked Sendable {
     let wheel = TimerWheel()
     /// The relay thread this loop's sessions are handed to; nil: they stay on their channels.
     var relay: RelayEngine?
-    /// Sessions dial from a plain socket and move to ``relay`` once routed (`relay_connect`).
-    var relayConnect = false
     /// The process-wide connection cap, which a handed-off session keeps its slot of.
     var globalLimiter: ConnectionLimiter?
     private var sessions: [ClientSessionHandler] = []

@@ -9,13 +9,14 @@ import Synchronization
     import Glibc
 #endif
 
-/// `relay_accept`: one listening socket of a plain-TCP listener, accepted on by a ``RelayEngine``
-/// thread instead of a SwiftNIO server channel.
+/// One listening socket of a plain-TCP listener, accepted on by a ``RelayEngine`` thread instead of
+/// a SwiftNIO server channel.
 ///
 /// The relay thread accepts within the listener's and the process's connection caps (at a cap it
 /// stops polling the socket, and new connections wait in the kernel's backlog until a slot frees),
 /// pauses with a back-off when the process is out of descriptors or memory, and reads the client's
-/// first bytes until the MQTT CONNECT is whole (or can never be). Each connection then goes, with
+/// first bytes (a PROXY header first, with `accept_proxy_protocol`) until the MQTT CONNECT is whole
+/// (or can never be). Each connection then goes, with
 /// those bytes, to an event loop, where a ``ClientSessionHandler`` without a channel makes every
 /// decision as on the channel path. `@unchecked Sendable`: the settings are immutable, the flag is
 /// atomic, and the rest is read and written on the relay thread alone.
@@ -120,6 +121,13 @@ final class RawSniffer {
     var heldConnectBytes = 0
     /// Whether the connection holds a slot of its IP's `per_source_ip` count (the handler takes it over).
     var holdsSourceSlot = false
+    /// `accept_proxy_protocol`: the PROXY header is still being read (it comes before the CONNECT).
+    var awaitingProxyHeader = false
+    /// The client and the address it connected to as the PROXY header named them; nil: the socket's.
+    var proxiedSource: ProxyAddress?
+    var proxiedDestination: ProxyAddress?
+    /// Why the PROXY header step refused the connection, for the handler's debug line.
+    var proxyRefusal: String?
     /// Its index in the engine's sniffer table; -1 while not in the epoll set.
     var index = -1
 
@@ -136,6 +144,12 @@ final class RawSniffer {
         self.deadline = now &+ runtime.config.connectTimeout.nanosecondsClamped
     }
 
+    /// The client's IP and port: the PROXY header's source, or the socket's peer.
+    var client: (ip: String, port: Int) {
+        if let proxiedSource { return (proxiedSource.ip, proxiedSource.port) }
+        return SocketAddressText.ipAndPort(peer)
+    }
+
     /// Closes a connection that will not be handed over (the relay thread stops): its socket, its
     /// place in `connections_active`, its cap slots, its source IP slot and pending bytes.
     func discard() {
@@ -143,7 +157,7 @@ final class RawSniffer {
         runtime.metrics.active.decrement()
         runtime.limiter.release()
         acceptor.global.release()
-        if holdsSourceSlot { runtime.sourceLimiter.release(SocketAddressText.ipAndPort(peer).ip) }
+        if holdsSourceSlot { runtime.sourceLimiter.release(client.ip) }
         runtime.pendingConnect.release(heldConnectBytes)
     }
 }

@@ -2,13 +2,14 @@ import CEpoll
 import FrontConfig
 import FrontCore
 import MQTTWire
+import ProxyProtocol
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// `relay_accept`: listening sockets polled by the relay thread (``RelayAcceptor``), and the
-/// accepted connections whose CONNECT is still arriving (``RawSniffer``). Relay thread only.
+/// Listening sockets polled by the relay thread (``RelayAcceptor``), and the accepted connections
+/// whose PROXY header or CONNECT is still arriving (``RawSniffer``). Relay thread only.
 extension RelayEngine {
     /// Adds a listening socket to the epoll set.
     func startListening(_ acceptor: RelayAcceptor) {
@@ -109,20 +110,37 @@ extension RelayEngine {
         runtime.metrics.active.increment()
         let local = acceptor.localAddress == nil ? SocketAddressText.local(of: fd) : nil
         let sniffer = RawSniffer(fd: fd, acceptor: acceptor, runtime: runtime, peer: peer, local: local, now: now)
-        // per_source_ip counts from the accept: over it, the event loop closes the connection unread.
-        if runtime.config.limits.perSourceIP > 0 {
-            guard runtime.sourceLimiter.tryAcquire(SocketAddressText.ipAndPort(peer).ip) else {
-                handOver(sniffer, .ended(.limit))
+        if runtime.config.acceptProxyProtocol {
+            // The PROXY header comes first, from a trusted sender only; per_source_ip then counts the
+            // client it names (``proxyHeaderRead(_:_:)``).
+            guard runtime.config.trustsProxy(SocketAddressText.ipAndPort(peer).ip) else {
+                sniffer.proxyRefusal = "PROXY header sender not in accept_proxy_protocol.trusted"
+                handOver(sniffer, .ended(.proxyProtocol))
                 return
             }
-            sniffer.holdsSourceSlot = true
+            sniffer.awaitingProxyHeader = true
+            readSniffer(sniffer)
+            return
         }
+        guard takeSourceSlot(sniffer) else { return }
         if runtime.config.protocol == .tcp {
             handOver(sniffer, .ready)
         } else {
             // The CONNECT often follows the handshake at once: read it now, poll only if it is not here.
             readSniffer(sniffer)
         }
+    }
+
+    /// Counts the connection against its client's `per_source_ip` (from the accept, or from the
+    /// PROXY header that names the client); over it, the event loop closes it unread. False then.
+    private func takeSourceSlot(_ sniffer: RawSniffer) -> Bool {
+        guard sniffer.runtime.config.limits.perSourceIP > 0 else { return true }
+        guard sniffer.runtime.sourceLimiter.tryAcquire(sniffer.client.ip) else {
+            handOver(sniffer, .ended(.limit))
+            return false
+        }
+        sniffer.holdsSourceSlot = true
+        return true
     }
 
     /// At a cap: stop polling until a slot frees (the limiters' wake calls ``resumeAccepting(_:)``).
@@ -155,11 +173,11 @@ extension RelayEngine {
     func describeSniffers() -> [SniffingConnection] {
         sniffers.compactMap { sniffer in
             sniffer.map { sniffer in
-                let peer = SocketAddressText.ipAndPort(sniffer.peer)
+                let client = sniffer.client
                 return SniffingConnection(
-                    client: Endpoint(host: peer.ip, port: peer.port).description,
+                    client: Endpoint(host: client.ip, port: client.port).description,
                     listener: sniffer.runtime.config.name, acceptedAt: sniffer.acceptedAt,
-                    bytesIn: UInt64(sniffer.bytes.count))
+                    bytesIn: sniffer.awaitingProxyHeader ? 0 : UInt64(sniffer.bytes.count))
             }
         }
     }
@@ -174,24 +192,17 @@ extension RelayEngine {
     /// client went away, and polls it otherwise.
     private func readSniffer(_ sniffer: RawSniffer) {
         guard let base = scratch.baseAddress else { return }
-        let limit = sniffer.runtime.config.maxConnectSize
         while true {
-            let received = recv(sniffer.fd, base, Self.scratchSize, 0)
+            // The PROXY header is read no further than its largest size; what follows is the CONNECT's.
+            let room =
+                sniffer.awaitingProxyHeader
+                ? max(1, ProxyHeaderParser.defaultMaxLength - sniffer.bytes.count) : Self.scratchSize
+            let received = recv(sniffer.fd, base, room, 0)
             if received > 0 {
-                // max_pending_connect_bytes: past it, the connection is closed rather than buffered.
-                guard sniffer.runtime.pendingConnect.tryHold(received) else {
-                    handOver(sniffer, .ended(.limit))
-                    return
-                }
-                sniffer.heldConnectBytes += received
-                sniffer.bytes.append(contentsOf: UnsafeRawBufferPointer(start: base, count: received))
-                let settled = sniffer.bytes.withUnsafeBytes {
-                    MQTTConnectParser.isSettled($0, maxPacketSize: limit)
-                }
-                if settled {
-                    handOver(sniffer, .ready)
-                    return
-                }
+                let read = UnsafeRawBufferPointer(start: base, count: received)
+                let handedOver =
+                    sniffer.awaitingProxyHeader ? proxyHeaderRead(sniffer, read) : connectRead(sniffer, read)
+                if handedOver { return }
             } else if received == 0 {
                 handOver(sniffer, .clientClosed)
                 return
@@ -204,6 +215,52 @@ extension RelayEngine {
                 handOver(sniffer, .clientClosed)
                 return
             }
+        }
+    }
+
+    /// Bytes of the CONNECT: held in the listener's `max_pending_connect_bytes` (past it, the
+    /// connection is closed rather than buffered); true once handed over (the CONNECT is settled).
+    private func connectRead(_ sniffer: RawSniffer, _ read: UnsafeRawBufferPointer) -> Bool {
+        guard sniffer.runtime.pendingConnect.tryHold(read.count) else {
+            handOver(sniffer, .ended(.limit))
+            return true
+        }
+        sniffer.heldConnectBytes += read.count
+        sniffer.bytes.append(contentsOf: read)
+        let limit = sniffer.runtime.config.maxConnectSize
+        guard sniffer.bytes.withUnsafeBytes({ MQTTConnectParser.isSettled($0, maxPacketSize: limit) }) else {
+            return false
+        }
+        handOver(sniffer, .ready)
+        return true
+    }
+
+    /// Bytes of the PROXY header (`accept_proxy_protocol`), parsed as the channel path's
+    /// ``ProxyHeaderHandler`` does: an invalid one closes the connection (`proxy_protocol`); a whole
+    /// one names the client and the address it connected to, and what followed it is the CONNECT's.
+    /// True once handed over.
+    private func proxyHeaderRead(_ sniffer: RawSniffer, _ read: UnsafeRawBufferPointer) -> Bool {
+        sniffer.bytes.append(contentsOf: read)
+        switch ProxyHeaderParser.parse(sniffer.bytes) {
+        case .needMoreData:
+            return false
+        case .invalid(let error):
+            sniffer.proxyRefusal = "no valid PROXY header: \(error)"
+            handOver(sniffer, .ended(.proxyProtocol))
+            return true
+        case .complete(let header, let length):
+            sniffer.awaitingProxyHeader = false
+            sniffer.proxiedSource = header.source
+            sniffer.proxiedDestination = header.destination
+            let rest = Array(sniffer.bytes[length...])
+            sniffer.bytes = []
+            guard takeSourceSlot(sniffer) else { return true }
+            if sniffer.runtime.config.protocol == .tcp {
+                sniffer.bytes = rest
+                handOver(sniffer, .ready)
+                return true
+            }
+            return rest.isEmpty ? false : rest.withUnsafeBytes { connectRead(sniffer, $0) }
         }
     }
 
@@ -265,7 +322,8 @@ extension RelayEngine {
         lastTimerCheck = now
         if snifferCount > 0 {
             for case let sniffer? in sniffers where now >= sniffer.deadline {
-                handOver(sniffer, .ended(.connectTimeout))
+                // Still without its PROXY header: refused as the channel path refuses it.
+                handOver(sniffer, .ended(sniffer.awaitingProxyHeader ? .proxyProtocol : .connectTimeout))
             }
         }
         if acceptorsBackingOff > 0 {

@@ -15,6 +15,7 @@ struct CheckCommand: ParsableCommand {
         case .success(let loaded):
             print("\(config): OK (\(loaded.listeners.count) listeners, \(loaded.backends.count) backends)")
             if let warning = loaded.admin?.exposureWarning { StandardError.write("\(config): warning: \(warning)") }
+            if let warning = loaded.ignoredKeysWarning { StandardError.write("\(config): warning: \(warning)") }
             for estimate in ConnectMemoryEstimate.of(loaded) { print(estimate.line) }
         case .failure(let failure):
             StandardError.write(failure.lines.joined(separator: "\n"))

@@ -28,6 +28,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "brokerfront")
 
         if let warning = configuration.admin?.exposureWarning { logger.warning("\(warning)") }
+        if let warning = configuration.ignoredKeysWarning { logger.warning("\(warning)") }
         let limit = FileDescriptorLimit.raise(for: configuration)
         if !limit.fits {
             logger.warning(

@@ -62,29 +62,19 @@ struct RelaySliceConfigTests {
     }
 }
 
-/// `relay_connect`: sessions dial from a plain socket and move to a relay thread once routed.
-@Suite("relay_connect")
-struct RelayConnectConfigTests {
-    @Test("absent is true; true and false are read; anything else is refused at its line")
-    func parses() throws {
-        #expect(try #require(parseValid(minimalYAML)).relayConnect)
-        #expect(try #require(parseValid("relay_connect: false\n" + minimalYAML)).relayConnect == false)
-        #expect(try #require(parseValid("relay_connect: true\n" + minimalYAML)).relayConnect)
-        let lines = checkLines("relay_connect: sometimes\n" + minimalYAML)
-        #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_connect"), "\(lines)")
-    }
-}
-
-/// `relay_accept`: plain-TCP listeners accept on the relay threads.
-@Suite("relay_accept")
-struct RelayAcceptConfigTests {
-    @Test("absent is true; true and false are read; anything else is refused at its line")
-    func parses() throws {
-        #expect(try #require(parseValid(minimalYAML)).relayAccept)
-        #expect(try #require(parseValid("relay_accept: false\n" + minimalYAML)).relayAccept == false)
-        #expect(try #require(parseValid("relay_accept: true\n" + minimalYAML)).relayAccept)
-        let lines = checkLines("relay_accept: perhaps\n" + minimalYAML)
-        #expect(lines.count == 1 && lines[0].contains(":1:") && lines[0].contains("relay_accept"), "\(lines)")
+/// `relay_connect` and `relay_accept` no longer do anything: files that still hold them load, with a warning.
+@Suite("Removed relay keys")
+struct RemovedRelayKeysConfigTests {
+    @Test("relay_connect and relay_accept load whatever their value, and the warning names them; without them, none")
+    func ignoredWithWarning() throws {
+        #expect(try #require(parseValid(minimalYAML)).ignoredKeysWarning == nil)
+        let both = try #require(parseValid("relay_accept: perhaps\nrelay_connect: false\n" + minimalYAML))
+        #expect(both.ignoredKeys == ["relay_connect", "relay_accept"])
+        let warning = try #require(both.ignoredKeysWarning)
+        #expect(warning.hasPrefix("relay_connect and relay_accept are ignored"), "\(warning)")
+        let one = try #require(parseValid("relay_connect: true\n" + minimalYAML))
+        #expect(one.ignoredKeysWarning?.hasPrefix("relay_connect is ignored") == true)
+        #expect(checkLines("relay_accept: false\n" + minimalYAML).isEmpty)
     }
 }
 

@@ -14,7 +14,7 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
     import Glibc
 #endif
 
-/// The relay thread's connect phase (`relay_connect`), over socket pairs: the session is adopted with
+/// The relay thread's connect phase, over socket pairs: the session is adopted with
 /// its server socket already open, and the engine reports a server lost before it answered instead of
 /// ending the session, so the handler can send the same bytes elsewhere or refuse.
 @Suite("Relay engine: sessions adopted while dialing")

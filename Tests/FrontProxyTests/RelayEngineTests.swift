@@ -261,16 +261,6 @@ struct RelayEngineTests {
         }
         return nil
     }
-
-    @Test("the descriptor number is read from a channel description, and nothing else is")
-    func descriptorNumber() {
-        #expect(
-            SocketHandOff.descriptorNumber(
-                in: "SocketChannel { BaseSocket { fd=17 }, active = true, localAddress = nil }") == 17)
-        #expect(SocketHandOff.descriptorNumber(in: "EmbeddedChannel { fd=3 }") == nil)
-        #expect(SocketHandOff.descriptorNumber(in: "SocketChannel { BaseSocket { fd= }") == nil)
-        #expect(SocketHandOff.descriptorNumber(in: "") == nil)
-    }
 }
 
 /// Sessions whose end is told on an event loop (``RelayLink/endsOn``): the relay thread gathers the

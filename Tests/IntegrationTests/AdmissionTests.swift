@@ -29,13 +29,13 @@ struct AdmissionTests {
     @Test(
         "per_source_ip 2 counts from accept: two silent connections hold one IP's slots; a third is closed with no bytes (limit); another IP is served",
         arguments: [true, false])
-    func perSourceIPFromAccept(relayAccept: Bool) async throws {
+    func perSourceIPFromAccept(onRelayThreads: Bool) async throws {
         try await withMosquitto { broker in
             var config = TestConfig.mqttFront(ports: [broker.port]) {
                 $0.limits.perSourceIP = 2
                 $0.connectTimeout = .seconds(30)
             }
-            config.relayAccept = relayAccept
+            if !onRelayThreads { config.relayThreads = 0 }
             try await withFront(config.withPatientDials) { front in
                 let port = try front.port()
                 // Silent: not one byte of MQTT.
@@ -158,14 +158,14 @@ struct AdmissionTests {
     @Test(
         "max_pending_connect_bytes 2KiB: two unfinished 1 KiB CONNECTs hold 1,800 bytes; a third one's 400 bytes close it (limit); finished ones are served",
         arguments: [true, false])
-    func pendingConnectBytes(relayAccept: Bool) async throws {
+    func pendingConnectBytes(onRelayThreads: Bool) async throws {
         try await withMosquitto { broker in
             var config = TestConfig.mqttFront(ports: [broker.port]) {
                 $0.maxConnectSize = 1_024
                 $0.limits.maxPendingConnectBytes = 2_048
                 $0.connectTimeout = .seconds(30)
             }
-            config.relayAccept = relayAccept
+            if !onRelayThreads { config.relayThreads = 0 }
             try await withFront(config.withPatientDials) { front in
                 let port = try front.port()
                 func connect(_ id: String) -> [UInt8] {

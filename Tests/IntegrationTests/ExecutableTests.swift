@@ -107,6 +107,19 @@ struct ExecutableTests {
         #expect(status == 0, "\(lines)")
     }
 
+    @Test("check on a file with relay_connect and relay_accept: exit 0, one warning that they are ignored")
+    func checkRemovedRelayKeys() async throws {
+        let directory = try TemporaryDirectory(prefix: "check-removed")
+        defer { directory.remove() }
+        let yaml = "relay_connect: false\nrelay_accept: true\n" + Self.goodConfig(brokerPort: 1883)
+        let file = try directory.write(yaml, to: "old.yaml")
+        let (status, lines) = try await Self.check(file)
+        #expect(status == 0, "\(lines)")
+        #expect(lines.count == 1, "\(lines)")
+        #expect(
+            lines.first?.hasPrefix("\(file): warning: relay_connect and relay_accept are ignored") == true, "\(lines)")
+    }
+
     /// `brokerfront check --config file`: its exit status and its standard error's lines.
     static func check(_ file: String) async throws -> (status: Int32, lines: [String]) {
         let result = try await CommandLineTool.run(

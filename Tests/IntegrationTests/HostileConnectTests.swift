@@ -12,9 +12,7 @@ struct HostileConnectTests {
     /// Where a session's bytes flow; each path has its own code for a server lost before it answered.
     enum DataPath: String, CaseIterable, CustomStringConvertible {
         /// The default: the server is dialed from a plain socket, the session relayed by a relay thread.
-        case relayConnect
-        /// `relay_connect: false`: dialed by SwiftNIO, handed to a relay thread once established.
-        case channelDial
+        case relayThreads
         /// `relay_threads: 0`: every session stays on its SwiftNIO channels (as a TLS listener's do).
         case channels
 
@@ -23,8 +21,7 @@ struct HostileConnectTests {
         /// Sets the keys that select this path.
         func apply(to config: inout FrontConfiguration) {
             switch self {
-            case .relayConnect: break
-            case .channelDial: config.relayConnect = false
+            case .relayThreads: break
             case .channels: config.relayThreads = 0
             }
         }
@@ -74,7 +71,7 @@ struct HostileConnectTests {
 
     @Test(
         "an empty or wildcard Will Topic is refused by the front itself, counted as malformed_connect; no server goes down",
-        arguments: [DataPath.relayConnect, .channels])
+        arguments: [DataPath.relayThreads, .channels])
     func forbiddenWillTopics(path: DataPath) async throws {
         try await withMosquittos(2) { brokers in
             var config = TestConfig.mqttFront(ports: brokers.map(\.port))
@@ -114,7 +111,7 @@ struct HostileConnectTests {
 
     @Test(
         "each kind of forbidden CONNECT is answered as a broker would and counted as malformed_connect; no server is dialed",
-        arguments: [DataPath.relayConnect, .channels])
+        arguments: [DataPath.relayThreads, .channels])
     func forbiddenConnects(path: DataPath) async throws {
         let v5Name: [UInt8] = [0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05]
         let v311Name: [UInt8] = [0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x04]

@@ -4,35 +4,35 @@ import FrontTesting
 import MQTTWire
 import Testing
 
-/// `relay_connect`: a session dials its server from a plain socket and moves to a relay thread as
-/// soon as its CONNECT is routed. What a client sees must be what it saw with a second SwiftNIO
-/// channel: the CONNECT replayed to the next server when one hangs up before answering, a refusal
-/// when none is left. (The rest of the suite runs with it on, the default; the accept-queue test in
-/// FaultTests covers the connect deadline.)
+/// With relay threads, a session dials its server from a plain socket and moves to a relay thread as
+/// soon as its CONNECT is routed. What a client sees must be what it sees on SwiftNIO channels
+/// (`relay_threads: 0`): the CONNECT replayed to the next server when one hangs up before answering,
+/// a refusal when none is left. (The rest of the suite runs with relay threads, the default; the
+/// accept-queue test in FaultTests covers the connect deadline.)
 @Suite("Relay connect")
 struct RelayConnectTests {
-    @Test("on: a session is on a relay thread as soon as its CONNACK is out; off: only after 1 s of relaying")
+    @Test("a session is on a relay thread as soon as its CONNACK is out; with relay_threads 0, never")
     func movesAtOnce() async throws {
         try await withMosquitto { broker in
-            for relayConnect in [true, false] {
+            for onRelayThreads in [true, false] {
                 var config = TestConfig.mqttFront(ports: [broker.port])
-                config.relayConnect = relayConnect
+                if !onRelayThreads { config.relayThreads = 0 }
                 try await withFront(config) { front in
                     let (client, code) = try await MQTTTestClient.connect(
-                        port: try front.port(), clientID: "rc-\(relayConnect)")
+                        port: try front.port(), clientID: "rc-\(onRelayThreads)")
                     #expect(code == 0)
                     // Counted when the relay thread was given the session, which was before the CONNECT left.
-                    #expect(front.runner.proxy.relayedSessions == (relayConnect ? 1 : 0))
+                    #expect(front.runner.proxy.relayedSessions == (onRelayThreads ? 1 : 0))
                     try await client.subscribe("rc/t")
                     try await client.publish(topic: "rc/t", payload: [7])
                     #expect(try await client.nextPublish(timeout: .seconds(3)).payload == [7])
-                    #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.relayedSessions == 1 })
+                    #expect(front.runner.proxy.relayedSessions == (onRelayThreads ? 1 : 0))
                     // No `source_ips`: `source` is the address the kernel gave the server socket.
                     let listed = await front.runner.proxy.sessions(
-                        matching: SessionFilter(clientID: "rc-\(relayConnect)"), offset: 0, limit: 10)
+                        matching: SessionFilter(clientID: "rc-\(onRelayThreads)"), offset: 0, limit: 10)
                     #expect(listed.page.map(\.source) == ["127.0.0.1"])
                     await client.disconnect()
-                    let line = await front.waitForSessionClosed(matching: ["client_id": "rc-\(relayConnect)"])
+                    let line = await front.waitForSessionClosed(matching: ["client_id": "rc-\(onRelayThreads)"])
                     #expect(line?["reason"] == "client_closed")
                     #expect(line?["server"] == "b1")
                     #expect(line?["source"] == "127.0.0.1")
@@ -45,13 +45,13 @@ struct RelayConnectTests {
     @Test(
         "a server that hangs up before answering: the CONNECT and the PINGREQ behind it reach the next server",
         arguments: [HangUpServer.Mode.finAfterRead, .resetAtAccept], [true, false])
-    func replayedToNextServer(mode: HangUpServer.Mode, relayConnect: Bool) async throws {
+    func replayedToNextServer(mode: HangUpServer.Mode, onRelayThreads: Bool) async throws {
         let dead = try await HangUpServer.start(mode)
         try await withStopping(dead, stop: { await $0.stop() }) { dead in
             try await withMosquitto { broker in
                 var config = TestConfig.mqttFront(
                     ports: [dead.port, broker.port], balance: .first, backend: { $0.retries = 2 })
-                config.relayConnect = relayConnect
+                if !onRelayThreads { config.relayThreads = 0 }
                 try await withFront(config) { front in
                     let client = try await TestClient.connect(port: try front.port())
                     let connect = MQTTConnect(version: .v3_1_1, keepAlive: 30, clientID: "rc-replay").encode()
@@ -65,7 +65,8 @@ struct RelayConnectTests {
                             "\(error)\nsessions: \(front.logs.sessionsClosed)\n\(front.logs.controlLines)")
                         throw error
                     }
-                    #expect(answer == [0x20, 0x02, 0x00, 0x00, 0xD0, 0x00], "\(mode), relay_connect \(relayConnect)")
+                    #expect(
+                        answer == [0x20, 0x02, 0x00, 0x00, 0xD0, 0x00], "\(mode), on relay threads: \(onRelayThreads)")
                     #expect(dead.acceptedCount >= 1)
                     try await client.send(MQTTPacket.disconnect)
                     await client.close()
@@ -82,11 +83,11 @@ struct RelayConnectTests {
     @Test(
         "the only server hangs up before answering: the client gets Server unavailable, then a close",
         arguments: [true, false])
-    func refusedWhenNoneLeft(relayConnect: Bool) async throws {
+    func refusedWhenNoneLeft(onRelayThreads: Bool) async throws {
         let dead = try await HangUpServer.start(.finAfterRead)
         try await withStopping(dead, stop: { await $0.stop() }) { dead in
             var config = TestConfig.mqttFront(ports: [dead.port], backend: { $0.retries = 2 })
-            config.relayConnect = relayConnect
+            if !onRelayThreads { config.relayThreads = 0 }
             try await withFront(config) { front in
                 let client = try await TestClient.connect(port: try front.port())
                 try await client.send(MQTTConnect(version: .v3_1_1, keepAlive: 30, clientID: "rc-alone").encode())
@@ -103,7 +104,7 @@ struct RelayConnectTests {
         }
     }
 
-    @Test("an IPv6 client (listener on [::1]) moves too: its socket is found and checked by its IPv6 addresses")
+    @Test("an IPv6 client (listener on [::1]) is accepted and relayed on a relay thread too")
     func ipv6ClientMoves() async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(

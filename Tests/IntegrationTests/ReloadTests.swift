@@ -11,14 +11,14 @@ import Testing
 @Suite("Hot reload")
 struct ReloadTests {
     @Test(
-        "a changed relay_threads, relay_slice, relay_spread, relay_assist, relay_connect or relay_accept is kept for the next start, and the reload says so"
+        "a changed relay_threads, relay_slice, relay_spread or relay_assist is kept for the next start, and the reload says so"
     )
     func relaySettingsAtNextStart() async throws {
         try await withMosquitto { broker in
             let first = TestConfig.mqttFront(ports: [broker.port])
             try await withFront(first) { front in
                 let notice =
-                    "relay_threads, relay_slice, relay_spread, relay_assist, relay_connect or relay_accept changed: they apply at the next start"
+                    "relay_threads, relay_slice, relay_spread or relay_assist changed: they apply at the next start"
                 var same = TestConfig.mqttFront(ports: [broker.port])
                 same.keepBinds(of: first)
                 guard case .applied = await front.runner.reloader.reload(with: same) else {
@@ -29,8 +29,6 @@ struct ReloadTests {
                 // Each reload changes one of the keys from the running value: one notice each.
                 let changes: [(key: String, change: (inout FrontConfiguration) -> Void)] = [
                     ("relay_slice", { $0.relaySlice = .milliseconds(1) }),
-                    ("relay_connect", { $0.relayConnect = false }),
-                    ("relay_accept", { $0.relayAccept = false }),
                     ("relay_threads", { $0.relayThreads = 3 }),
                     ("relay_spread", { $0.relaySpread = .seconds(1) }),
                     ("relay_assist", { $0.relayAssist = false }),

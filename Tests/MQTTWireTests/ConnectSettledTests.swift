@@ -2,7 +2,7 @@ import MQTTWire
 import Testing
 
 /// `MQTTConnectParser.isSettled`: how a relay thread knows it has read enough of the first packet
-/// to hand it over (`relay_accept`). It must agree with `parse` on every prefix: settled exactly
+/// to hand it over. It must agree with `parse` on every prefix: settled exactly
 /// when `parse` stops asking for more data.
 @Suite("CONNECT settled")
 struct ConnectSettledTests {

@@ -1,5 +1,5 @@
 // The Linux calls the relay threads need that the Swift Glibc module does not import:
-// epoll, eventfd, accept4, naming a thread, its scheduler time slice, and giving freed heap pages back.
+// epoll, eventfd, accept4, naming a thread and its scheduler time slice.
 #ifndef C_EPOLL_H
 #define C_EPOLL_H
 
@@ -13,9 +13,6 @@ int c_epoll_accept(int fd, struct sockaddr *address, socklen_t *length);
 
 /// Names the calling thread (at most 15 bytes shown by ps/top); 0 on success.
 int c_epoll_name_thread(const char *name);
-
-/// glibc malloc_trim(0): returns free heap pages of every arena to the system; 1 if any were.
-int c_epoll_trim_heap(void);
 
 /// Asks the scheduler for a time slice of `nanoseconds` for the calling thread (EEVDF custom slice,
 /// sched_setattr's sched_runtime for SCHED_OTHER; Linux >= 6.12 clamps it to 0.1-100 ms), keeping

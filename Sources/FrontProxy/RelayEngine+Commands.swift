@@ -1,0 +1,125 @@
+import CEpoll
+import FrontCore
+import MQTTWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What other threads ask of a relay thread: each request is a command queued for the thread,
+/// which takes the queue after its current batch.
+extension RelayEngine {
+    /// Takes over a session whose server is still being connected to: the client descriptor (owned
+    /// from now on; not read until the server is connected and what waits for it is written) and
+    /// the server's socket. The link's ``RelayLink/dialHooks`` report the connect phase.
+    func adoptDialing(client: CInt, dial: RelayServerDial, link: RelayLink, tracker: MQTTStreamTracker?) {
+        sessionCount.add(1, ordering: .relaxed)
+        link.owner.store(index, ordering: .relaxed)
+        submit(.dial(RelayedSession(client: client, server: dial.fd, link: link, tracker: tracker), dial))
+    }
+
+    /// Gives a session that lost its server (``RelayDialHooks/lost``) the socket of the next one.
+    func redial(_ link: RelayLink, _ dial: RelayServerDial) {
+        submit(.redial(link, dial))
+    }
+
+    /// Ends a session that lost its server and has no other: `bytes` (a refusing CONNACK, or
+    /// nothing) go to the client first; `link.ended(nil)` follows.
+    func refuse(_ link: RelayLink, with bytes: [UInt8]) {
+        submit(.refuse(link, bytes))
+    }
+
+    /// The connect deadline passed: a session still connecting loses its server
+    /// (``RelayDialLoss/failed(errno:resend:)`` with ETIMEDOUT); otherwise nothing happens.
+    func abortDial(_ link: RelayLink) {
+        submit(.abortDial(link))
+    }
+
+    /// Closes a session from outside (admin, failover, drain, idle timeout); `link.ended(nil)` follows.
+    /// Any of the front's relay threads may be asked: one that gave the session away passes it on.
+    func close(_ link: RelayLink) {
+        submit(.close(link))
+    }
+
+    /// `relay_spread`: sessions that last `after` move from this thread to the one of `peers` (the
+    /// front's relay threads in index order, this one included) with the fewest sessions, while this
+    /// one holds more than its share. Call once, after every peer started.
+    func spread(to peers: [RelayEngine], after: Duration) {
+        submit(.spread(peers: peers.map(WeakRelayEngine.init), after: UInt64(after.nanosecondsClamped)))
+    }
+
+    /// Starts accepting on `acceptor`'s listening socket (owned from now on; closed by ``unlisten(_:done:)``).
+    func listen(_ acceptor: RelayAcceptor) {
+        submit(.listen(acceptor))
+    }
+
+    /// Stops accepting on `acceptor` and closes its socket; `done` runs on the relay thread once it is
+    /// closed. Connections accepted before go on.
+    func unlisten(_ acceptor: RelayAcceptor, done: @escaping @Sendable () -> Void) {
+        submit(.unlisten(acceptor, done: done))
+    }
+
+    /// Connections still sending their CONNECT are closed with `reason` (by their event loops).
+    func endSniffing(_ reason: CloseReason) {
+        submit(.endSniffing(reason))
+    }
+
+    /// A connection slot freed while `acceptor` waited for one.
+    func resumeAccepting(_ acceptor: RelayAcceptor) {
+        submit(.resumeAccepting(acceptor))
+    }
+
+    /// The connections this thread accepted that are still sending their CONNECT;
+    /// none once the thread has stopped.
+    func sniffingConnections() async -> [SniffingConnection] {
+        await withCheckedContinuation { continuation in
+            submit(.inspectSniffers { continuation.resume(returning: $0) })
+        }
+    }
+
+    func submit(_ command: Command) {
+        let (wasEmpty, running) = commands.withLockedValue { queue -> (Bool, Bool) in
+            guard !stopped else { return (false, false) }
+            defer { queue.append(command) }
+            return (queue.isEmpty, true)
+        }
+        guard running else {
+            turnAway(command)
+            return
+        }
+        guard wasEmpty else { return }
+        wake()
+    }
+
+    /// A command for a stopped thread (any thread): a session handed over now ends at once
+    /// (`shutdown`, told as its end always is), sockets it brought are closed, the rest is moot.
+    func turnAway(_ command: Command) {
+        switch command {
+        case .dial(let session, _), .immigrate(let session):
+            for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
+            sessionCount.subtract(1, ordering: .relaxed)
+            let link = session.link
+            if let (loop, onLoop) = link.endsOn {
+                loop.execute { onLoop(.shutdown) }
+            } else {
+                link.ended(.shutdown)
+            }
+        case .redial(_, let dial):
+            Glibc.close(dial.fd)
+        case .listen(let acceptor):
+            acceptor.closeOnce()
+        case .unlisten(let acceptor, let done):
+            acceptor.closeOnce()
+            done()
+        case .inspectSniffers(let reply):
+            reply([])
+        case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop, .spread:
+            break
+        }
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
+    }
+}
