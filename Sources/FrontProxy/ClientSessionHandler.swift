@@ -1,5 +1,6 @@
 import FrontConfig
 import FrontCore
+import FrontSession
 import Logging
 import MQTTWire
 import NIOCore
@@ -356,16 +357,4 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     /// Whether the session was counted on its server (the relay began).
     var upstreamWasOpened = false
-}
-
-extension Optional where Wrapped == MQTTStreamTracker {
-    /// Feeds the client's bytes to its tracker, and lets the tracker go once it has nothing more to
-    /// tell (it saw the DISCONNECT, or lost the packet boundaries); true when the bytes held the
-    /// DISCONNECT. Shared by the channel path and the relay thread.
-    mutating func feedUntilDone(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var tracker = self else { return false }
-        tracker.feed(bytes)
-        self = tracker.sawDisconnect || !tracker.isTracking ? nil : tracker
-        return tracker.sawDisconnect
-    }
 }

@@ -2,6 +2,7 @@ import CEpoll
 import CoreMetrics
 import FrontConfig
 import FrontCore
+import FrontSession
 import MQTTWire
 import NIOCore
 import Synchronization
