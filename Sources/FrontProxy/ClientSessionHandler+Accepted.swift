@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import NIOCore
 import ProxyProtocol
 
@@ -8,7 +9,7 @@ import ProxyProtocol
 
 /// `relay_accept`: a session accepted by a relay thread (``RelayAcceptor``) has no channel. Its
 /// handler holds the client's socket (``acceptedFD``) from the hand-over until the first dial moves
-/// it to the relay thread with the server's (``dialFromRelay(_:source:port:timeout:again:)``);
+/// it to the relay thread with the server's (``dialFromRelay(_:source:port:timeout:header:)``);
 /// a refusal or a deadline before that closes it here. Everything else (the CONNECT's verdict,
 /// filters, admission, routing, the log line) is the channel path's code.
 extension ClientSessionHandler {
@@ -31,10 +32,10 @@ extension ClientSessionHandler {
         }
         // total and active were counted by the relay thread at accept.
         loop.register(self)
-        // The deadline runs from the accept, as on the channel path (+1: the tick rounds down).
-        let accepted = loop.tick(of: MonotonicTime(nanoseconds: connection.acceptedAt))
-        connectDeadlineTick = accepted + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
-        loop.wheel.schedule(self, at: connectDeadlineTick)
+        // The deadline runs from the accept, as on the channel path.
+        machine = SessionMachine(
+            settings: listener.sessionSettings, acceptedAt: MonotonicTime(nanoseconds: connection.acceptedAt))
+        arm(machine.deadline)
         if !connection.bytes.isEmpty {
             bytesIn &+= UInt64(connection.bytes.count)
             listener.metrics.bytesIn.increment(by: Int64(connection.bytes.count))
@@ -42,12 +43,12 @@ extension ClientSessionHandler {
         }
         switch outcome {
         case .ready:
-            clientIdentified()
+            // The relay thread took the accept-time checks (per_source_ip).
+            feed(.admission(.admitted))
         case .clientClosed:
-            clientInputClosed = true
-            terminate(reason: .clientClosed)
+            feed(.inputClosed(.client))
         case .ended(let reason):
-            terminate(reason: reason)
+            feed(.terminate(reason))
         }
     }
 
@@ -60,7 +61,7 @@ extension ClientSessionHandler {
         }
         Glibc.close(acceptedFD)
         acceptedFD = -1
-        phase = .closing
+        if machine.phase != .closing { _ = machine.handle(.terminate(.clientClosed), at: loop.now()) }
         finish()
         releaseConnectionSlots()
     }

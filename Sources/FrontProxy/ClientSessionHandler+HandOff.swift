@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import NIOCore
 
 #if canImport(Glibc)
@@ -26,8 +27,8 @@ extension ClientSessionHandler {
     }
 
     private var isReadyForHandOff: Bool {
-        handOffDue && phase == .relaying && replay == nil && connackProbe == nil && !clientInputClosed
-            && !serverInputClosedFlag
+        handOffDue && machine.phase == .relaying && replay == nil && !machine.readsConnAck
+            && !machine.clientInputClosed && !machine.serverInputClosed
             && !handOffRefused && loop.relay != nil && listener.tls == nil
     }
 
@@ -41,7 +42,7 @@ extension ClientSessionHandler {
         guard Self.queuedBytes(clientChannel) == 0, Self.queuedBytes(upstreamChannel) == 0 else {
             handOffDue = false
             handOffTick = loop.tickNow() + Self.handOffDelayTicks
-            scheduleRelayDeadline()
+            scheduleDeadline()
             return
         }
         guard let clientFD = SocketHandOff.duplicate(clientChannel) else {
@@ -69,15 +70,14 @@ extension ClientSessionHandler {
         upstreamChannel.close(promise: nil)
         clientChannel.close(promise: nil)
         self.context = nil
-        engine.adopt(client: clientFD, server: serverFD, link: link, tracker: clientStream)
-        clientStream = nil
+        engine.adopt(client: clientFD, server: serverFD, link: link, tracker: machine.takeClientStream())
     }
 
     /// The relay thread finished the session (nil reason: closed on our request).
     func relayEnded(_ ending: CloseReason?) {
         guard relay != nil else { return }
-        if reason == nil { reason = ending ?? .clientClosed }
-        phase = .closing
+        // The relay thread closed both sides already: only the reason is the machine's.
+        _ = machine.handle(.terminate(ending ?? .clientClosed), at: loop.now())
         finish()
         releaseConnectionSlots()
         // The link's `ended` callback holds this handler: let go of the link, or each relayed
@@ -99,10 +99,10 @@ extension ClientSessionHandler {
     func refreshActivityFromRelay() {
         guard let relay else { return }
         // Answered: no retry is left to make, so the servers tried need not be kept.
-        if !tried.isEmpty, relay.answered.load(ordering: .relaxed) { tried = [] }
+        if !machine.answered, relay.answered.load(ordering: .relaxed) { feed(.serverAnswered) }
         let last = relay.lastActivity.load(ordering: .relaxed)
         guard last > 0 else { return }
-        lastActivityTick = max(lastActivityTick, loop.tick(of: MonotonicTime(nanoseconds: last)))
+        feed(.activity(MonotonicTime(nanoseconds: last)))
     }
 
     private static func queuedBytes(_ channel: any Channel) -> Int {

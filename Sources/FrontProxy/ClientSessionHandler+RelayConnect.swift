@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import MQTTWire
 import NIOCore
 
@@ -21,7 +22,7 @@ extension ClientSessionHandler {
     /// the next step; false when the SwiftNIO dial must run instead (before the move only: the
     /// server is addressed by name, or the client's descriptor cannot be taken).
     func dialFromRelay(
-        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
+        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, header: [UInt8]?
     ) -> Bool {
         guard let engine = loop.relay else { return false }
         let address = server.config.address
@@ -29,7 +30,7 @@ extension ClientSessionHandler {
             // A channel's session dials a named server with SwiftNIO, which resolves the name; one
             // without a channel does the same, then moves the connected socket.
             guard relay != nil || acceptedFD >= 0 else { return false }
-            dialByName(server, source: source, port: port, timeout: timeout, again: again)
+            dialByName(server, source: source, port: port, timeout: timeout, header: header)
             return true
         }
         var clientFD: CInt = -1
@@ -37,15 +38,16 @@ extension ClientSessionHandler {
             guard let context, let duplicate = SocketHandOff.duplicate(context.channel) else { return false }
             clientFD = duplicate
         }
-        let bytes = bytesForServer()
+        let bytes = bytesForServer(header: header)
         let local = source.flatMap { try? SocketAddress(ipAddress: $0, port: port ?? 0) }
         let opened = UpstreamSocket.open(to: target, from: local, pickedPort: port != nil, sending: bytes)
         guard case .opened(let fd, let sentCount, let connected) = opened else {
             if clientFD >= 0 { Glibc.close(clientFD) }
             if case .failed(let code) = opened {
+                dialErrorText = "connect: \(String(cString: strerror(code))) (errno: \(code))"
                 dialAttemptFailed(
-                    server, source: source, port: port, error: IOError(errnoCode: code, reason: "connect"), again: again
-                )
+                    server, source: source, port: port,
+                    failure: DialFailure(errno: code, stage: .connecting, pickedPort: port != nil))
             }
             return true
         }
@@ -57,25 +59,25 @@ extension ClientSessionHandler {
 
     /// Every byte the next server gets: what the last one was sent (after a loss), or the PROXY
     /// header and what the client sent so far.
-    private func bytesForServer() -> [UInt8] {
-        relayResend ?? ((proxyHeaderBytes() ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
+    private func bytesForServer(header: [UInt8]?) -> [UInt8] {
+        relayResend ?? ((header ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
     }
 
     /// A server addressed by name, for a session without a channel: SwiftNIO resolves and connects
     /// (reading nothing), then the connected socket goes to the relay thread.
     private func dialByName(
-        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
+        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, header: [UInt8]?
     ) {
         UpstreamDialer.dial(server, from: source, port: port, on: loop.eventLoop, timeout: timeout, handler: nil)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    let fd = self.phase == .dialing ? SocketHandOff.duplicate(channel) : nil
+                    let fd = self.machine.phase == .dialing ? SocketHandOff.duplicate(channel) : nil
                     channel.close(promise: nil)
                     guard let fd, let engine = self.loop.relay else {
                         if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
-                        if self.phase == .dialing { self.terminate(reason: .error) }
+                        if self.machine.phase == .dialing { self.terminate(reason: .error) }
                         return
                     }
                     self.noteDialSucceeded(server)
@@ -86,9 +88,11 @@ extension ClientSessionHandler {
                     }
                     self.handToRelay(
                         engine, server: server, source: source, port: port, timeout: timeout, clientFD: -1,
-                        dial: (fd, true, self.bytesForServer(), 0))
+                        dial: (fd, true, self.bytesForServer(header: header), 0))
                 case .failure(let error):
-                    self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
+                    self.dialErrorText = "\(error)"
+                    self.dialAttemptFailed(
+                        server, source: source, port: port, failure: Self.dialFailure(error, port: port))
                 }
             }
     }
@@ -110,19 +114,23 @@ extension ClientSessionHandler {
         let events = listener.events
         var dial = RelayServerDial(
             fd: fd, connected: connected, bytes: bytes, sentCount: sentCount,
-            replayable: keepsReplay)
-        let (tried, backendName, routing) = (tried, backend?.name, listener.routing)
+            replayable: machine.keepsReplay)
+        let (tried, backendName, routing) = (machine.tried, backend?.name, listener.routing)
         dial.onConnected = {
             Self.noteDialSucceeded(server, events: events)
             return Self.stillChosen(server, tried: tried, backend: backendName, routing: routing)
         }
-        relayConnectDeadline = connected ? 0 : loop.tickNow() + TimerWheel.ticks(for: timeout) + 1
+        // The machine relays from now on (the idle clock, the client's tracker, a connect deadline).
+        if let pending {
+            pending.withUnsafeReadableBytes { feed(.dialOpened(connected: connected, sent: $0)) }
+        } else {
+            feed(.dialOpened(connected: connected, sent: UnsafeRawBufferPointer(start: nil, count: 0)))
+        }
         if let relay {
             engine.redial(relay, dial)
         } else {
             moveToRelay(engine, client: clientFD, dial: dial)
         }
-        scheduleRelayDeadline()
     }
 
     /// The first dial went out: the session's bookkeeping starts as on its channels, then the client
@@ -135,17 +143,12 @@ extension ClientSessionHandler {
         } else if context == nil {
             return
         }
-        if let pending, pending.readableBytes > 0, connect != nil {
-            clientStream = MQTTStreamTracker()
-            trackClient(pending)
-        }
         pending = nil
-        startIdleClock()
         let eventLoop = loop.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let hooks = RelayDialHooks(
             probeServerKeepAlive: connect?.version == .v5,
-            replayLimit: listener.config.maxConnectSize * 2,
+            replayLimit: listener.sessionSettings.replayLimit,
             serverKeepAlive: { seconds in eventLoop.execute { bound.value.serverKeepAliveRead(seconds) } },
             lost: { loss in eventLoop.execute { bound.value.relayLost(loss) } })
         let link = RelayLink(
@@ -161,51 +164,26 @@ extension ClientSessionHandler {
             context.channel.close(promise: nil)
             self.context = nil
         }
-        engine.adoptDialing(client: client, dial: dial, link: link, tracker: clientStream)
-        clientStream = nil
+        engine.adoptDialing(client: client, dial: dial, link: link, tracker: machine.takeClientStream())
     }
 
-    /// The relay thread lost the server before it answered: undo its bookkeeping, note a failed
-    /// connect for passive health (a close after the client's bytes went out is no evidence:
-    /// ``serverClosedUnanswered(_:)``), and go on with the next candidate (or refuse).
+    /// The relay thread lost the server before it answered: the machine undoes the relay (the
+    /// ``SessionMachine/Action/serverLost`` action), tells passive health what the loss was evidence of
+    /// (a close after the client's bytes went out is none), and goes on with the next candidate, with
+    /// every byte sent so far, or refuses the client.
     func relayLost(_ loss: RelayDialLoss) {
-        guard relay != nil, phase == .relaying, let server else { return }
-        serverSessionLost(server)
-        relayConnectDeadline = 0
+        guard relay != nil, machine.phase == .relaying, let server else { return }
         relayResend = loss.resend
-        phase = .dialing
-        switch loss {
-        case .failed(let code, _) where code == ETIMEDOUT:
-            let timeout = backend?.config.connectTimeout ?? .zero
-            noteDialFailed(
-                server, error: ChannelError.connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped))))
-        case .failed(let code, _):
-            noteDialFailed(server, error: IOError(errnoCode: code, reason: "connect"))
-        case .silent:
-            serverClosedUnanswered(server)
-            return
-        case .superseded:
-            noteDialSuperseded(server)
-        }
-        dialNext()
+        dialErrorText = ""
+        if loss.failure == .superseded { noteDialSuperseded(server) }
+        noteUnanswered { feed(.dialFailed(loss.failure)) }
     }
 
     /// MQTT 5.0 §3.2.2.3.14, read by the relay thread: the broker's Server Keep Alive replaces the
     /// client's, so the idle deadline follows it.
     func serverKeepAliveRead(_ seconds: UInt16) {
-        guard relay != nil, phase == .relaying else { return }
-        applyServerKeepAlive(seconds)
-    }
-
-    /// The connect deadline of a session dialing from the relay thread, checked by the wheel.
-    func checkRelayConnectDeadline(_ tick: Int64) {
-        guard relayConnectDeadline > 0, let relay else { return }
-        if relay.connected.load(ordering: .relaxed) {
-            relayConnectDeadline = 0
-        } else if tick >= relayConnectDeadline {
-            relayConnectDeadline = 0
-            loop.relay?.abortDial(relay)
-        }
+        guard relay != nil else { return }
+        feed(.serverKeepAlive(seconds))
     }
 }
 
