@@ -38,8 +38,12 @@ extension ClientSessionHandler {
                 }
             case .dropServer:
                 upstream?.close()
-            case .refuse(let reason, let reply):
-                refuse(reason, sending: reply)
+            case .invalidConnect(let error):
+                listener.logger.debug(
+                    "refusing client: not a valid CONNECT",
+                    metadata: ["client": .string(clientAddress), "error": .string("\(error)")])
+            case .refuse(_, let reply):
+                refuse(sending: reply)
             case .shutdownOutput(.server):
                 upstream?.shutdownOutput()
             case .shutdownOutput(.client):
@@ -84,15 +88,8 @@ extension ClientSessionHandler {
     }
 
     /// Answers a client the front cannot serve with `bytes` (a refusing CONNACK, or nothing), then closes.
-    private func refuse(_ reason: CloseReason, sending bytes: [UInt8]) {
+    private func refuse(sending bytes: [UInt8]) {
         guard holdsClient else { return }
-        if reason == .malformedConnect {
-            listener.logger.debug(
-                "refusing client: not a valid CONNECT",
-                metadata: [
-                    "client": .string(clientAddress), "error": .string(machine.connectError.map { "\($0)" } ?? "-"),
-                ])
-        }
         bytesOut &+= UInt64(bytes.count)
         listener.metrics.bytesOut.increment(by: Int64(bytes.count))
         if acceptedFD >= 0 {

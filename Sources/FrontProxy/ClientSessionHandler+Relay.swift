@@ -65,7 +65,7 @@ extension ClientSessionHandler {
         let duration = MonotonicTime.now().since(started)
         let bytes = totalBytes
         var extra: Logger.Metadata = [:]
-        if let certificateCN { extra["client_cn"] = .string(certificateCN) }
+        if let certificateCN = machine.certificateCN { extra["client_cn"] = .string(certificateCN) }
         listener.logger.info(
             "session closed",
             metadata: extra.merging([

@@ -64,6 +64,8 @@ extension ClientSessionHandler {
 
     /// Resolves the backend from the snapshot in force for the machine.
     func route() {
+        // The subject CN of the client certificate (TLS listeners with `client_ca`) routes and is logged.
+        var certificateCN: String?
         if listener.config.tls?.clientCA != nil, let context,
             let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
         {

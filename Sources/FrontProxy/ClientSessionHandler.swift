@@ -56,8 +56,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var rateAppliedAtAccept = false
     /// Bytes of a CONNECT still arriving counted in the listener's `max_pending_connect_bytes`.
     var heldConnectBytes = 0
-    /// Subject CN of the client certificate (TLS listeners with `client_ca`).
-    var certificateCN: String?
     /// The server the session relays to, counted on it (nil before, and after it was lost).
     var server: ServerRuntime?
     var serverMetrics: ServerMetrics?
@@ -107,7 +105,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// The client's CONNECT, once parsed.
     var connect: MQTTConnect? { machine.connect }
     /// The backend the session was routed to.
-    var backend: BackendRuntime? { machine.route?.backend }
+    var backend: BackendRuntime? { machine.backend }
     /// Why the session ended, once it did.
     var reason: CloseReason? { machine.reason }
 

@@ -25,6 +25,8 @@ extension SessionMachine {
         /// Close the server's connection unused: it closed its input before answering; a
         /// ``SessionMachine.Event/serverClosed`` follows.
         case dropServer
+        /// The client's first packet is no valid CONNECT, for this reason (for the log; a refusal follows).
+        case invalidConnect(MQTTConnectError)
         /// Send `reply` (a refusing CONNACK, or nothing) to the client, then close it.
         case refuse(CloseReason, reply: [UInt8])
         /// Pass a FIN on: shut down the output toward `side`.

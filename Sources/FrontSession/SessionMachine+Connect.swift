@@ -73,7 +73,7 @@ extension SessionMachine {
         case .needMoreData:
             return
         case .invalid(let error):
-            connectError = error
+            actions.append(.invalidConnect(error))
             refuse(
                 .malformedConnect, reply: error.reply(version: MQTTConnectParser.announcedVersion(bytes)),
                 into: &actions)
@@ -95,17 +95,25 @@ extension SessionMachine {
             refuse(.noServer, into: &actions)
             return
         }
-        self.route = route
+        self.backend = backend
+        clientIP = route.client.ip
+        certificateCN = route.certificateCN
+        // Mixed families (an IPv4 client on a dual-stack listener) go as IPv4-mapped IPv6 in either
+        // version, as HAProxy sends them: the broker gets the version it was configured for.
+        switch backend.config.sendProxyProtocol {
+        case .v1: proxyHeader = ProxyHeaderEncoder.v1(source: route.client, destination: route.destination)
+        case .v2: proxyHeader = ProxyHeaderEncoder.v2(source: route.client, destination: route.destination)
+        case .none: proxyHeader = nil
+        }
         attemptsLeft = backend.config.retries + 1
         dialNext(at: now, into: &actions)
     }
 
     /// Dials the next candidate, or refuses the client when none is left.
     mutating func dialNext(at now: MonotonicTime, into actions: inout Actions) {
-        guard let route, let backend = route.backend else { return }
+        guard let backend else { return }
         let key = RoutingKey(
-            clientID: connect?.clientID, username: connect?.username, sourceIP: route.client.ip,
-            certificateCN: route.certificateCN)
+            clientID: connect?.clientID, username: connect?.username, sourceIP: clientIP, certificateCN: certificateCN)
         guard attemptsLeft > 0, let server = backend.choose(for: key, at: now, excluding: tried) else {
             refuse(.noServer, into: &actions)
             return
@@ -115,25 +123,19 @@ extension SessionMachine {
         dial(server, at: now, afterPortCollision: false, into: &actions)
     }
 
+    /// One dial of `server` (again, after a port collision): its order, and when it began (a
+    /// timeout's evidence is weighed from then).
     mutating func dial(
         _ server: ServerRuntime, at now: MonotonicTime, afterPortCollision: Bool, into actions: inout Actions
     ) {
-        guard let route, let backend = route.backend else { return }
+        guard let backend else { return }
         phase = .dialing
         target = server
         dialBegunAt = now
-        let header: [UInt8]?
-        // Mixed families (an IPv4 client on a dual-stack listener) go as IPv4-mapped IPv6 in either
-        // version, as HAProxy sends them: the broker gets the version it was configured for.
-        switch backend.config.sendProxyProtocol {
-        case .v1: header = ProxyHeaderEncoder.v1(source: route.client, destination: route.destination)
-        case .v2: header = ProxyHeaderEncoder.v2(source: route.client, destination: route.destination)
-        case .none: header = nil
-        }
         actions.append(
             .dial(
                 DialOrder(
-                    server: server, timeout: backend.config.connectTimeout, proxyHeader: header,
+                    server: server, timeout: backend.config.connectTimeout, proxyHeader: proxyHeader,
                     afterPortCollision: afterPortCollision)))
     }
 

@@ -34,7 +34,7 @@ extension SessionMachine {
     ) {
         guard phase == .dialing else { return }
         phase = .relaying
-        dialDeadline = connected ? nil : now.adding(route?.backend?.config.connectTimeout ?? .zero)
+        dialDeadline = connected ? nil : now.adding(backend?.config.connectTimeout ?? .zero)
         if let connect {
             clientStream = MQTTStreamTracker()
             trackClient(sent)

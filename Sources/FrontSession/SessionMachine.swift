@@ -42,8 +42,6 @@ public struct SessionMachine {
     public let connectDeadline: MonotonicTime
     /// The client's CONNECT once parsed (without password, Will and properties).
     public internal(set) var connect: MQTTConnect?
-    /// Why the first packet was refused, when it was not a valid CONNECT.
-    public internal(set) var connectError: MQTTConnectError?
     /// Why the session ended (the first reason recorded wins, except a refusal's own).
     public internal(set) var reason: CloseReason?
     /// Which side finished first (a FIN, or the client's DISCONNECT): who is blamed for the close.
@@ -52,8 +50,15 @@ public struct SessionMachine {
     public internal(set) var serverInputClosed = false
     var queuedAtAccept = false
 
-    // Routing and dialing.
-    public internal(set) var route: SessionRoute?
+    // Routing and dialing (kept apart rather than as a ``SessionRoute``: a session's size matters).
+    /// The backend the session was routed to.
+    public internal(set) var backend: BackendRuntime?
+    /// The PROXY header for the broker (`send_proxy_protocol`), made once at routing.
+    var proxyHeader: [UInt8]?
+    /// What routing keys on besides the CONNECT: the client's IP, and the subject CN of its
+    /// certificate (TLS listeners with `client_ca`).
+    var clientIP = ""
+    public internal(set) var certificateCN: String?
     /// Servers tried for this session (not retried); emptied once a server answered.
     public internal(set) var tried: [ServerRuntime] = []
     public internal(set) var attemptsLeft = 0

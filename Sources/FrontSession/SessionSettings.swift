@@ -2,18 +2,19 @@ import FrontConfig
 import FrontCore
 
 /// What a session machine needs of its listener's configuration: a few values, made once per
-/// listener and copied into each session (not the whole listener).
-public struct SessionSettings: Sendable, Equatable {
+/// listener and shared by its sessions (each holds a reference, not a copy: an idle session's
+/// memory is what the front is sized by). Immutable, so thread-safe.
+public final class SessionSettings: Sendable {
     /// MQTT (a CONNECT is sniffed, answered and replayed) or plain `tcp`.
-    public var isMQTT: Bool
+    public let isMQTT: Bool
     /// A PROXY header comes first (`accept_proxy_protocol`).
-    public var expectsProxyHeader: Bool
+    public let expectsProxyHeader: Bool
     /// The largest CONNECT accepted (`max_connect_size`); twice it bounds a replay.
-    public var maxConnectSize: Int
+    public let maxConnectSize: Int
     /// From accept to a routed CONNECT (`connect_timeout`).
-    public var connectTimeout: Duration
+    public let connectTimeout: Duration
     /// The idle deadline's rule.
-    public var keepalive: KeepalivePolicy.Settings
+    public let keepalive: KeepalivePolicy.Settings
 
     public init(
         isMQTT: Bool, expectsProxyHeader: Bool, maxConnectSize: Int, connectTimeout: Duration,
@@ -27,7 +28,7 @@ public struct SessionSettings: Sendable, Equatable {
     }
 
     /// The settings of `listener`.
-    public init(listener: ListenerConfig) {
+    public convenience init(listener: ListenerConfig) {
         self.init(
             isMQTT: listener.protocol == .mqtt, expectsProxyHeader: listener.acceptProxyProtocol,
             maxConnectSize: listener.maxConnectSize, connectTimeout: listener.connectTimeout,

@@ -29,7 +29,7 @@ struct ConnectPhaseTests {
         // Not a CONNECT (a PUBLISH): a close alone.
         var publish = SessionHarness()
         publish.feed(.admission(.admitted))
-        #expect(publish.client([0x30, 0x02, 0x00, 0x00]) == ["refuse malformed_connect"])
+        #expect(publish.client([0x30, 0x02, 0x00, 0x00]) == ["invalid", "refuse malformed_connect"])
         #expect(publish.machine.reason == .malformedConnect)
         #expect(publish.machine.phase == .closing)
         // Bad protocol level: CONNACK return code 1 (3.1.1 framing).
@@ -37,20 +37,19 @@ struct ConnectPhaseTests {
         level.feed(.admission(.admitted))
         var bytes = SessionHarness.connect()
         bytes[8] = 9
-        #expect(level.client(bytes) == ["refuse malformed_connect 20 2 0 1"])
+        #expect(level.client(bytes) == ["invalid", "refuse malformed_connect 20 2 0 1"])
         // Oversized (max_connect_size 1024): refused from the fixed header alone.
         var large = SessionHarness()
         large.feed(.admission(.admitted))
-        #expect(large.client([0x10, 0xFF, 0x7F]) == ["refuse malformed_connect"])
-        #expect(large.machine.connectError != nil)
+        #expect(large.client([0x10, 0xFF, 0x7F]) == ["invalid", "refuse malformed_connect"])
         // A 5.0 CONNECT with a bad property: CONNACK with a reason code before the close.
         var v5 = SessionHarness()
         v5.feed(.admission(.admitted))
         var packet = SessionHarness.connect(.v5)
         packet[10 + 2] = 0x01  // properties length 1 with no property bytes left → malformed
         let actions = v5.client(packet)
-        #expect(actions.count == 1)
-        #expect(actions.first?.hasPrefix("refuse malformed_connect 20") == true)
+        #expect(actions.count == 2)
+        #expect(actions.last?.hasPrefix("refuse malformed_connect 20") == true)
     }
 
     @Test("admission: denied and limit refusals answer with the CONNACK of the client's version")

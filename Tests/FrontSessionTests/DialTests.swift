@@ -119,6 +119,18 @@ struct DialTests {
         #expect(plain.machine.target != nil)
     }
 
+    @Test("a connect that failed on a relay thread (the session moved already) is undone, reported, and redialed")
+    func relayThreadConnectFailure() {
+        var session = SessionHarness()
+        session.dialing(SessionHarness.backend())
+        session.opened(connected: false)
+        #expect(session.machine.phase == .relaying)
+        let refused = DialFailure(errno: 111, stage: .connecting, pickedPort: false)
+        #expect(session.feed(.dialFailed(refused)) == ["server lost", "report b1 refused", "dial b2"])
+        #expect(!session.machine.awaitsConnect)
+        #expect(session.machine.phase == .dialing)
+    }
+
     @Test("errno → DialFailure: one mapping for the SwiftNIO shell and the relay threads")
     func errnoMapping() {
         #expect(DialFailure(errno: 111, stage: .connecting, pickedPort: false) == .refused)

@@ -116,6 +116,7 @@ struct SessionHarness {
                 order.afterPortCollision ? "dial \(order.server.name) again" : "dial \(order.server.name)"
             case .dialFailed(let server, let failure, let counts):
                 "\(counts ? "report" : "ignore") \(server.name) \(failure)"
+            case .invalidConnect: "invalid"
             case .serverLost: "server lost"
             case .dropServer: "drop server"
             case .refuse(let reason, let reply):
