@@ -34,7 +34,7 @@ test: deps
 
 ## Pure and EmbeddedChannel tests only (no brokers needed).
 unit:
-	swift test --filter 'MQTTWireTests|ProxyProtocolTests|FrontConfigTests|FrontCoreTests|FrontProxyTests|FrontControlTests'
+	swift test --filter 'MQTTWireTests|ProxyProtocolTests|FrontConfigTests|FrontCoreTests|FrontSessionTests|FrontProxyTests|FrontControlTests'
 
 lint:
 	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

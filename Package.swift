@@ -41,6 +41,11 @@ let package = Package(
             name: "FrontCore",
             dependencies: ["FrontConfig", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict),
+        // One client session's decisions as a state machine: events in, actions out. No NIO, no sockets.
+        .target(
+            name: "FrontSession",
+            dependencies: ["MQTTWire", "ProxyProtocol", "FrontConfig", "FrontCore"],
+            swiftSettings: strict),
         // epoll/eventfd for the relay threads (not in the Glibc module).
         .target(name: "CEpoll"),
         // The data path on NIO: listener, CONNECT sniff, route, dial, relay, idle deadlines.
@@ -48,7 +53,7 @@ let package = Package(
             name: "FrontProxy",
             dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "MQTTWire", "FrontConfig", "FrontCore", "ProxyProtocol", "CEpoll",
+                "MQTTWire", "FrontConfig", "FrontCore", "FrontSession", "ProxyProtocol", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -119,6 +124,10 @@ let package = Package(
         .testTarget(name: "MQTTWireTests", dependencies: ["MQTTWire"], swiftSettings: strict),
         .testTarget(name: "ProxyProtocolTests", dependencies: ["ProxyProtocol"], swiftSettings: strict),
         .testTarget(name: "FrontConfigTests", dependencies: ["FrontConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "FrontSessionTests",
+            dependencies: ["FrontSession", "FrontCore", "FrontConfig", "MQTTWire", "ProxyProtocol"],
+            swiftSettings: strict),
         .testTarget(name: "FrontCoreTests", dependencies: ["FrontCore", "FrontConfig"], swiftSettings: strict),
         .testTarget(
             name: "FrontControlTests", dependencies: ["FrontControl", "FrontConfig", "FrontTesting"],

@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import NIOCore
 import ProxyProtocol
 
@@ -8,7 +9,7 @@ import ProxyProtocol
 
 /// A session accepted by a relay thread (``RelayAcceptor``) has no channel. Its
 /// handler holds the client's socket (``acceptedFD``) from the hand-over until the first dial moves
-/// it to the relay thread with the server's (``dialFromRelay(_:source:port:timeout:again:)``);
+/// it to the relay thread with the server's (``dialFromRelay(_:source:port:timeout:header:)``);
 /// a refusal or a deadline before that closes it here. Everything else (the CONNECT's verdict,
 /// filters, admission, routing, the log line) is the channel path's code.
 extension ClientSessionHandler {
@@ -36,10 +37,10 @@ extension ClientSessionHandler {
         }
         // total and active were counted by the relay thread at accept.
         loop.register(self)
-        // The deadline runs from the accept, as on the channel path (+1: the tick rounds down).
-        let accepted = loop.tick(of: MonotonicTime(nanoseconds: connection.acceptedAt))
-        connectDeadlineTick = accepted + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
-        loop.wheel.schedule(self, at: connectDeadlineTick)
+        // The deadline runs from the accept, as on the channel path.
+        machine = SessionMachine(
+            settings: listener.sessionSettings, acceptedAt: MonotonicTime(nanoseconds: connection.acceptedAt))
+        arm(machine.deadline)
         // Bytes of an unfinished PROXY header are not the client's (the channel path never sees them).
         if !connection.bytes.isEmpty, !connection.awaitingProxyHeader {
             bytesIn &+= UInt64(connection.bytes.count)
@@ -48,12 +49,13 @@ extension ClientSessionHandler {
         }
         switch outcome {
         case .ready:
-            clientIdentified()
+            // The relay thread took the accept-time checks (per_source_ip) and read the PROXY header.
+            feed(.admission(.admitted))
+            if listener.config.acceptProxyProtocol { feed(.proxyHeader(valid: true)) }
         case .clientClosed:
-            clientInputClosed = true
-            terminate(reason: .clientClosed)
+            feed(.inputClosed(.client))
         case .ended(let reason):
-            terminate(reason: reason)
+            feed(.terminate(reason))
         }
     }
 
@@ -66,7 +68,7 @@ extension ClientSessionHandler {
         }
         Glibc.close(acceptedFD)
         acceptedFD = -1
-        phase = .closing
+        if machine.phase != .closing { _ = machine.handle(.terminate(.clientClosed), at: loop.now()) }
         finish()
         releaseConnectionSlots()
     }

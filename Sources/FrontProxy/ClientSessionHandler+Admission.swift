@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontSession
 import Logging
 
 /// Admission before the CONNECT: what a connection must pass from its accept on, before the
@@ -9,50 +10,45 @@ extension ClientSessionHandler {
     /// PROXY listener, where the header names the client); a TLS listener applies `accept_rate`
     /// before the handshake (over it, the connection waits in the loop's queue, reads withheld).
     func admitAtAccept() {
+        feed(.admission(acceptVerdict()))
+    }
+
+    private func acceptVerdict() -> AdmissionVerdict {
         if listener.config.acceptProxyProtocol {
             guard listener.config.trustsProxy(clientIP) else {
                 listener.logger.debug(
                     "refusing client: PROXY header sender not in accept_proxy_protocol.trusted",
                     metadata: ["client": .string(clientAddress)])
-                terminate(reason: .proxyProtocol)
-                return
+                return .refused(.proxyProtocol)
             }
-        } else {
-            guard takeSourceSlot() else { return }
+        } else if !acquireSourceSlot() {
+            return .refused(.limit)
         }
         if listener.tls != nil, let rate = listener.acceptRate {
             rateAppliedAtAccept = true
             if !rate.tryTake() {
-                guard rate.tryQueue() else {
-                    terminate(reason: .limit)
-                    return
-                }
-                phase = .awaitingAdmission
+                guard rate.tryQueue() else { return .refused(.limit) }
                 loop.enqueueForAdmission(self)
-                return
+                return .queued
             }
         }
-        identifyClient()
-    }
-
-    /// The PROXY header comes first on a listener that expects one; otherwise the socket's peer is
-    /// the client.
-    func identifyClient() {
-        if listener.config.acceptProxyProtocol {
-            phase = .awaitingProxyHeader
-        } else {
-            clientIdentified()
-        }
+        return .admitted
     }
 
     /// Counts the connection against its client IP's `per_source_ip`; over it, closes the connection
     /// at once (reason `limit`) and returns false.
     func takeSourceSlot() -> Bool {
-        guard listener.config.limits.perSourceIP > 0, !holdsSourceSlot else { return true }
-        guard listener.sourceLimiter.tryAcquire(clientIP) else {
-            terminate(reason: .limit)
+        guard acquireSourceSlot() else {
+            feed(.terminate(.limit))
             return false
         }
+        return true
+    }
+
+    /// Counts the connection against its client IP's `per_source_ip`; false when over it.
+    private func acquireSourceSlot() -> Bool {
+        guard listener.config.limits.perSourceIP > 0, !holdsSourceSlot else { return true }
+        guard listener.sourceLimiter.tryAcquire(clientIP) else { return false }
         holdsSourceSlot = true
         return true
     }
@@ -64,7 +60,7 @@ extension ClientSessionHandler {
             listener.logger.debug(
                 "refusing client: max_pending_connect_bytes reached",
                 metadata: ["client": .string(clientAddress), "held": "\(listener.pendingConnect.current)"])
-            terminate(reason: .limit)
+            feed(.terminate(.limit))
             return false
         }
         heldConnectBytes += count

@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import Logging
 
 /// A dial's completion checked against the failover decision: a dial begun before a failover
@@ -6,11 +7,11 @@ import Logging
 /// own yet for the flip to close. When it completes, the current backend of the session's name is
 /// asked again (``BackendRuntime/stillChooses(_:excluding:at:)``); if it no longer chooses that
 /// server, the connection is closed before a byte is sent to it and the session goes to the server
-/// chosen now, without spending an attempt (the server was not at fault).
+/// chosen now, without spending an attempt (the server was not at fault: ``DialFailure/superseded``).
 extension ClientSessionHandler {
     /// Whether this session's dial of `server`, just completed, may be used: runs on the loop.
     func stillChosen(_ server: ServerRuntime) -> Bool {
-        Self.stillChosen(server, tried: tried, backend: backend?.name, routing: listener.routing)
+        Self.stillChosen(server, tried: machine.tried, backend: backend?.name, routing: listener.routing)
     }
 
     /// Whether the current routing snapshot's backend `backend` still sends a session that tried
@@ -24,19 +25,16 @@ extension ClientSessionHandler {
 
     /// A dial of `server` from `source` (and `port`) that completed after failover moved traffic
     /// away, its connection already closed unused: the source goes back to the server's pool, and
-    /// while the session is still dialing, the attempt is given back and it goes on with the server
-    /// chosen now.
+    /// while the session is still dialing, it goes on with the server chosen now.
     func dialSuperseded(_ server: ServerRuntime, source: String?, port: Int?) {
         if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server) }
-        guard phase == .dialing else { return }
+        guard machine.phase == .dialing else { return }
         noteDialSuperseded(server)
-        dialNext()
+        feed(.dialFailed(.superseded))
     }
 
-    /// A dial of `server` completed after failover moved traffic away and was closed unused: logs it
-    /// and gives the attempt back (the caller goes on with ``dialNext()``).
+    /// A dial of `server` completed after failover moved traffic away and was closed unused.
     func noteDialSuperseded(_ server: ServerRuntime) {
-        attemptsLeft += 1
         listener.logger.info(
             "dial completed after a failover; closed unused, the session goes to the server chosen now",
             metadata: ["backend": .string(server.backendName), "server": .string(server.name)])

@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import MQTTWire
 import NIOCore
 import NIOPosix
@@ -21,14 +22,14 @@ extension ClientSessionHandler {
     /// Dials `server` from a plain socket for a session a relay thread accepted or carries: true when
     /// this dial is under way or already failed over to the next step; false without relay threads.
     func dialFromRelay(
-        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, again: @escaping () -> Void
+        _ server: ServerRuntime, source: String?, port: Int?, timeout: Duration, header: [UInt8]?
     ) -> Bool {
         guard let engine = loop.relay else { return false }
         let address = server.config.address
         if let target = try? SocketAddress(ipAddress: address.host, port: address.port) {
-            open([target], engine: engine, server: server, source: source, port: port, timeout: timeout, again: again)
+            open([target], engine: engine, server: server, source: source, port: port, header: header)
         } else {
-            dialByName(engine, server: server, source: source, port: port, timeout: timeout, again: again)
+            dialByName(engine, server: server, source: source, port: port, timeout: timeout, header: header)
         }
         return true
     }
@@ -37,37 +38,37 @@ extension ClientSessionHandler {
     /// name may have addresses of a family the host cannot reach), and hands it to the relay thread.
     private func open(
         _ targets: [SocketAddress], engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?,
-        timeout: Duration, again: @escaping () -> Void
+        header: [UInt8]?
     ) {
-        let bytes = bytesForServer()
+        let bytes = bytesForServer(header: header)
         let local = source.flatMap { try? SocketAddress(ipAddress: $0, port: port ?? 0) }
         var failure = EADDRNOTAVAIL
         for target in targets {
             switch UpstreamSocket.open(to: target, from: local, pickedPort: port != nil, sending: bytes) {
             case .opened(let fd, let sentCount, let connected):
-                handToRelay(
-                    engine, server: server, source: source, port: port, timeout: timeout,
-                    dial: (fd, connected, bytes, sentCount))
+                handToRelay(engine, server: server, source: source, port: port, dial: (fd, connected, bytes, sentCount))
                 return
             case .failed(let code):
                 failure = code
             }
         }
+        dialErrorText = "connect: \(String(cString: strerror(failure))) (errno: \(failure))"
         dialAttemptFailed(
-            server, source: source, port: port, error: IOError(errnoCode: failure, reason: "connect"), again: again)
+            server, source: source, port: port,
+            failure: DialFailure(errno: failure, stage: .connecting, pickedPort: port != nil))
     }
 
     /// Every byte the next server gets: what the last one was sent (after a loss), or the PROXY
     /// header and what the client sent so far.
-    private func bytesForServer() -> [UInt8] {
-        relayResend ?? ((proxyHeaderBytes() ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
+    private func bytesForServer(header: [UInt8]?) -> [UInt8] {
+        relayResend ?? ((header ?? []) + (pending.map { Array($0.readableBytesView) } ?? []))
     }
 
     /// A server addressed by name: resolved on a thread pool (the system resolver blocks), within the
     /// backend's connect timeout, then opened as one addressed by IP with what is left of it.
     private func dialByName(
         _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?, timeout: Duration,
-        again: @escaping () -> Void
+        header: [UInt8]?
     ) {
         let address = server.config.address
         let eventLoop = loop.eventLoop
@@ -81,8 +82,8 @@ extension ClientSessionHandler {
         ) {
             guard !settled else { return }
             settled = true
-            let error = ChannelError.connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped)))
-            self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
+            self.dialErrorText = "resolving \(address.host) took longer than the connect timeout"
+            self.dialAttemptFailed(server, source: source, port: port, failure: .timedOut(begunAt: begun))
         }
         resolution.assumeIsolated().whenComplete { result in
             deadline.cancel()
@@ -90,16 +91,15 @@ extension ClientSessionHandler {
             settled = true
             switch result {
             case .success(let targets):
-                guard self.phase == .dialing, self.relay != nil || self.acceptedFD >= 0 else {
+                guard self.machine.phase == .dialing, self.relay != nil || self.acceptedFD >= 0 else {
                     if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
                     return
                 }
-                let left = timeout - MonotonicTime.now().since(begun)
-                self.open(
-                    targets, engine: engine, server: server, source: source, port: port,
-                    timeout: max(left, .milliseconds(1)), again: again)
+                self.open(targets, engine: engine, server: server, source: source, port: port, header: header)
             case .failure(let error):
-                self.dialAttemptFailed(server, source: source, port: port, error: error, again: again)
+                self.dialErrorText = "\(error)"
+                self.dialAttemptFailed(
+                    server, source: source, port: port, failure: Self.dialFailure(error, port: port))
             }
         }
     }
@@ -107,7 +107,7 @@ extension ClientSessionHandler {
     /// The server's socket is open: the session is counted on `server` and the relay thread takes
     /// the socket (with the client's, on the first dial).
     private func handToRelay(
-        _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?, timeout: Duration,
+        _ engine: RelayEngine, server: ServerRuntime, source: String?, port: Int?,
         dial opened: (fd: CInt, connected: Bool, bytes: [UInt8], sentCount: Int)
     ) {
         let (fd, connected, bytes, sentCount) = opened
@@ -121,19 +121,23 @@ extension ClientSessionHandler {
         let events = listener.events
         var dial = RelayServerDial(
             fd: fd, connected: connected, bytes: bytes, sentCount: sentCount,
-            replayable: keepsReplay)
-        let (tried, backendName, routing) = (tried, backend?.name, listener.routing)
+            replayable: machine.keepsReplay)
+        let (tried, backendName, routing) = (machine.tried, backend?.name, listener.routing)
         dial.onConnected = {
             Self.noteDialSucceeded(server, events: events)
             return Self.stillChosen(server, tried: tried, backend: backendName, routing: routing)
         }
-        relayConnectDeadline = connected ? 0 : loop.tickNow() + TimerWheel.ticks(for: timeout) + 1
+        // The machine relays from now on (the idle clock, the client's tracker, a connect deadline).
+        if let pending {
+            pending.withUnsafeReadableBytes { feed(.dialOpened(connected: connected, sent: $0)) }
+        } else {
+            feed(.dialOpened(connected: connected, sent: UnsafeRawBufferPointer(start: nil, count: 0)))
+        }
         if let relay {
             engine.redial(relay, dial)
         } else {
             moveToRelay(engine, dial: dial)
         }
-        scheduleRelayDeadline()
     }
 
     /// The first dial went out: the session's bookkeeping starts as on channels, and the relay thread
@@ -141,17 +145,12 @@ extension ClientSessionHandler {
     private func moveToRelay(_ engine: RelayEngine, dial: RelayServerDial) {
         let client = acceptedFD
         acceptedFD = -1
-        if let pending, pending.readableBytes > 0, connect != nil {
-            clientStream = MQTTStreamTracker()
-            trackClient(pending)
-        }
         pending = nil
-        startIdleClock()
         let eventLoop = loop.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let hooks = RelayDialHooks(
             probeServerKeepAlive: connect?.version == .v5,
-            replayLimit: listener.config.maxConnectSize * 2,
+            replayLimit: listener.sessionSettings.replayLimit,
             serverKeepAlive: { seconds in eventLoop.execute { bound.value.serverKeepAliveRead(seconds) } },
             lost: { loss in eventLoop.execute { bound.value.relayLost(loss) } })
         let link = RelayLink(
@@ -161,50 +160,25 @@ extension ClientSessionHandler {
             bound.value.relayEnded(reason)
         }
         relay = link
-        engine.adoptDialing(client: client, dial: dial, link: link, tracker: clientStream)
-        clientStream = nil
+        engine.adoptDialing(client: client, dial: dial, link: link, tracker: machine.takeClientStream())
     }
 
-    /// The relay thread lost the server before it answered: undo its bookkeeping, note a failed
-    /// connect for passive health (a close after the client's bytes went out is no evidence:
-    /// ``serverClosedUnanswered(_:)``), and go on with the next candidate (or refuse).
+    /// The relay thread lost the server before it answered: the machine undoes the relay (the
+    /// ``SessionMachine/Action/serverLost`` action), tells passive health what the loss was evidence of
+    /// (a close after the client's bytes went out is none), and goes on with the next candidate, with
+    /// every byte sent so far, or refuses the client.
     func relayLost(_ loss: RelayDialLoss) {
-        guard relay != nil, phase == .relaying, let server else { return }
-        serverSessionLost(server)
-        relayConnectDeadline = 0
+        guard relay != nil, machine.phase == .relaying, let server else { return }
         relayResend = loss.resend
-        phase = .dialing
-        switch loss {
-        case .failed(let code, _) where code == ETIMEDOUT:
-            let timeout = backend?.config.connectTimeout ?? .zero
-            noteDialFailed(
-                server, error: ChannelError.connectTimeout(.nanoseconds(Int64(clamping: timeout.nanosecondsClamped))))
-        case .failed(let code, _):
-            noteDialFailed(server, error: IOError(errnoCode: code, reason: "connect"))
-        case .silent:
-            serverClosedUnanswered(server)
-            return
-        case .superseded:
-            noteDialSuperseded(server)
-        }
-        dialNext()
+        dialErrorText = ""
+        if loss.failure == .superseded { noteDialSuperseded(server) }
+        noteUnanswered { feed(.dialFailed(loss.failure)) }
     }
 
     /// MQTT 5.0 §3.2.2.3.14, read by the relay thread: the broker's Server Keep Alive replaces the
     /// client's, so the idle deadline follows it.
     func serverKeepAliveRead(_ seconds: UInt16) {
-        guard relay != nil, phase == .relaying else { return }
-        applyServerKeepAlive(seconds)
-    }
-
-    /// The connect deadline of a session dialing from the relay thread, checked by the wheel.
-    func checkRelayConnectDeadline(_ tick: Int64) {
-        guard relayConnectDeadline > 0, let relay else { return }
-        if relay.connected.load(ordering: .relaxed) {
-            relayConnectDeadline = 0
-        } else if tick >= relayConnectDeadline {
-            relayConnectDeadline = 0
-            loop.relay?.abortDial(relay)
-        }
+        guard relay != nil else { return }
+        feed(.serverKeepAlive(seconds))
     }
 }

@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import NIOCore
 
 /// A session whose bytes a ``RelayEngine`` thread carries: the handler stays the session's record
@@ -7,8 +8,8 @@ extension ClientSessionHandler {
     /// The relay thread finished the session (nil reason: closed on our request).
     func relayEnded(_ ending: CloseReason?) {
         guard relay != nil else { return }
-        if reason == nil { reason = ending ?? .clientClosed }
-        phase = .closing
+        // The relay thread closed both sides already: only the reason is the machine's.
+        _ = machine.handle(.terminate(ending ?? .clientClosed), at: loop.now())
         finish()
         releaseConnectionSlots()
         // The link's `ended` callback holds this handler: let go of the link, or each relayed
@@ -30,9 +31,9 @@ extension ClientSessionHandler {
     func refreshActivityFromRelay() {
         guard let relay else { return }
         // Answered: no retry is left to make, so the servers tried need not be kept.
-        if !tried.isEmpty, relay.answered.load(ordering: .relaxed) { tried = [] }
+        if !machine.answered, relay.answered.load(ordering: .relaxed) { feed(.serverAnswered) }
         let last = relay.lastActivity.load(ordering: .relaxed)
         guard last > 0 else { return }
-        lastActivityTick = max(lastActivityTick, loop.tick(of: MonotonicTime(nanoseconds: last)))
+        feed(.activity(MonotonicTime(nanoseconds: last)))
     }
 }

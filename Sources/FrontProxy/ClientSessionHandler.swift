@@ -1,59 +1,46 @@
 import FrontConfig
 import FrontCore
+import FrontSession
 import Logging
 import MQTTWire
 import NIOCore
 import NIOSSL
 import ProxyProtocol
 
-/// The client side of a session, from accept to close, as the only handler of the client channel:
-/// sniff the MQTT CONNECT (or nothing, on `tcp`), route, dial, then relay bytes with backpressure.
+/// The client side of a session, from accept to close, as the only handler of the client channel
+/// (or of a socket a relay thread accepted): the driver of the session's
+/// ``SessionMachine``, which makes every decision (the CONNECT's verdict, admission, the dial
+/// sequence, replays, deadlines, who is blamed for the close). The handler feeds it what happens
+/// (``feed(_:)``) and carries out what it says: channels, sockets, limiters, counters, logs.
 ///
-/// One handler instead of a chain keeps per-session memory small. Deadlines (connect, idle) live in
-/// the loop's ``TimerWheel``. Event-loop bound: all state is touched on the client channel's loop,
-/// which is also the upstream channel's loop.
+/// One handler instead of a chain keeps per-session memory small. Deadlines live in the loop's
+/// ``TimerWheel``. Event-loop bound: all state is touched on the client channel's loop, which is
+/// also the upstream channel's loop.
 final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Phase {
-        /// Waiting for the PROXY header (`accept_proxy_protocol`); ``ProxyHeaderHandler`` reads it.
-        case awaitingProxyHeader
-        /// Waiting for a complete CONNECT (mqtt listeners only).
-        case sniffing
-        /// Admitted by every filter but over `accept_rate`: queued, reads withheld, the connect deadline running.
-        case awaitingAdmission
-        /// Choosing and connecting to a server; client reads are withheld.
-        case dialing
-        /// Bytes flow both ways.
-        case relaying
-        /// Closing; nothing more is read or routed.
-        case closing
-    }
-
     let listener: ListenerRuntime
     let loop: LoopState
     var context: ChannelHandlerContext?
-    var phase: Phase = .sniffing
+    /// The session's decisions.
+    var machine: SessionMachine
 
     /// Bytes read before the relay began: the CONNECT and whatever the client pipelined after it.
     var pending: ByteBuffer?
     var readPending = false
-    /// MQTT only: every byte sent upstream while the server has not answered yet, so that a broker
-    /// that dies between accepting and its CONNACK can be replaced without the client noticing.
+    /// MQTT: every byte sent upstream while the server has not answered yet (kept while
+    /// ``SessionMachine/isReplaying``), for the next server if this one closes first.
     var replay: ByteBuffer?
     var upstream: UpstreamHandler?
-    var clientInputClosed = false
-    var serverInputClosedFlag = false
 
     // Deadline bookkeeping (see WheelTimed and LoopState).
     var wheelSlot: Int32 = -1
     var wheelPosition: Int32 = -1
     var tablePosition = -1
-    var lastActivityTick: Int64 = 0
-    var idleTicks: Int64 = 0
-    var connectDeadlineTick: Int64 = 0
+    /// The wheel tick of the machine's deadline (0: none).
+    var machineDeadlineTick: Int64 = 0
 
     // What the session log line reports.
     let started = MonotonicTime.now()
@@ -69,14 +56,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var rateAppliedAtAccept = false
     /// Bytes of a CONNECT still arriving counted in the listener's `max_pending_connect_bytes`.
     var heldConnectBytes = 0
-    /// MQTT 5: the first bytes from the broker, until its CONNACK (Server Keep Alive) is read.
-    var connackProbe: ConnAckKeepAliveProbe?
-    /// MQTT: packet boundaries of what the client sends, to notice its DISCONNECT.
-    var clientStream: MQTTStreamTracker?
-    var connect: MQTTConnect?
-    /// Subject CN of the client certificate (TLS listeners with `client_ca`).
-    var certificateCN: String?
-    var backend: BackendRuntime?
+    /// The server the session relays to, counted on it (nil before, and after it was lost).
     var server: ServerRuntime?
     var serverMetrics: ServerMetrics?
     var snapshotMetrics: SnapshotMetrics?
@@ -87,37 +67,40 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var upstreamLocalIP: String?
     /// The source port the front picked (`source_ports`); 0 when the kernel picked it.
     var sourcePort: UInt16 = 0
-    /// Dials retried on another source port because this one was taken outside our pool.
-    var portCollisions: UInt8 = 0
-    var tried: [ServerRuntime] = []
-    var attemptsLeft = 0
-    /// Servers that closed on the CONNECT without answering (``serverClosedUnanswered(_:)``).
-    var unansweredCloses: UInt8 = 0
+    /// What the last failed dial said, for its log line.
+    var dialErrorText = ""
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
-    var reason: CloseReason?
-    /// Which side sent its FIN first, so a close that follows a half-close is blamed on the right side.
-    var firstToFinish: CloseReason?
     /// Set once a relay thread carries the session's bytes (from its first dial on).
     var relay: RelayLink?
-    /// The wheel tick by which the relay thread's connect must have completed (0: none pending).
-    var relayConnectDeadline: Int64 = 0
     /// The bytes for the next server after the relay thread lost one before it answered.
     var relayResend: [UInt8]?
     /// The client's socket, accepted by a relay thread, until the first dial moves it there with
     /// the server's; -1 otherwise.
     var acceptedFD: CInt = -1
     private var finished = false
+    /// Whether the session was counted on its server (the relay began).
+    var upstreamWasOpened = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
         self.listener = listener
         self.loop = loop
+        self.machine = SessionMachine(settings: listener.sessionSettings, acceptedAt: loop.now())
         loop.handlersAlive.add(1, ordering: .relaxed)
     }
 
     deinit {
         loop.handlersAlive.subtract(1, ordering: .relaxed)
     }
+
+    /// Where the session is (the machine's phase).
+    var phase: SessionMachine.Phase { machine.phase }
+    /// The client's CONNECT, once parsed.
+    var connect: MQTTConnect? { machine.connect }
+    /// The backend the session was routed to.
+    var backend: BackendRuntime? { machine.backend }
+    /// Why the session ended, once it did.
+    var reason: CloseReason? { machine.reason }
 
     var isClientWritable: Bool { context?.channel.isWritable ?? false }
 
@@ -144,9 +127,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         listener.metrics.active.increment()
         loop.register(self)
         // One deadline covers the PROXY header, the TLS handshake, the CONNECT and any admission wait.
-        // +1: tickNow() rounds down, so without it the deadline could fire up to one tick early.
-        connectDeadlineTick = loop.tickNow() + TimerWheel.ticks(for: listener.config.connectTimeout) + 1
-        loop.wheel.schedule(self, at: connectDeadlineTick)
+        arm(machine.deadline)
         context.fireChannelActive()
         admitAtAccept()
     }
@@ -158,32 +139,16 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         clientAddress = Endpoint(host: ip, port: port).description
     }
 
-    /// The client's address is known: an MQTT listener now waits for the CONNECT, a tcp one is admitted.
-    func clientIdentified() {
-        switch listener.config.protocol {
-        case .mqtt:
-            phase = .sniffing
-            if pending != nil { sniff() }
-        case .tcp:
-            admit()
-        }
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         let count = UInt64(buffer.readableBytes)
         bytesIn &+= count
         listener.metrics.bytesIn.increment(by: Int64(count))
-        switch phase {
+        switch machine.phase {
         case .relaying:
-            lastActivityTick = loop.tickNow()
-            if clientStream != nil { trackClient(buffer) }
+            _ = buffer.withUnsafeReadableBytes { machine.handle(.clientBytes($0), at: loop.now()) }
             if replay != nil {
-                if (replay?.readableBytes ?? 0) + buffer.readableBytes > listener.config.maxConnectSize * 2 {
-                    replay = nil
-                } else {
-                    replay?.writeImmutableBuffer(buffer)
-                }
+                if machine.isReplaying { replay?.writeImmutableBuffer(buffer) } else { replay = nil }
             }
             upstream?.write(buffer)
         case .sniffing:
@@ -193,8 +158,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             } else {
                 pending?.writeBuffer(&buffer)
             }
-            sniff()
-        case .awaitingProxyHeader, .awaitingAdmission, .dialing:
+            pending?.withUnsafeReadableBytes { feed(.clientBytes($0)) }
+        case .accepting, .awaitingProxyHeader, .admitting, .awaitingAdmission, .routing, .dialing:
             // Pipelined bytes behind the CONNECT; bounded because reads are withheld while dialing.
             if pending == nil { pending = buffer } else { pending?.writeBuffer(&buffer) }
         case .closing:
@@ -203,7 +168,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        guard phase == .relaying else { return }
+        guard machine.phase == .relaying else { return }
         upstream?.flush()
     }
 
@@ -220,94 +185,56 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        clientInputClosed = true
-        if firstToFinish == nil { firstToFinish = .clientClosed }
-        switch phase {
-        case .relaying:
-            if serverInputClosedFlag {
-                terminate(reason: firstToFinish ?? .clientClosed)
-            } else {
-                upstream?.shutdownOutput()
-            }
-        case .dialing:
-            break  // applied when the relay starts
-        case .awaitingProxyHeader, .sniffing, .awaitingAdmission, .closing:
-            terminate(reason: .clientClosed)
-        }
+        feed(.inputClosed(.client))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if reason == nil { reason = firstToFinish ?? .clientClosed }
-        phase = .closing
-        upstream?.close()
+        feed(.clientClosed)
         finish()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if reason == nil {
+        if machine.reason == nil {
             // A TLS failure before the session was relayed is a refusal (bad or missing client certificate,
             // wrong protocol version, not TLS at all); later it is just how the client went away.
             let isTLS = error is NIOSSLError || error is BoringSSLError
-            reason = isTLS && phase != .relaying ? .tls : .clientClosed
             if isTLS {
                 listener.logger.debug(
                     "TLS error", metadata: ["client": .string(clientAddress), "error": .string("\(error)")])
             }
+            feed(.terminate(isTLS && machine.phase != .relaying ? .tls : .clientClosed))
         }
         context.close(promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {
-        switch phase {
-        case .awaitingProxyHeader, .sniffing:
+        switch machine.phase {
+        case .accepting, .awaitingProxyHeader, .sniffing:
             context.read()
         case .relaying where upstream?.isWritable ?? false:
             context.read()
-        case .relaying, .dialing, .awaitingAdmission:
+        case .relaying, .admitting, .routing, .dialing, .awaitingAdmission:
             readPending = true
         case .closing:
             break
         }
     }
 
-    /// Follows the client's packets; a DISCONNECT makes the client the side that ended the session,
-    /// whoever closes the socket first afterwards.
-    func trackClient(_ buffer: ByteBuffer) {
-        let disconnect = buffer.withUnsafeReadableBytes { clientStream.feedUntilDone($0) }
-        if disconnect, firstToFinish == nil { firstToFinish = .clientClosed }
-    }
-
     /// Closes the session (both sides) with `reason`, unless a reason was already recorded.
     func terminate(reason: CloseReason) {
-        if self.reason == nil { self.reason = reason }
-        phase = .closing
-        if let relay { loop.relay?.close(relay) }
-        upstream?.close()
-        context?.close(promise: nil)
-        closeAccepted()
+        feed(.terminate(reason))
     }
 
     // MARK: WheelTimed
 
     func wheelTickReached(_ tick: Int64) -> Int64? {
-        switch phase {
-        case .awaitingProxyHeader, .sniffing, .awaitingAdmission:
-            if tick >= connectDeadlineTick {
-                terminate(reason: phase == .awaitingProxyHeader ? .proxyProtocol : .connectTimeout)
-                return nil
-            }
-            return connectDeadlineTick
-        case .relaying:
-            checkRelayConnectDeadline(tick)
+        if relay != nil {
             refreshActivityFromRelay()
-            if idleTicks > 0, tick >= lastActivityTick + idleTicks {
-                terminate(reason: .idleTimeout)
-                return nil
-            }
-            return nextRelayDeadline
-        case .dialing, .closing:
-            return nil
+            if machine.awaitsConnect, relay?.connected.load(ordering: .relaxed) == true { feed(.serverConnected) }
         }
+        // The machine files its next deadline (``arm(_:)``) or closes.
+        feed(.tick)
+        return nil
     }
 
     /// Books the end of the session once: counters, gauges, tables, the log line.
@@ -317,11 +244,11 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         loop.wheel.cancel(self)
         loop.unregister(self)
         listener.metrics.active.decrement()
-        let reason = self.reason ?? .clientClosed
+        let reason = machine.reason ?? .clientClosed
         if reason.isRejection { listener.metrics.countRejection(reason) }
         if holdsSourceSlot { listener.sourceLimiter.release(clientIP) }
         releaseConnectBytes()
-        if phase == .closing, let server, upstreamWasOpened {
+        if machine.phase == .closing, let server, upstreamWasOpened {
             server.sessionClosed()
             serverMetrics?.active.decrement()
             if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
@@ -330,20 +257,5 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         pending = nil
         upstream = nil
         context = nil
-    }
-
-    /// Whether the session was counted on its server (the relay began).
-    var upstreamWasOpened = false
-}
-
-extension Optional where Wrapped == MQTTStreamTracker {
-    /// Feeds the client's bytes to its tracker, and lets the tracker go once it has nothing more to
-    /// tell (it saw the DISCONNECT, or lost the packet boundaries); true when the bytes held the
-    /// DISCONNECT. Shared by the channel path and the relay thread.
-    mutating func feedUntilDone(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var tracker = self else { return false }
-        tracker.feed(bytes)
-        self = tracker.sawDisconnect || !tracker.isTracking ? nil : tracker
-        return tracker.sawDisconnect
     }
 }

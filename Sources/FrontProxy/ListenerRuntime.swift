@@ -1,6 +1,7 @@
 import CoreMetrics
 import FrontConfig
 import FrontCore
+import FrontSession
 import Logging
 import NIOSSL
 
@@ -50,6 +51,8 @@ final class ListenerRuntime: Sendable {
     let acceptRate: AcceptRateLimiter?
     /// `limits.max_pending_connect_bytes` (kept across reloads).
     let pendingConnect: PendingConnectBudget
+    /// What each session's ``SessionMachine`` reads of ``config``.
+    let sessionSettings: SessionSettings
 
     /// A listener runtime; `previous` (the same listener before a reload) lends its limiter and
     /// metrics, so open connections stay counted against the cap and on the same series.
@@ -59,6 +62,7 @@ final class ListenerRuntime: Sendable {
     ) {
         self.events = events
         self.tls = tls
+        self.sessionSettings = SessionSettings(listener: config)
         self.clientIDPolicy = ClientIDFilterPolicy(config.clientIDs)
         if let limiter = previous?.sourceLimiter {
             limiter.cap = config.limits.perSourceIP

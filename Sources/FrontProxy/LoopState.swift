@@ -52,13 +52,20 @@ final class LoopState: @unchecked Sendable {
     /// last processed tick, which lags real time by up to a tick plus the ticker's lateness and would
     /// fire deadlines early. One vDSO clock read per call.
     func tickNow() -> Int64 {
-        tick(of: MonotonicTime.now())
+        if let manualTick { return manualTick() }
+        return tick(of: MonotonicTime.now())
     }
 
-    /// The wheel tick of a moment (a relayed session's last byte).
+    /// The wheel tick of a moment (a deadline, a relayed session's last byte).
     func tick(of time: MonotonicTime) -> Int64 {
-        if let manualTick { return manualTick() }
-        return Int64(time.since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
+        Int64(time.since(origin).nanosecondsClamped / TimerWheel.tickNanoseconds)
+    }
+
+    /// The time now, on the clock the wheel follows (the start of the hand-driven tick in tests):
+    /// what sessions tell their machines.
+    func now() -> MonotonicTime {
+        guard let manualTick else { return MonotonicTime.now() }
+        return origin.adding(.nanoseconds(manualTick() * Int64(TimerWheel.tickNanoseconds)))
     }
 
     /// Adds a session to the table.

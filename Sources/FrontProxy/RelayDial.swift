@@ -1,3 +1,5 @@
+import FrontSession
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -15,21 +17,23 @@ struct RelayDialHooks: Sendable {
     var lost: @Sendable (RelayDialLoss) -> Void
 }
 
-/// Why a dialing session has no server any more, with every byte to send to the next one.
-enum RelayDialLoss: Sendable, Equatable {
+/// Why a dialing session has no server any more (the session machine's ``DialFailure``), with every
+/// byte to send to the next one.
+struct RelayDialLoss: Sendable, Equatable {
+    var failure: DialFailure
+    var resend: [UInt8]
+
     /// The connect failed (errno; ETIMEDOUT when the handler's deadline passed).
-    case failed(errno: CInt, resend: [UInt8])
+    static func failed(errno: CInt, resend: [UInt8]) -> Self {
+        Self(failure: DialFailure(errno: errno, stage: .connecting, pickedPort: false), resend: resend)
+    }
+
     /// The server closed or reset before sending a byte.
-    case silent(resend: [UInt8])
+    static func silent(resend: [UInt8]) -> Self { Self(failure: .closedSilently, resend: resend) }
+
     /// The connect completed after a failover moved traffic away from the server: closed before a
     /// byte was sent to it (no evidence against it).
-    case superseded(resend: [UInt8])
-
-    var resend: [UInt8] {
-        switch self {
-        case .failed(_, let bytes), .silent(let bytes), .superseded(let bytes): bytes
-        }
-    }
+    static func superseded(resend: [UInt8]) -> Self { Self(failure: .superseded, resend: resend) }
 }
 
 /// A server socket for a session, opened (connect() called) by the handler's loop.
