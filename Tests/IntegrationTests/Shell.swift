@@ -1,0 +1,32 @@
+import FrontConfig
+
+/// The machinery that serves a plain-TCP session, selected by `relay_threads` alone.
+///
+/// Integration suites run their session behaviour on both (`@Test(arguments: Shell.allCases)`): each
+/// shell has its own accept, dial, relay, timer and close code, so a behaviour proven on one says
+/// nothing about the other.
+enum Shell: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// The default (`relay_threads` auto): sessions are accepted and relayed on the relay threads' epoll loops.
+    case relayThreads
+    /// `relay_threads: 0`: every session stays on its SwiftNIO channels end to end (as a TLS listener's do).
+    case swiftNIO
+
+    var description: String { rawValue }
+
+    /// Sets `relay_threads` for this shell (auto for ``relayThreads``, 0 for ``swiftNIO``).
+    func apply(to config: inout FrontConfiguration) {
+        switch self {
+        case .relayThreads: config.relayThreads = nil
+        case .swiftNIO: config.relayThreads = 0
+        }
+    }
+}
+
+extension FrontConfiguration {
+    /// The same configuration served by `shell`.
+    func on(_ shell: Shell) -> FrontConfiguration {
+        var copy = self
+        shell.apply(to: &copy)
+        return copy
+    }
+}
