@@ -84,7 +84,8 @@ struct DrainTests {
                 #expect(status.status == 200)
                 #expect(try JSONValue.parse(status.body)["draining"] == .bool(true), "\(status.body)")
                 let listed = try JSONValue.parse(try await HTTPTestClient.get(port: adminPort, path: "/sessions").body)
-                #expect(listed["total"]?.number == 1, "\(listed)")
+                // A stall past drain_timeout (3 s) would end the session first: the elapsed time tells.
+                #expect(listed["total"]?.number == 1, "\(listed), \(ContinuousClock.now - stopAsked) after the stop")
                 let checksThen = checks()
                 #expect(
                     await Poll.until(timeout: .seconds(2)) { checks() > checksThen }, "no check ran during the drain")
