@@ -18,6 +18,7 @@ struct PubSubTests {
                     port: port, clientID: "pub-\(version)", version: version)
                 #expect(subCode == 0)
                 #expect(pubCode == 0)
+                #expect(await shell.carries(2, on: front), "\(front.runner.proxy.relayStatus)")
                 try await subscriber.subscribe("front/\(version)")
                 try await publisher.publish(topic: "front/\(version)", payload: Array("hello \(version)".utf8))
                 let message = try await subscriber.nextPublish(timeout: .seconds(5))

@@ -1,4 +1,5 @@
 import FrontConfig
+import FrontTesting
 
 /// The machinery that serves a plain-TCP session, selected by `relay_threads` alone.
 ///
@@ -18,6 +19,20 @@ enum Shell: String, CaseIterable, Sendable, CustomStringConvertible {
         switch self {
         case .relayThreads: config.relayThreads = nil
         case .swiftNIO: config.relayThreads = 0
+        }
+    }
+
+    /// Whether `front` serves its `open` sessions the way this shell does: all of them on running
+    /// relay threads, or none and no relay thread at all. Proof that a case ran on the shell it names.
+    func carries(_ open: Int, on front: RunningFront) async -> Bool {
+        switch self {
+        case .relayThreads:
+            await Poll.until(timeout: .seconds(3)) {
+                let status = front.runner.proxy.relayStatus
+                return status.threads > 0 && status.sessions == open
+            }
+        case .swiftNIO:
+            front.runner.proxy.relayStatus.threads == 0 && front.runner.proxy.relayedSessions == 0
         }
     }
 }
