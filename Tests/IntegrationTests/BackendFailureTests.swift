@@ -6,13 +6,13 @@ import Testing
 /// Brokers that are gone: the client gets "Server unavailable"; with one alive, retries hide the dead one.
 @Suite("Backend failures")
 struct BackendFailureTests {
-    @Test("all servers down: CONNACK Server unavailable for 3.1.1 and 5.0, then close")
-    func noServer() async throws {
+    @Test("all servers down: CONNACK Server unavailable for 3.1.1 and 5.0, then close", arguments: Shell.allCases)
+    func noServer(shell: Shell) async throws {
         // One broker that ran and was stopped, one port nothing ever listened on.
         let stopped = try await MosquittoProcess.start()
         await stopped.stop()
         let config = TestConfig.mqttFront(ports: [stopped.port, FreePort.refusing()])
-        try await withFront(config) { front in
+        try await withFront(config.on(shell)) { front in
             let port = try front.port()
             let cases: [(MQTTProtocolVersion, [UInt8])] = [
                 (.v3_1_1, [0x20, 0x02, 0x00, 0x03]),
@@ -89,13 +89,15 @@ struct BackendFailureTests {
         }
     }
 
-    @Test("one of two servers is a closed port: every connect succeeds, the dead one shows down")
-    func retriesHideADeadServer() async throws {
+    @Test(
+        "one of two servers is a closed port: every connect succeeds, the dead one shows down",
+        arguments: Shell.allCases)
+    func retriesHideADeadServer(shell: Shell) async throws {
         try await withMosquitto { broker in
             let dead = FreePort.refusing()
             let config = TestConfig.mqttFront(
                 ports: [broker.port, dead], balance: .clientID, admin: true, backend: { $0.retries = 2 })
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let port = try front.port()
                 for index in 1...20 {
                     let (client, code) = try await MQTTTestClient.connect(port: port, clientID: "retry-\(index)")

@@ -5,11 +5,12 @@ import Testing
 /// `max_connections` on a listener: over the cap, accepting pauses (no reset), and resumes when a slot frees.
 @Suite("Listener max_connections")
 struct ConnectionLimitTests {
-    @Test("a third client waits in the backlog until one of two closes, then gets its CONNACK")
-    func thirdClientWaits() async throws {
+    @Test(
+        "a third client waits in the backlog until one of two closes, then gets its CONNACK", arguments: Shell.allCases)
+    func thirdClientWaits(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) { $0.maxConnections = 2 }
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let port = try front.port()
                 let (first, firstCode) = try await MQTTTestClient.connect(port: port, clientID: "cap-1")
                 let (second, secondCode) = try await MQTTTestClient.connect(port: port, clientID: "cap-2")

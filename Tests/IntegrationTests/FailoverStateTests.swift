@@ -10,7 +10,8 @@ import Testing
 
 /// Active-passive failover state against what happens around it: which server start-up picks, and
 /// what a reload keeps. Two mosquitto brokers, `b1` the primary and `b2` its backup, `balance: first`,
-/// `failback: manual`, `mqtt` checks.
+/// `failback: manual`, `mqtt` checks. Start-up and check timing are the health checker's alone; the
+/// reload scenario, which routes sessions across the state changes, runs on both shells.
 @Suite("Failover state across start-up and reloads")
 struct FailoverStateTests {
     static func config(primary: Int, backup: Int, checkTimeout: Duration = .seconds(1)) -> FrontConfiguration {
@@ -93,11 +94,11 @@ struct FailoverStateTests {
     }
 
     @Test(
-        "a reload that changes health_check or the server list keeps each server's state and the manual pin on the backup; removing the active server is a failover, logged and counted"
-    )
-    func reloadKeepsFailoverState() async throws {
+        "a reload that changes health_check or the server list keeps each server's state and the manual pin on the backup; removing the active server is a failover, logged and counted",
+        arguments: Shell.allCases)
+    func reloadKeepsFailoverState(shell: Shell) async throws {
         try await withMosquittos(2) { brokers in
-            let config = Self.config(primary: brokers[0].port, backup: brokers[1].port)
+            let config = Self.config(primary: brokers[0].port, backup: brokers[1].port).on(shell)
             let revived = RevivedBroker()
             do {
                 try await withFront(config) { front in

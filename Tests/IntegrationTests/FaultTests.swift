@@ -852,9 +852,13 @@ extension EdgeLoadTests {
                 }
                 variants.removeAll()
                 let reloadTime = clock.now - reloadStart
-                try await Task.sleep(for: .seconds(1))
-                let after = try #require(await scripts[0].stats())
-                #expect(after.int("recv") >= before.int("recv") + perScript * 3, "\(before) -> \(after)")
+                // Echoes go on through the reloads: wait (bounded) until three rounds of them arrived.
+                var after = before
+                let echoed = await Poll.until(timeout: .seconds(5), interval: .milliseconds(200)) {
+                    after = await scripts[0].stats() ?? after
+                    return after.int("recv") >= before.int("recv") + perScript * 3
+                }
+                #expect(echoed, "\(before) -> \(after)")
                 #expect(await front.metric("brokerfront_reloads_total", ["result": "ok"]) == 6)
                 #expect(await front.metric("brokerfront_reloads_total", ["result": "error"]) == 1)
                 #expect(activeDuring.allSatisfy { $0 == Double(2 * perScript) }, "\(activeDuring)")
@@ -933,11 +937,16 @@ extension EdgeLoadTests {
                 }
                 let listenerGone = clock.now - termAt
                 expectMeasured(closedListener, "the listener still accepts after SIGTERM")
-                // Sessions keep relaying during the drain.
-                try await Task.sleep(until: termAt + .milliseconds(1800), clock: .continuous)
-                let during = try #require(await scripts[0].stats())
+                // Sessions keep relaying during the drain (3 s): a round of echoes arrives well before its end.
+                var during = before
+                let relayed = await Poll.until(
+                    timeout: termAt + .milliseconds(2500) - clock.now, interval: .milliseconds(200)
+                ) {
+                    during = await scripts[0].stats() ?? during
+                    return during.int("recv") >= before.int("recv") + perScript
+                }
+                #expect(relayed, "\(before) -> \(during)")
                 #expect(during.int("closed") == 0, "\(during)")
-                #expect(during.int("recv") >= before.int("recv") + perScript, "\(before) -> \(during)")
 
                 let status = await front.child.waitForExit(timeout: .seconds(10))
                 let exitTime = clock.now - termAt

@@ -4,29 +4,11 @@ import MQTTWire
 import Testing
 
 /// CONNECTs meant to take brokers out of rotation, against two real mosquitto brokers behind a plain
-/// `mqtt` listener whose servers have no `health_check` (passive health only): each data path, the
+/// `mqtt` listener whose servers have no `health_check` (passive health only), on each ``Shell``: the
 /// front's own refusal of what the spec forbids, and what happens to a CONNECT the front lets through
 /// but every broker closes without answering.
 @Suite("Hostile CONNECTs")
 struct HostileConnectTests {
-    /// Where a session's bytes flow; each path has its own code for a server lost before it answered.
-    enum DataPath: String, CaseIterable, CustomStringConvertible {
-        /// The default: the server is dialed from a plain socket, the session relayed by a relay thread.
-        case relayThreads
-        /// `relay_threads: 0`: every session stays on its SwiftNIO channels (as a TLS listener's do).
-        case channels
-
-        var description: String { rawValue }
-
-        /// Sets the keys that select this path.
-        func apply(to config: inout FrontConfiguration) {
-            switch self {
-            case .relayThreads: break
-            case .channels: config.relayThreads = 0
-            }
-        }
-    }
-
     /// How many hostile clients connect at once.
     static let attackers = 10
 
@@ -56,26 +38,26 @@ struct HostileConnectTests {
     }
 
     /// Both servers are still up (gauge and log), and a well-formed client is served by a broker.
-    static func expectServersUp(_ front: RunningFront, brokers: [MosquittoProcess], path: DataPath) async throws {
+    static func expectServersUp(_ front: RunningFront, brokers: [MosquittoProcess], shell: Shell) async throws {
         for server in ["b1", "b2"] {
             #expect(
                 front.metric("brokerfront_server_up", ["backend": "brokers", "server": server]) == 1,
-                "\(path) \(server)\n\(front.logs.controlLines)")
+                "\(shell) \(server)\n\(front.logs.controlLines)")
         }
-        #expect(!front.logs.all.contains { $0.message == "server down" }, "\(path)\n\(front.logs.controlLines)")
+        #expect(!front.logs.all.contains { $0.message == "server down" }, "\(shell)\n\(front.logs.controlLines)")
         let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: "well-formed")
-        #expect(code == 0, "\(path)\n\(front.logs.controlLines)")
+        #expect(code == 0, "\(shell)\n\(front.logs.controlLines)")
         #expect(brokers.contains { $0.clientsConnected().contains { $0.clientID == "well-formed" } })
         await client.disconnect()
     }
 
     @Test(
         "an empty or wildcard Will Topic is refused by the front itself, counted as malformed_connect; no server goes down",
-        arguments: [DataPath.relayThreads, .channels])
-    func forbiddenWillTopics(path: DataPath) async throws {
+        arguments: Shell.allCases)
+    func forbiddenWillTopics(shell: Shell) async throws {
         try await withMosquittos(2) { brokers in
             var config = TestConfig.mqttFront(ports: brokers.map(\.port))
-            path.apply(to: &config)
+            shell.apply(to: &config)
             try await withFront(config) { front in
                 let port = try front.port()
                 // 3.1.1: closed without a CONNACK (3.1.1 §3.1.4); 5.0: CONNACK 0x82 Protocol Error, then the close.
@@ -91,28 +73,28 @@ struct HostileConnectTests {
                     let pick = cases[index % cases.count]
                     #expect(
                         answer == pick.answer,
-                        "\(path) \(pick.version) topic \(pick.topic): \(String(describing: answer))")
+                        "\(shell) \(pick.version) topic \(pick.topic): \(String(describing: answer))")
                 }
                 #expect(
                     await Poll.until(timeout: .seconds(5)) {
                         front.metric("brokerfront_connections_rejected_total", ["reason": "malformed_connect"])
                             == Double(Self.attackers)
-                    }, "\(path) \(front.metricsText)")
+                    }, "\(shell) \(front.metricsText)")
                 // Refused before any dial: no broker saw one of them (its log has only the start-up probe).
                 for broker in brokers {
                     let log = broker.logText()
-                    #expect(log.components(separatedBy: "New connection").count - 1 <= 1, "\(path)\n\(log)")
-                    #expect(!log.contains("protocol error"), "\(path)\n\(log)")
+                    #expect(log.components(separatedBy: "New connection").count - 1 <= 1, "\(shell)\n\(log)")
+                    #expect(!log.contains("protocol error"), "\(shell)\n\(log)")
                 }
-                try await Self.expectServersUp(front, brokers: brokers, path: path)
+                try await Self.expectServersUp(front, brokers: brokers, shell: shell)
             }
         }
     }
 
     @Test(
         "each kind of forbidden CONNECT is answered as a broker would and counted as malformed_connect; no server is dialed",
-        arguments: [DataPath.relayThreads, .channels])
-    func forbiddenConnects(path: DataPath) async throws {
+        arguments: Shell.allCases)
+    func forbiddenConnects(shell: Shell) async throws {
         let v5Name: [UInt8] = [0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05]
         let v311Name: [UInt8] = [0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x04]
         let clientID: [UInt8] = [0x00, 0x01, 0x63]
@@ -145,18 +127,18 @@ struct HostileConnectTests {
         ]
         // No broker is ever dialled: the server points at a closed port.
         var config = TestConfig.mqttFront(ports: [FreePort.refusing()])
-        path.apply(to: &config)
+        shell.apply(to: &config)
         try await withFront(config) { front in
             let port = try front.port()
             for (index, (name, bytes, answer)) in cases.enumerated() {
                 let client = try await TestClient.connect(port: port, sending: bytes)
-                #expect(try await client.readUntilClose(timeout: .seconds(3)) == answer, "\(path) \(name)")
+                #expect(try await client.readUntilClose(timeout: .seconds(3)) == answer, "\(shell) \(name)")
                 await client.close()
                 #expect(
                     await Poll.until(timeout: .seconds(3)) {
                         front.metric("brokerfront_connections_rejected_total", ["reason": "malformed_connect"])
                             == Double(index + 1)
-                    }, "\(path) \(name)")
+                    }, "\(shell) \(name)")
             }
             #expect(front.metric("brokerfront_server_up", ["backend": "brokers", "server": "b1"]) == 1)
             #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "no_server"]) == 0)
@@ -165,15 +147,15 @@ struct HostileConnectTests {
 
     @Test(
         "a CONNECT the front lets through but both brokers close unanswered: the client is closed, counted as unanswered_connect; no server goes down, with or without a tcp check",
-        arguments: DataPath.allCases, [false, true])
-    func unansweredConnect(path: DataPath, checked: Bool) async throws {
+        arguments: Shell.allCases, [false, true])
+    func unansweredConnect(shell: Shell, checked: Bool) async throws {
         try await withMosquittos(2) { brokers in
             var config = TestConfig.mqttFront(ports: brokers.map(\.port)) { _ in
             } backend: { backend in
                 // A tcp check (its first pass brings a server up; a data-path failure would take it down at once).
                 if checked { backend.healthCheck = HealthCheckConfig(type: .tcp, interval: .seconds(30)) }
             }
-            path.apply(to: &config)
+            shell.apply(to: &config)
             try await withFront(config) { front in
                 let port = try front.port()
                 let up = { (server: String) in
@@ -186,13 +168,13 @@ struct HostileConnectTests {
                     MQTTConnect(version: .v3_1_1, clientID: "ctl\u{01}\(index)").encode()
                 }
                 for answer in answers {
-                    #expect(answer == [], "\(path): \(String(describing: answer))\n\(front.logs.controlLines)")
+                    #expect(answer == [], "\(shell): \(String(describing: answer))\n\(front.logs.controlLines)")
                 }
                 #expect(
                     await Poll.until(timeout: .seconds(5)) {
                         front.metric("brokerfront_connections_rejected_total", ["reason": "unanswered_connect"])
                             == Double(Self.attackers)
-                    }, "\(path) \(front.metricsText)")
+                    }, "\(shell) \(front.metricsText)")
                 let lines = front.logs.sessionsClosed.filter { $0["client_id"]?.hasPrefix("ctl") == true }
                 #expect(lines.count == Self.attackers)
                 #expect(lines.allSatisfy { $0["reason"] == "unanswered_connect" }, "\(lines)")
@@ -202,9 +184,9 @@ struct HostileConnectTests {
                         await Poll.until(timeout: .seconds(3)) {
                             broker.logText().components(separatedBy: "disconnected due to protocol error").count - 1
                                 == Self.attackers
-                        }, "\(path)\n\(broker.logText())")
+                        }, "\(shell)\n\(broker.logText())")
                 }
-                try await Self.expectServersUp(front, brokers: brokers, path: path)
+                try await Self.expectServersUp(front, brokers: brokers, shell: shell)
             }
         }
     }

@@ -13,16 +13,14 @@ import Testing
 /// the front checks the failover decision again and closes it unused, on every data path.
 @Suite("In-flight dials across a failover")
 struct InFlightDialTests {
-    /// The data paths a dial can take: a relay thread's own socket (an IP literal), SwiftNIO
-    /// (`relay_threads: 0`), and a server addressed by name (resolved by SwiftNIO, then moved).
-    enum Path: String, CaseIterable, Sendable {
-        case relayThread, swiftNIO, byName
-    }
+    /// The data paths a dial can take: each shell's own (an IP literal), and on the relay threads a
+    /// server addressed by name (resolved by SwiftNIO, then moved to the relay thread).
+    static let paths: [(Shell, Bool)] = [(.relayThreads, false), (.swiftNIO, false), (.relayThreads, true)]
 
     @Test(
         "a dial to the old active server that completes after a failover is closed without a byte; the client is served by the new active server",
-        arguments: Path.allCases)
-    func dialCompletesAfterFailover(path: Path) async throws {
+        arguments: paths)
+    func dialCompletesAfterFailover(shell: Shell, byName: Bool) async throws {
         let gate = try SlowAcceptListener()
         defer { gate.close() }
         try await withMosquitto { broker in
@@ -30,9 +28,9 @@ struct InFlightDialTests {
             } backend: { backend in
                 backend.connectTimeout = .seconds(8)
                 backend.retries = 1
-                if path == .byName { backend.servers[0].address.host = "localhost" }
+                if byName { backend.servers[0].address.host = "localhost" }
             }
-            if path == .swiftNIO { config.relayThreads = 0 }
+            shell.apply(to: &config)
             try await withFront(config) { front in
                 let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
                 let b1 = try #require(backend.server(named: "b1"))

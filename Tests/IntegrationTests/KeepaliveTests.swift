@@ -9,14 +9,14 @@ import Testing
 /// silent client at 1.5 × Keep Alive as well, and its close would race the front's.
 @Suite("Keepalive idle timeout")
 struct KeepaliveTests {
-    @Test("a silent client is closed after ~1.5 × keepalive, a pinging one stays")
-    func idleClose() async throws {
+    @Test("a silent client is closed after ~1.5 × keepalive, a pinging one stays", arguments: Shell.allCases)
+    func idleClose(shell: Shell) async throws {
         try await withFakeBroker { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) { listener in
                 listener.keepaliveMin = .seconds(1)
                 listener.keepaliveFactor = 1.5
             }
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let port = try front.port()
                 async let silent = silentClient(port: port)
                 async let pinging = pingingClient(port: port)
@@ -37,8 +37,10 @@ struct KeepaliveTests {
         }
     }
 
-    @Test("limits at the config parser's ends serve sessions: connect timeouts, keepalive_factor, accept_rate")
-    func extremeDeadlines() async throws {
+    @Test(
+        "limits at the config parser's ends serve sessions: connect timeouts, keepalive_factor, accept_rate",
+        arguments: Shell.allCases)
+    func extremeDeadlines(shell: Shell) async throws {
         // Each once trapped (an Int64 overflow in the wheel's tick count, a Duration that could not hold
         // 65535 × 1e300 s, an admission queue size beyond Int), though `check` accepts them.
         try await withMosquitto { broker in
@@ -51,7 +53,7 @@ struct KeepaliveTests {
                     listener.limits.acceptRate = Int.max
                 },
                 backend: { backend in backend.connectTimeout = .nanoseconds(Int64.max) })
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let (client, code) = try await MQTTTestClient.connect(
                     port: try front.port(), clientID: "far-deadlines", keepAlive: 65535)
                 #expect(code == 0)

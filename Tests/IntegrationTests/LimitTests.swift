@@ -20,12 +20,12 @@ struct LimitTests {
     }
 
     @Test(
-        "per_source_ip 2: a third connection from one IP is closed with no bytes, before its CONNECT is read (3.1.1 and 5.0); another IP is fine; a freed slot is reusable"
-    )
-    func perSourceIP() async throws {
+        "per_source_ip 2: a third connection from one IP is closed with no bytes, before its CONNECT is read (3.1.1 and 5.0); another IP is fine; a freed slot is reusable",
+        arguments: Shell.allCases)
+    func perSourceIP(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) { $0.limits.perSourceIP = 2 }
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let port = try front.port()
                 let (first, firstCode) = try await MQTTTestClient.connect(
                     port: port, clientID: "ip-1", bindTo: "127.0.6.1")
@@ -61,14 +61,14 @@ struct LimitTests {
     }
 
     @Test(
-        "client_ids allow sensor-* deny sensor-bad*: refused ids get identifier rejected (3.1.1 and 5.0), counted as denied"
-    )
-    func clientIDFilter() async throws {
+        "client_ids allow sensor-* deny sensor-bad*: refused ids get identifier rejected (3.1.1 and 5.0), counted as denied",
+        arguments: Shell.allCases)
+    func clientIDFilter(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) {
                 $0.clientIDs = ClientIDFilter(allow: ["sensor-*"], deny: ["sensor-bad*"])
             }
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let port = try front.port()
                 for version in [MQTTProtocolVersion.v3_1_1, .v5] {
                     let (client, code) = try await MQTTTestClient.connect(
@@ -92,11 +92,13 @@ struct LimitTests {
         }
     }
 
-    @Test("per_source_ip 1: a session refused after taking its slot (no server) gives the slot back")
-    func perSourceIPSlotReleasedOnRefusal() async throws {
+    @Test(
+        "per_source_ip 1: a session refused after taking its slot (no server) gives the slot back",
+        arguments: Shell.allCases)
+    func perSourceIPSlotReleasedOnRefusal(shell: Shell) async throws {
         // Nothing listens on the server's port: every routed session ends with Server unavailable.
         let config = TestConfig.mqttFront(ports: [FreePort.refusing()]) { $0.limits.perSourceIP = 1 }
-        try await withFront(config.withPatientDials) { front in
+        try await withFront(config.withPatientDials.on(shell)) { front in
             let port = try front.port()
             for attempt in 1...3 {
                 let answer = try await Self.refusal(
@@ -162,8 +164,10 @@ struct LimitTests {
         }
     }
 
-    @Test("accept_rate 20: a burst of 60 CONNECTs is paced, not dropped (all CONNACK 0, spread over ≥ 1.5 s)")
-    func acceptRatePaces() async throws {
+    @Test(
+        "accept_rate 20: a burst of 60 CONNECTs is paced, not dropped (all CONNACK 0, spread over ≥ 1.5 s)",
+        arguments: Shell.allCases)
+    func acceptRatePaces(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(
                 ports: [broker.port],
@@ -171,7 +175,7 @@ struct LimitTests {
                     $0.limits.acceptRate = 20
                     $0.connectTimeout = .seconds(3)
                 })
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let results = await Self.burst(port: try front.port(), count: 60, prefix: "rate")
                 let accepted = results.filter { $0.outcome == .accepted }.map(\.after).sorted()
                 #expect(
@@ -187,7 +191,7 @@ struct LimitTests {
                     }
                     let fast = accepted.filter { $0 - first < .milliseconds(400) }.count
                     print(
-                        "accept_rate 20: first \(first), last \(last) (spread \(last - first)), "
+                        "\(shell) accept_rate 20: first \(first), last \(last) (spread \(last - first)), "
                             + "\(fast) within 400 ms of the first")
                 }
                 #expect(front.metric("brokerfront_connections_rejected_total", ["listener": "mqtt"]) == 0)
@@ -197,8 +201,9 @@ struct LimitTests {
     }
 
     @Test(
-        "accept_rate 5, connect_timeout 1s, 40 at once: the excess is refused (queue full) or times out; counts add up")
-    func acceptRateOverflow() async throws {
+        "accept_rate 5, connect_timeout 1s, 40 at once: the excess is refused (queue full) or times out; counts add up",
+        arguments: Shell.allCases)
+    func acceptRateOverflow(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(
                 ports: [broker.port],
@@ -206,7 +211,7 @@ struct LimitTests {
                     $0.limits.acceptRate = 5
                     $0.connectTimeout = .seconds(1)
                 })
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let port = try front.port()
                 let results = await Self.burst(port: port, count: 40, prefix: "flood")
                 let accepted = results.filter { $0.outcome == .accepted }.count
@@ -216,7 +221,7 @@ struct LimitTests {
                     $0.outcome != .accepted && $0.outcome != .closedSilently
                         && $0.outcome != .refused([0x20, 0x02, 0x00, 0x03])
                 }
-                print("accept_rate 5: accepted \(accepted), limit \(limited), connect_timeout \(timedOut)")
+                print("\(shell) accept_rate 5: accepted \(accepted), limit \(limited), connect_timeout \(timedOut)")
                 #expect(other.isEmpty, "\(other)")
                 #expect(accepted + limited + timedOut == 40)
                 // 5 at once plus ~5 per second while the others wait: about 10 (more if a loaded host

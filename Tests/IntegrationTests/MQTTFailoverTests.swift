@@ -40,11 +40,13 @@ struct MQTTFailoverTests {
         return landed
     }
 
-    @Test("a broker stops: only its clients move; all actives stop: the backup takes them; they return")
-    func failoverAndFailback() async throws {
+    @Test(
+        "a broker stops: only its clients move; all actives stop: the backup takes them; they return",
+        arguments: Shell.allCases)
+    func failoverAndFailback(shell: Shell) async throws {
         try await withMosquittos(4) { brokers in
             let actives = Array(brokers.prefix(3))
-            try await withFront(Self.config(ports: actives.map(\.port), backup: brokers[3].port)) { front in
+            try await withFront(Self.config(ports: actives.map(\.port), backup: brokers[3].port).on(shell)) { front in
                 let port = try front.port()
                 let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
                 #expect(
@@ -90,8 +92,8 @@ struct MQTTFailoverTests {
         }
     }
 
-    @Test("new CONNECTs while a broker is killed never fail when another server is up")
-    func connectLoopThroughADeath() async throws {
+    @Test("new CONNECTs while a broker is killed never fail when another server is up", arguments: Shell.allCases)
+    func connectLoopThroughADeath(shell: Shell) async throws {
         try await withMosquittos(2) { brokers in
             let config = TestConfig.mqttFront(ports: brokers.map(\.port), balance: .clientID) { _ in
             } backend: { backend in
@@ -99,7 +101,7 @@ struct MQTTFailoverTests {
                 backend.healthCheck = HealthCheckConfig(
                     type: .mqtt, interval: .seconds(1), timeout: .milliseconds(500), rise: 1, fall: 2)
             }
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let port = try front.port()
                 let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
                 #expect(

@@ -20,11 +20,13 @@ struct ProxyProtocolTests {
 
         """
 
-    @Test("HAProxy send-proxy-v2 and send-proxy in front: the session log shows the original client address")
-    func acceptFromHAProxy() async throws {
+    @Test(
+        "HAProxy send-proxy-v2 and send-proxy in front: the session log shows the original client address",
+        arguments: Shell.allCases)
+    func acceptFromHAProxy(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) { $0.acceptProxyProtocol = true }
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let frontPort = try front.port()
                 let v2Port = FreePort.next()
                 let v1Port = FreePort.next()
@@ -82,8 +84,10 @@ struct ProxyProtocolTests {
         try await withStopping(haproxy, stop: { await $0.stop() }) { try await body($0, haproxyPort) }
     }
 
-    @Test("send_proxy_protocol v2 and v1 to an HAProxy accept-proxy bind: HAProxy logs the original client")
-    func sendToHAProxy() async throws {
+    @Test(
+        "send_proxy_protocol v2 and v1 to an HAProxy accept-proxy bind: HAProxy logs the original client",
+        arguments: Shell.allCases)
+    func sendToHAProxy(shell: Shell) async throws {
         try await withMosquitto { broker in
             try await Self.withAcceptProxyHAProxy(before: broker, logFormat: "PPLOG %ci:%cp") { haproxy, haproxyPort in
                 let listeners = [
@@ -94,7 +98,9 @@ struct ProxyProtocolTests {
                     TestConfig.backend(name: "via-v2", ports: [haproxyPort]) { $0.sendProxyProtocol = .v2 },
                     TestConfig.backend(name: "via-v1", ports: [haproxyPort]) { $0.sendProxyProtocol = .v1 },
                 ]
-                try await withFront(TestConfig.front(listeners: listeners, backends: backends).withPatientDials) {
+                try await withFront(
+                    TestConfig.front(listeners: listeners, backends: backends).withPatientDials.on(shell)
+                ) {
                     front in
                     for (listener, source) in [("mqtt-v2", "127.0.5.6"), ("mqtt-v1", "127.0.5.7")] {
                         let (client, code) = try await MQTTTestClient.connect(
@@ -115,15 +121,19 @@ struct ProxyProtocolTests {
         }
     }
 
-    @Test("a listener bound to 0.0.0.0 sends the address the client connected to as the PROXY destination")
-    func destinationOfWildcardBind() async throws {
+    @Test(
+        "a listener bound to 0.0.0.0 sends the address the client connected to as the PROXY destination",
+        arguments: Shell.allCases)
+    func destinationOfWildcardBind(shell: Shell) async throws {
         try await withMosquitto { broker in
             let format = "PPLOG %ci:%cp DST %[dst]:%[dst_port]"
             try await Self.withAcceptProxyHAProxy(before: broker, logFormat: format) { haproxy, haproxyPort in
                 let port = FreePort.nextOnAllAddresses()
                 let listener = TestConfig.mqttListener { $0.bind = Endpoint(host: "0.0.0.0", port: port) }
                 let backend = TestConfig.backend(ports: [haproxyPort]) { $0.sendProxyProtocol = .v1 }
-                try await withFront(TestConfig.front(listeners: [listener], backends: [backend]).withPatientDials) {
+                try await withFront(
+                    TestConfig.front(listeners: [listener], backends: [backend]).withPatientDials.on(shell)
+                ) {
                     front in
                     // Reached through 127.0.0.3, one of the addresses 0.0.0.0 covers.
                     let connection = try await TestClient.connect(host: "127.0.0.3", port: port)
@@ -142,9 +152,9 @@ struct ProxyProtocolTests {
     }
 
     @Test(
-        "accept_proxy_protocol: a bare CONNECT is closed at once, a silent client after connect_timeout; both proxy_protocol"
-    )
-    func missingHeader() async throws {
+        "accept_proxy_protocol: a bare CONNECT is closed at once, a silent client after connect_timeout; both proxy_protocol",
+        arguments: Shell.allCases)
+    func missingHeader(shell: Shell) async throws {
         try await withMosquitto { broker in
             // Two listeners: a long deadline on the first shows the bare CONNECT is refused on sight
             // (not at the deadline), a short one on the second shows the deadline itself.
@@ -156,7 +166,7 @@ struct ProxyProtocolTests {
             waiting.connectTimeout = .seconds(2)
             let config = TestConfig.front(
                 listeners: [refusing, waiting], backends: [TestConfig.backend(ports: [broker.port])])
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let port = try front.port("mqtt")
                 let clock = ContinuousClock()
 
@@ -198,8 +208,11 @@ struct ProxyProtocolTests {
         }
     }
 
-    @Test("HAProxy send-proxy-v2 in front of TLS and per_source_ip listeners: CN and limits apply to the real client")
-    func proxiedTLSAndLimits() async throws {
+    /// The TLS listener is served by SwiftNIO on either shell; the plain per_source_ip one follows the shell.
+    @Test(
+        "HAProxy send-proxy-v2 in front of TLS and per_source_ip listeners: CN and limits apply to the real client",
+        arguments: Shell.allCases)
+    func proxiedTLSAndLimits(shell: Shell) async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
         let script = try PythonTool.write(EdgeScripts.tlsClient, named: "tls_client.py", in: certificates.directory)
@@ -212,7 +225,7 @@ struct ProxyProtocolTests {
             limitedListener.limits.perSourceIP = 1
             let config = TestConfig.front(
                 listeners: [tlsListener, limitedListener], backends: [TestConfig.backend(ports: [broker.port])])
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let tlsPort = FreePort.next()
                 let limitedPort = FreePort.next()
                 let cfg =
@@ -269,6 +282,7 @@ struct ProxyProtocolTests {
         }
     }
 
+    // One shell only: health checks are dialed by SwiftNIO (ProbeConnection) whatever `relay_threads` says.
     @Test(
         "send_proxy_protocol v2: the mqtt health check sends the header too (an accept-proxy HAProxy lets only it pass)"
     )
@@ -305,9 +319,17 @@ struct ProxyProtocolTests {
                     func up(_ backend: String) -> Double? {
                         front.metric("brokerfront_server_up", ["backend": backend, "server": "b1"])
                     }
+                    func checks(_ backend: String, _ result: String) -> Double {
+                        front.metric("brokerfront_health_checks_total", ["backend": backend, "result": result]) ?? 0
+                    }
                     #expect(await Poll.until(timeout: .seconds(10)) { up("with-header") == 1 }, "\(front.metricsText)")
-                    // Let several checks run: the one with the header stays up, the one without never comes up.
-                    try await Task.sleep(for: .seconds(1))
+                    // Several checks of each: the one with the header stays up, the one without never comes up.
+                    #expect(
+                        await Poll.until(timeout: .seconds(10)) {
+                            checks("with-header", "ok") >= 4 && checks("without-header", "fail") >= 4
+                        }, "\(front.metricsText)")
+                    #expect(checks("with-header", "fail") == 0, "\(front.metricsText)")
+                    #expect(checks("without-header", "ok") == 0, "\(front.metricsText)")
                     #expect(up("with-header") == 1)
                     #expect(up("without-header") == 0)
                     let (client, code) = try await MQTTTestClient.connect(

@@ -6,10 +6,11 @@ import Testing
 /// mosquitto command-line clients.
 @Suite("Publish/subscribe through the front")
 struct PubSubTests {
-    @Test("a subscriber and a publisher through the front", arguments: [MQTTProtocolVersion.v3_1_1, .v5])
-    func pubSubThroughFront(version: MQTTProtocolVersion) async throws {
+    @Test(
+        "a subscriber and a publisher through the front", arguments: Shell.allCases, [MQTTProtocolVersion.v3_1_1, .v5])
+    func pubSubThroughFront(shell: Shell, version: MQTTProtocolVersion) async throws {
         try await withMosquitto { broker in
-            try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port]).on(shell)) { front in
                 let port = try front.port()
                 let (subscriber, subCode) = try await MQTTTestClient.connect(
                     port: port, clientID: "sub-\(version)", version: version)
@@ -17,6 +18,7 @@ struct PubSubTests {
                     port: port, clientID: "pub-\(version)", version: version)
                 #expect(subCode == 0)
                 #expect(pubCode == 0)
+                #expect(await shell.carries(2, on: front), "\(front.runner.proxy.relayStatus)")
                 try await subscriber.subscribe("front/\(version)")
                 try await publisher.publish(topic: "front/\(version)", payload: Array("hello \(version)".utf8))
                 let message = try await subscriber.nextPublish(timeout: .seconds(5))
@@ -31,10 +33,10 @@ struct PubSubTests {
         }
     }
 
-    @Test("mosquitto_sub and mosquitto_pub through the front", arguments: ["mqttv311", "mqttv5"])
-    func cliPubSub(protocolVersion: String) async throws {
+    @Test("mosquitto_sub and mosquitto_pub through the front", arguments: Shell.allCases, ["mqttv311", "mqttv5"])
+    func cliPubSub(shell: Shell, protocolVersion: String) async throws {
         try await withMosquitto { broker in
-            try await withFront(TestConfig.mqttFront(ports: [broker.port])) { front in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port]).on(shell)) { front in
                 let port = "\(try front.port())"
                 let topic = "cli/\(protocolVersion)"
                 let subID = "cli-sub-\(protocolVersion)"

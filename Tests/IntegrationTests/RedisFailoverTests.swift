@@ -33,13 +33,15 @@ struct RedisFailoverTests {
         front.runner.proxy.routing.snapshot.backend(named: "redis")?.activeServer(at: .now())?.name
     }
 
-    @Test("writes go to the primary; after it dies and the replica is promoted they reach the replica in time")
-    func failoverAndManualFailback() async throws {
+    @Test(
+        "writes go to the primary; after it dies and the replica is promoted they reach the replica in time",
+        arguments: Shell.allCases)
+    func failoverAndManualFailback(shell: Shell) async throws {
         let primary = try await RedisProcess.start()
         let replica = try await RedisProcess.start(replicaOf: primary.port)
         let revivedBox = RedisBox()
         do {
-            try await failoverScenario(primary: primary, replica: replica, revivedBox: revivedBox)
+            try await failoverScenario(shell, primary: primary, replica: replica, revivedBox: revivedBox)
         } catch {
             await primary.stop()
             await replica.stop()
@@ -51,8 +53,11 @@ struct RedisFailoverTests {
         await revivedBox.value?.stop()
     }
 
-    private func failoverScenario(primary: RedisProcess, replica: RedisProcess, revivedBox: RedisBox) async throws {
-        try await withFront(Self.config(primary: primary.port, replica: replica.port, failback: .manual)) { front in
+    private func failoverScenario(
+        _ shell: Shell, primary: RedisProcess, replica: RedisProcess, revivedBox: RedisBox
+    ) async throws {
+        let config = Self.config(primary: primary.port, replica: replica.port, failback: .manual)
+        try await withFront(config.on(shell)) { front in
             let port = try front.port("redis")
             // The replica answers role:slave, so only the primary comes up.
             #expect(await Poll.until(timeout: .seconds(10)) { Self.activeServer(front) == "primary" })
@@ -75,17 +80,23 @@ struct RedisFailoverTests {
                 return (try? await replica.command(["GET", "k"])) == "v2"
             }
             let took = ContinuousClock.now - promoted
-            print("redis failover: writes reached the promoted replica \(took) after its promotion (budget \(budget))")
+            print(
+                "\(shell) redis failover: writes reached the promoted replica \(took) after its promotion (budget \(budget))"
+            )
             #expect(reached)
             #expect(took <= budget, "writes reached the promoted replica after \(took), budget \(budget)")
             #expect(await old.waitForClose(timeout: .seconds(3)), "the session on the dead primary was closed")
             #expect(front.metric("brokerfront_failovers_total", ["backend": "redis"]) ?? 0 >= 1)
 
             // The old primary returns as a replica of the new master: traffic stays where it is.
+            let checks = {
+                front.metric("brokerfront_health_checks_total", ["backend": "redis", "server": "primary"]) ?? 0
+            }
             revivedBox.value = try await RedisProcess.start(port: primary.port, replicaOf: replica.port)
             let revived = revivedBox.value
-            // Deliberately four check intervals: the active server must not move back meanwhile.
-            try await Task.sleep(for: Self.interval * 4)
+            let checksBefore = checks()
+            // Four checks of the revived server (answering as a replica): the active server must not move back.
+            #expect(await Poll.until(timeout: .seconds(5)) { checks() >= checksBefore + 4 }, "\(front.metricsText)")
             #expect(Self.activeServer(front) == "replica")
             #expect(try await RedisProcess.command(port: port, ["SET", "k", "v3"]) == "OK")
             #expect(try await replica.command(["GET", "k"]) == "v3")
@@ -122,12 +133,14 @@ struct RedisFailoverTests {
         }
     }
 
-    @Test("two masters and no active one: sessions are refused until exactly one claims master")
-    func splitBrainAtStart() async throws {
+    @Test(
+        "two masters and no active one: sessions are refused until exactly one claims master", arguments: Shell.allCases
+    )
+    func splitBrainAtStart(shell: Shell) async throws {
         let first = try await RedisProcess.start()
         let second = try await RedisProcess.start()
         do {
-            try await splitBrainScenario(first: first, second: second)
+            try await splitBrainScenario(shell, first: first, second: second)
         } catch {
             await first.stop()
             await second.stop()
@@ -137,11 +150,11 @@ struct RedisFailoverTests {
         await second.stop()
     }
 
-    private func splitBrainScenario(first: RedisProcess, second: RedisProcess) async throws {
+    private func splitBrainScenario(_ shell: Shell, first: RedisProcess, second: RedisProcess) async throws {
         // A generous check timeout: under load a first check that times out would let the other
         // master be activated alone before the conflict is seen.
         let config = Self.config(primary: first.port, replica: second.port, failback: .auto, checkTimeout: .seconds(3))
-        try await withFront(config) { front in
+        try await withFront(config.on(shell)) { front in
             let port = try front.port("redis")
             let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "redis"))
             #expect(await Poll.until(timeout: .seconds(10)) { backend.servers.allSatisfy { $0.displayState == "up" } })

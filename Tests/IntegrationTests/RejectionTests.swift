@@ -5,14 +5,14 @@ import Testing
 /// What a client sees when the front refuses it before any broker does, and how it is counted.
 @Suite("Rejection paths")
 struct RejectionTests {
-    @Test("not a CONNECT, bad protocol level, oversized CONNECT, no CONNECT in time")
-    func rejections() async throws {
+    @Test("not a CONNECT, bad protocol level, oversized CONNECT, no CONNECT in time", arguments: Shell.allCases)
+    func rejections(shell: Shell) async throws {
         // No broker is ever dialled on these paths; the server points at a closed port.
         let config = TestConfig.mqttFront(ports: [FreePort.refusing()]) { listener in
             listener.connectTimeout = .seconds(1)
             listener.maxConnectSize = 512
         }
-        try await withFront(config) { front in
+        try await withFront(config.on(shell)) { front in
             let port = try front.port()
             func rejected(_ reason: String) -> Double? {
                 front.metric("brokerfront_connections_rejected_total", ["listener": "mqtt", "reason": reason])

@@ -37,16 +37,16 @@ struct ServerKeepAliveTests {
     }
 
     @Test(
-        "mosquitto max_keepalive 10: a silent 5.0 client asking 60 is closed by the front at ~10 s (idle_timeout); a 3.1.1 client is not"
-    )
-    func serverKeepAliveDrivesIdleDeadline() async throws {
+        "mosquitto max_keepalive 10: a silent 5.0 client asking 60 is closed by the front at ~10 s (idle_timeout); a 3.1.1 client is not",
+        arguments: Shell.allCases)
+    func serverKeepAliveDrivesIdleDeadline(shell: Shell) async throws {
         let broker = try await MosquittoProcess.start(extraConfig: ["max_keepalive 10"], timeout: .seconds(15))
         try await withStopping(broker, stop: { await $0.stop() }) { broker in
             let config = TestConfig.mqttFront(ports: [broker.port]) {
                 $0.keepaliveFactor = 1.0
                 $0.keepaliveMin = .seconds(1)
             }
-            try await withFront(config.withPatientDials) { front in
+            try await withFront(config.withPatientDials.on(shell)) { front in
                 let port = try front.port()
                 let clock = ContinuousClock()
                 let (v3, v3Code) = try await MQTTTestClient.connect(port: port, clientID: "ska-v311", keepAlive: 60)
@@ -70,7 +70,7 @@ struct ServerKeepAliveTests {
 
                 #expect(await v5.client.connection.waitForClose(timeout: .seconds(16)))
                 let closedAfter = (await v5.client.connection.closedAt() ?? clock.now) - connectedAt
-                print("Server Keep Alive 10: the 5.0 client was closed after \(closedAfter)")
+                print("\(shell) Server Keep Alive 10: the 5.0 client was closed after \(closedAfter)")
                 // Mosquitto's own check would end it at 1.5 × 10 s; the front's deadline is 1.0 × 10 s.
                 #expect(closedAfter >= .milliseconds(9900) && closedAfter < .seconds(14), "\(closedAfter)")
                 let line = await front.waitForSessionClosed(matching: ["client_id": "ska-v5"])

@@ -6,15 +6,16 @@ import Testing
     import Glibc
 #endif
 
-/// `source_ips`: outbound connections are spread over the configured local addresses.
+/// `source_ips`: outbound connections are spread over the configured local addresses, on each shell
+/// (the relay threads bind a plain socket, SwiftNIO its channel's).
 @Suite("Outbound source IPs")
 struct SourceIPTests {
-    @Test("4 sessions reach the broker from both 127.0.2.1 and 127.0.2.2")
-    func spreadOverSourceIPs() async throws {
+    @Test("4 sessions reach the broker from both 127.0.2.1 and 127.0.2.2", arguments: Shell.allCases)
+    func spreadOverSourceIPs(shell: Shell) async throws {
         try await withMosquitto { broker in
             let config = TestConfig.mqttFront(
                 ports: [broker.port], backend: { $0.sourceIPs = ["127.0.2.1", "127.0.2.2"] })
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let port = try front.port()
                 var clients: [MQTTTestClient] = []
                 for index in 1...4 {
@@ -75,10 +76,11 @@ struct SourceIPTests {
     }
 
     @Test(
-        "source_ports: the front binds upstream connections to ports of the range itself, skips ports taken by other sockets, refuses cleanly when the range is full and reuses ports that come free"
-    )
-    func sourcePortsPickedByTheFront() async throws {
-        let ip = "127.0.8.1"
+        "source_ports: the front binds upstream connections to ports of the range itself, skips ports taken by other sockets, refuses cleanly when the range is full and reuses ports that come free",
+        arguments: Shell.allCases)
+    func sourcePortsPickedByTheFront(shell: Shell) async throws {
+        // One address per shell: both cases use the same port range at once.
+        let ip = shell == .relayThreads ? "127.0.8.1" : "127.0.8.21"
         let range = 20_100...20_109
         // Three ports of the range are held by someone else.
         let occupied = try (20_100...20_102).map { try Self.occupy(ip: ip, port: $0) }
@@ -91,7 +93,7 @@ struct SourceIPTests {
                     $0.sourcePorts = SourcePortRange(lower: range.lowerBound, upper: range.upperBound)
                     $0.retries = 0
                 })
-            try await withFront(config) { front in
+            try await withFront(config.on(shell)) { front in
                 let port = try front.port()
                 var clients: [MQTTTestClient] = []
                 for index in 1...7 {

@@ -6,7 +6,7 @@ import Testing
 @Suite("TCP listener in front of redis")
 struct TCPListenerTests {
     private func config(
-        redisPort: Int, listener configure: (inout ListenerConfig) -> Void = { _ in }
+        _ shell: Shell, redisPort: Int, listener configure: (inout ListenerConfig) -> Void = { _ in }
     ) -> FrontConfiguration {
         TestConfig.front(
             listeners: [
@@ -15,13 +15,14 @@ struct TCPListenerTests {
                     configure(&$0)
                 }
             ],
-            backends: [TestConfig.backend(name: "redis", ports: [redisPort], balance: .roundRobin)])
+            backends: [TestConfig.backend(name: "redis", ports: [redisPort], balance: .roundRobin)]
+        ).on(shell)
     }
 
-    @Test("redis-cli SET through the front, GET straight from redis")
-    func setThroughFront() async throws {
+    @Test("redis-cli SET through the front, GET straight from redis", arguments: Shell.allCases)
+    func setThroughFront(shell: Shell) async throws {
         try await withRedis { redis in
-            try await withFront(config(redisPort: redis.port)) { front in
+            try await withFront(config(shell, redisPort: redis.port)) { front in
                 let port = try front.port("redis")
                 #expect(try await RedisProcess.command(port: port, ["SET", "k", "v"]) == "OK")
                 #expect(try await redis.command(["GET", "k"]) == "v")
@@ -30,10 +31,10 @@ struct TCPListenerTests {
         }
     }
 
-    @Test("a client that sends PING and half-closes still gets +PONG")
-    func halfClose() async throws {
+    @Test("a client that sends PING and half-closes still gets +PONG", arguments: Shell.allCases)
+    func halfClose(shell: Shell) async throws {
         try await withRedis { redis in
-            try await withFront(config(redisPort: redis.port)) { front in
+            try await withFront(config(shell, redisPort: redis.port)) { front in
                 let client = try await TestClient.connect(port: try front.port("redis"))
                 try await client.send("PING\r\n")
                 try await client.shutdownOutput()
@@ -48,11 +49,11 @@ struct TCPListenerTests {
     }
 
     @Test(
-        "per_source_ip 1 on a tcp listener: a second connection from one IP is closed with no bytes and counted as limit; another IP is served"
-    )
-    func perSourceIPRefusal() async throws {
+        "per_source_ip 1 on a tcp listener: a second connection from one IP is closed with no bytes and counted as limit; another IP is served",
+        arguments: Shell.allCases)
+    func perSourceIPRefusal(shell: Shell) async throws {
         try await withRedis { redis in
-            try await withFront(config(redisPort: redis.port) { $0.limits.perSourceIP = 1 }) { front in
+            try await withFront(config(shell, redisPort: redis.port) { $0.limits.perSourceIP = 1 }) { front in
                 let port = try front.port("redis")
                 let first = try await TestClient.connect(port: port, sending: Array("PING\r\n".utf8))
                 #expect(try await first.read(count: 7, timeout: .seconds(3)) == Array("+PONG\r\n".utf8))
