@@ -288,12 +288,12 @@ struct TLSTests {
         ) { front, broker, certificates, config in
             let port = try front.port()
             let clock = ContinuousClock()
-            let start = clock.now
             let plain = try await TestClient.connect(
                 port: port, sending: MQTTConnect(version: .v3_1_1, clientID: "plaintext").encode())
             let answer = try await plain.readUntilClose(timeout: .seconds(3))
-            // Refused by the TLS stack, before the 2 s connect_timeout would close it.
-            #expect(clock.now - start < .seconds(2))
+            // Refused by the TLS stack, not closed by the 2 s connect_timeout (its reason would be
+            // connect_timeout; told by the reason rather than by the clock, which a loaded machine skews).
+            #expect(front.metric("brokerfront_connections_rejected_total", ["reason": "connect_timeout"]) ?? 0 == 0)
             // Whatever the TLS stack answers (an alert record, 0x15), never a CONNACK (0x20).
             #expect(answer.first != 0x20, "\(TestClientError.hex(answer))")
             await plain.close()
