@@ -20,10 +20,10 @@ extension ClientSessionHandler {
 
     private func start(_ connection: RawSniffer, _ outcome: RawAccepted.Outcome) {
         acceptedFD = connection.fd
-        holdsSourceSlot = connection.holdsSourceSlot
-        heldConnectBytes = connection.heldConnectBytes
+        books.holdsSourceSlot = connection.holdsSourceSlot
+        books.heldConnectBytes = connection.heldConnectBytes
         let client = connection.client
-        setClient(ip: client.ip, port: client.port)
+        books.setClient(ip: client.ip, port: client.port)
         if let destination = connection.proxiedDestination {
             proxiedDestination = destination
         } else if let local = connection.local {

@@ -20,7 +20,7 @@ extension ClientSessionHandler {
             case .arm(let time):
                 arm(time)
             case .admit:
-                releaseConnectBytes()
+                books.releaseConnectBytes(listener)
                 admit()
             case .sniffPending:
                 pending?.withUnsafeReadableBytes { feed(.clientBytes($0)) }
@@ -31,7 +31,11 @@ extension ClientSessionHandler {
             case .dialFailed(let server, let failure, let counts):
                 noteDialFailed(server, failure, counts: counts)
             case .serverLost:
-                if let server { serverSessionLost(server) }
+                if let server {
+                    books.serverLost(server)
+                    machineDeadlineTick = 0
+                    loop.wheel.cancel(self)
+                }
                 if let replay {
                     pending = replay
                     self.replay = nil

@@ -27,7 +27,7 @@ extension ClientSessionHandler {
     /// away, its connection already closed unused: the source goes back to the server's pool, and
     /// while the session is still dialing, it goes on with the server chosen now.
     func dialSuperseded(_ server: ServerRuntime, source: String?, port: Int?) {
-        if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+        if let source { books.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
         guard machine.phase == .dialing else { return }
         noteDialSuperseded(server)
         feed(.dialFailed(.superseded))

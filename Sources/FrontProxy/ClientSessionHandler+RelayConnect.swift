@@ -92,7 +92,7 @@ extension ClientSessionHandler {
             switch result {
             case .success(let targets):
                 guard self.machine.phase == .dialing, self.relay != nil || self.acceptedFD >= 0 else {
-                    if let source { self.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+                    if let source { self.books.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
                     return
                 }
                 self.open(targets, engine: engine, server: server, source: source, port: port, header: header)
@@ -112,11 +112,11 @@ extension ClientSessionHandler {
     ) {
         let (fd, connected, bytes, sentCount) = opened
         relayResend = nil
-        serverSessionOpened(server, source: source)
+        books.serverOpened(server, source: source)
         if source == nil {
-            upstreamLocalIP = SocketAddressText.local(of: fd).map { SocketAddressText.ipAndPort($0).ip }
+            books.upstreamLocalIP = SocketAddressText.local(of: fd).map { SocketAddressText.ipAndPort($0).ip }
         }
-        sourcePort = UInt16(port ?? 0)
+        books.sourcePort = UInt16(port ?? 0)
         if connected { noteDialSucceeded(server) }
         let events = listener.events
         var dial = RelayServerDial(

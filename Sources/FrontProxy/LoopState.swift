@@ -88,22 +88,6 @@ final class LoopState: @unchecked Sendable {
         session.tablePosition = -1
     }
 
-    /// Closes every session on this loop with `reason`.
-    func closeAll(reason: CloseReason) {
-        eventLoop.assertInEventLoop()
-        for session in sessions {
-            session.terminate(reason: reason)
-        }
-    }
-
-    /// Closes the relayed sessions on this loop whose server matches.
-    func closeSessions(reason: CloseReason, where matches: (ServerRuntime) -> Bool) {
-        eventLoop.assertInEventLoop()
-        for session in sessions {
-            if let server = session.server, matches(server) { session.terminate(reason: reason) }
-        }
-    }
-
     /// Queues a session over its listener's accept rate; it is admitted on a later tick.
     func enqueueForAdmission(_ session: ClientSessionHandler) {
         eventLoop.assertInEventLoop()

@@ -90,16 +90,6 @@ struct RawAccepted: @unchecked Sendable {
     var outcome: Outcome
 }
 
-/// A connection a relay thread accepted whose CONNECT is still arriving, as `GET /sessions` lists it.
-struct SniffingConnection: Sendable {
-    var client: String
-    var listener: String
-    /// CLOCK_MONOTONIC nanoseconds of the accept.
-    var acceptedAt: UInt64
-    /// Bytes of the CONNECT read so far.
-    var bytesIn: UInt64
-}
-
 /// An accepted connection from its accept until it is handed to an event loop: read (and polled)
 /// by the relay thread while its CONNECT arrives, then read once by the handler that takes it over.
 final class RawSniffer {

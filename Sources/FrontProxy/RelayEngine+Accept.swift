@@ -169,17 +169,20 @@ extension RelayEngine {
         acceptor.nextBackoff = min(acceptor.nextBackoff * 2, RelayAcceptor.longestBackoff)
     }
 
-    /// The sniffers polled now, for `GET /sessions`.
-    func describeSniffers() -> [SniffingConnection] {
-        sniffers.compactMap { sniffer in
-            sniffer.map { sniffer in
-                let client = sniffer.client
-                return SniffingConnection(
-                    client: Endpoint(host: client.ip, port: client.port).description,
-                    listener: sniffer.runtime.config.name, acceptedAt: sniffer.acceptedAt,
-                    bytesIn: sniffer.awaitingProxyHeader ? 0 : UInt64(sniffer.bytes.count))
-            }
+    /// This thread's sessions matching `filter`, for `GET /sessions`: their count and the first
+    /// `keep` in sort order. Connections still sending their CONNECT have no client id, backend or
+    /// server yet: they match only an unfiltered listing.
+    func describeSessions(_ filter: SessionFilter, keep: Int) -> (total: Int, first: [SessionInfo]) {
+        guard filter.clientID == nil, filter.server == nil else { return (0, []) }
+        var first = SmallestElements<(client: String, sniffer: RawSniffer)>(capacity: keep) { $0.client < $1.client }
+        var total = 0
+        for case let sniffer? in sniffers {
+            total += 1
+            let client = sniffer.client
+            first.offer((Endpoint(host: client.ip, port: client.port).description, sniffer))
         }
+        let now = MonotonicTime.now()
+        return (total, first.sorted().map { $0.sniffer.info(client: $0.client, now: now) })
     }
 
     /// A sniffer's socket is readable.
@@ -335,9 +338,17 @@ extension RelayEngine {
         }
     }
 
-    /// Every connection still sending its CONNECT goes to its event loop, to be closed with `reason`.
-    func endSniffing(reason: CloseReason) {
-        for case let sniffer? in sniffers { handOver(sniffer, .ended(reason)) }
+    /// Closes the sessions of this thread that `match` names with `reason`; returns how many. Only
+    /// connections still sending their CONNECT are this thread's own (they have no client id or
+    /// server yet: only ``SessionMatch/every`` names them); each goes to its event loop, to be closed there.
+    func closeSessions(_ match: SessionMatch, reason: CloseReason) -> Int {
+        guard case .every = match else { return 0 }
+        var closed = 0
+        for case let sniffer? in sniffers {
+            handOver(sniffer, .ended(reason))
+            closed += 1
+        }
+        return closed
     }
 
     /// The thread stops: listening sockets and connections not handed over yet are closed.

@@ -59,9 +59,10 @@ extension RelayEngine {
         submit(.unlisten(acceptor, done: done))
     }
 
-    /// Connections still sending their CONNECT are closed with `reason` (by their event loops).
-    func endSniffing(_ reason: CloseReason) {
-        submit(.endSniffing(reason))
+    /// Closes the sessions of this thread that `match` names with `reason`; `counted`, when given,
+    /// hears how many (on the relay thread; 0 once it has stopped).
+    func closeSessions(_ match: SessionMatch, reason: CloseReason, counted: (@Sendable (Int) -> Void)?) {
+        submit(.closeSessions(match, reason, counted: counted))
     }
 
     /// A connection slot freed while `acceptor` waited for one.
@@ -69,11 +70,11 @@ extension RelayEngine {
         submit(.resumeAccepting(acceptor))
     }
 
-    /// The connections this thread accepted that are still sending their CONNECT;
+    /// This thread's sessions matching `filter`: how many, and the first `keep` in sort order;
     /// none once the thread has stopped.
-    func sniffingConnections() async -> [SniffingConnection] {
+    func sessions(matching filter: SessionFilter, keep: Int) async -> RelaySessionsPart {
         await withCheckedContinuation { continuation in
-            submit(.inspectSniffers { continuation.resume(returning: $0) })
+            submit(.inspectSessions(filter, keep: keep) { continuation.resume(returning: $0) })
         }
     }
 
@@ -111,9 +112,11 @@ extension RelayEngine {
         case .unlisten(let acceptor, let done):
             acceptor.closeOnce()
             done()
-        case .inspectSniffers(let reply):
-            reply([])
-        case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop, .spread:
+        case .inspectSessions(_, _, let reply):
+            reply((0, []))
+        case .closeSessions(_, _, let counted):
+            counted?(0)
+        case .refuse, .abortDial, .close, .resumeAccepting, .stop, .spread:
             break
         }
     }

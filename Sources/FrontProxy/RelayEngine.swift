@@ -34,9 +34,11 @@ final class RelayEngine: @unchecked Sendable {
         case listen(RelayAcceptor)
         case unlisten(RelayAcceptor, done: @Sendable () -> Void)
         case resumeAccepting(RelayAcceptor)
-        case endSniffing(CloseReason)
-        /// `GET /sessions`: the connections still sending their CONNECT, given on the relay thread.
-        case inspectSniffers(@Sendable ([SniffingConnection]) -> Void)
+        /// Closes the sessions of this thread that match, with the reason; tells how many when asked.
+        case closeSessions(SessionMatch, CloseReason, counted: (@Sendable (Int) -> Void)?)
+        /// `GET /sessions`: this thread's sessions matching the filter (their count and the first
+        /// `keep` in sort order), given on the relay thread.
+        case inspectSessions(SessionFilter, keep: Int, @Sendable (RelaySessionsPart) -> Void)
         case stop
     }
 
@@ -287,10 +289,11 @@ final class RelayEngine: @unchecked Sendable {
                 done()
             case .resumeAccepting(let acceptor):
                 resumeListening(acceptor)
-            case .endSniffing(let reason):
-                endSniffing(reason: reason)
-            case .inspectSniffers(let reply):
-                reply(describeSniffers())
+            case .closeSessions(let match, let reason, let counted):
+                let closed = closeSessions(match, reason: reason)
+                counted?(closed)
+            case .inspectSessions(let filter, let keep, let reply):
+                reply(describeSessions(filter, keep: keep))
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
                 // Commands behind the stop, and any submitted from now on, are turned away.
