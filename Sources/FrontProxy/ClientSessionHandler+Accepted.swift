@@ -24,14 +24,7 @@ extension ClientSessionHandler {
         books.heldConnectBytes = connection.heldConnectBytes
         let client = connection.client
         books.setClient(ip: client.ip, port: client.port)
-        if let destination = connection.proxiedDestination {
-            proxiedDestination = destination
-        } else if let local = connection.local {
-            let address = SocketAddressText.ipAndPort(local)
-            proxiedDestination = ProxyAddress(ip: address.ip, port: address.port)
-        } else {
-            proxiedDestination = connection.acceptor.localAddress
-        }
+        proxiedDestination = connection.destination
         if let refusal = connection.proxyRefusal {
             listener.logger.debug("refusing client: \(refusal)", metadata: ["client": .string(clientAddress)])
         }

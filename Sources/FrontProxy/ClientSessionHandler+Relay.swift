@@ -50,12 +50,6 @@ extension ClientSessionHandler {
         let before = machine.unansweredCloses
         let server = machine.target
         body()
-        guard machine.unansweredCloses != before, let server else { return }
-        listener.logger.debug(
-            "server closed before answering the CONNECT",
-            metadata: [
-                "client": .string(clientAddress), "backend": .string(server.backendName),
-                "server": .string(server.name), "closes": "\(machine.unansweredCloses)",
-            ])
+        books.noteUnanswered(listener, machine: machine, before: before, server: server)
     }
 }

@@ -99,7 +99,7 @@ extension ClientSessionHandler {
             case .failure(let error):
                 self.dialErrorText = "\(error)"
                 self.dialAttemptFailed(
-                    server, source: source, port: port, failure: Self.dialFailure(error, port: port))
+                    server, source: source, port: port, failure: PassiveHealth.dialFailure(error, port: port))
             }
         }
     }
@@ -124,8 +124,8 @@ extension ClientSessionHandler {
             replayable: machine.keepsReplay)
         let (tried, backendName, routing) = (machine.tried, backend?.name, listener.routing)
         dial.onConnected = {
-            Self.noteDialSucceeded(server, events: events)
-            return Self.stillChosen(server, tried: tried, backend: backendName, routing: routing)
+            PassiveHealth.dialSucceeded(server, events: events)
+            return PassiveHealth.stillChosen(server, tried: tried, backend: backendName, routing: routing)
         }
         // The machine relays from now on (the idle clock, the client's tracker, a connect deadline).
         if let pending {

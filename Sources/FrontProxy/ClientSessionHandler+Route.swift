@@ -129,7 +129,7 @@ extension ClientSessionHandler {
                 case .failure(let error):
                     self.dialErrorText = "\(error)"
                     self.dialAttemptFailed(
-                        server, source: source, port: port, failure: Self.dialFailure(error, port: port))
+                        server, source: source, port: port, failure: PassiveHealth.dialFailure(error, port: port))
                 }
             }
     }
@@ -143,53 +143,15 @@ extension ClientSessionHandler {
         feed(.dialFailed(failure))
     }
 
-    /// What a SwiftNIO dial error means: a connect timeout, a system error (`IOError`, or one of the
-    /// attempts of a connection to a name), anything else as a refusal.
-    static func dialFailure(_ error: any Error, port: Int?) -> DialFailure {
-        let picked = port != nil
-        if let channel = error as? ChannelError, case .connectTimeout = channel { return .timedOut(begunAt: nil) }
-        // A name that did not resolve says nothing of whether the server listens.
-        if error is NameResolutionError { return .timedOut(begunAt: nil) }
-        if let io = error as? IOError {
-            return DialFailure(errno: io.errnoCode, stage: .connecting, pickedPort: picked)
-        }
-        guard let failed = error as? NIOConnectionError else { return .refused }
-        let failures = failed.connectionErrors.map { Self.dialFailure($0.error, port: port) }
-        // A local shortage in any attempt says nothing about the server; the rest count only when
-        // every attempt was refused (a timeout or a name that did not resolve is ambiguous).
-        if let local = failures.first(where: { !$0.isEvidence }) { return local }
-        if !failures.isEmpty, failures.allSatisfy(\.isDefinitive) { return failures[0] }
-        return .timedOut(begunAt: nil)
-    }
-
     func noteDialSucceeded(_ server: ServerRuntime) {
-        Self.noteDialSucceeded(server, events: listener.events)
+        PassiveHealth.dialSucceeded(server, events: listener.events)
     }
 
-    /// Passive health: a dial of `server` went through (any thread: a relay thread reports the
-    /// connects it saw complete).
-    static func noteDialSucceeded(_ server: ServerRuntime, events: ServerEvents) {
-        guard let transition = server.dialSucceeded() else { return }
-        events.serverTransitioned(server, transition, cause: "dial", message: "connected")
-    }
-
-    /// Passive health hears of a failed dial that `counts`; one that does not (out of local ports or
-    /// descriptors) is only warned about: marking the server down would close every session on it.
+    /// Passive health hears of a failed dial (see ``PassiveHealth/dialFailed(_:_:counts:error:listener:)``).
     func noteDialFailed(_ server: ServerRuntime, _ failure: DialFailure, counts: Bool) {
-        let error = dialErrorText.isEmpty ? "\(failure)" : dialErrorText
+        PassiveHealth.dialFailed(
+            server, failure, counts: counts, error: dialErrorText.isEmpty ? nil : dialErrorText, listener: listener)
         dialErrorText = ""
-        let metadata: Logger.Metadata = [
-            "backend": .string(server.backendName), "server": .string(server.name), "error": .string(error),
-        ]
-        listener.logger.debug("dial failed", metadata: metadata)
-        guard counts else {
-            listener.logger.warning(
-                "dial failed for lack of a local resource; server not marked down", metadata: metadata)
-            return
-        }
-        let transition = server.dialFailed(at: .now(), definitive: failure.isDefinitive, begunAt: failure.begunAt)
-        guard let transition else { return }
-        listener.events.serverTransitioned(server, transition, cause: "dial", message: error)
     }
 
     /// The upstream is connected: send what the client sent so far and start relaying.

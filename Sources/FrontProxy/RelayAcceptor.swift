@@ -140,6 +140,17 @@ final class RawSniffer {
         return SocketAddressText.ipAndPort(peer)
     }
 
+    /// The address the client connected to: as the PROXY header named it, else the socket's own
+    /// (a listener bound to a wildcard), else the listener's.
+    var destination: ProxyAddress {
+        if let proxiedDestination { return proxiedDestination }
+        if let local {
+            let address = SocketAddressText.ipAndPort(local)
+            return ProxyAddress(ip: address.ip, port: address.port)
+        }
+        return acceptor.localAddress ?? ProxyAddress(ip: "0.0.0.0", port: 0)
+    }
+
     /// Closes a connection that will not be handed over (the relay thread stops): its socket, its
     /// place in `connections_active`, its cap slots, its source IP slot and pending bytes.
     func discard() {

@@ -169,10 +169,10 @@ extension RelayEngine {
         acceptor.nextBackoff = min(acceptor.nextBackoff * 2, RelayAcceptor.longestBackoff)
     }
 
-    /// This thread's sessions matching `filter`, for `GET /sessions`: their count and the first
-    /// `keep` in sort order. Connections still sending their CONNECT have no client id, backend or
-    /// server yet: they match only an unfiltered listing.
-    func describeSessions(_ filter: SessionFilter, keep: Int) -> (total: Int, first: [SessionInfo]) {
+    /// The connections still sending their CONNECT, for `GET /sessions`: their count and the first
+    /// `keep` by client address. They have no client id, backend or server yet: they match only an
+    /// unfiltered listing.
+    func describeSniffers(_ filter: SessionFilter, keep: Int, now: MonotonicTime) -> RelaySessionsPart {
         guard filter.clientID == nil, filter.server == nil else { return (0, []) }
         var first = SmallestElements<(client: String, sniffer: RawSniffer)>(capacity: keep) { $0.client < $1.client }
         var total = 0
@@ -181,7 +181,6 @@ extension RelayEngine {
             let client = sniffer.client
             first.offer((Endpoint(host: client.ip, port: client.port).description, sniffer))
         }
-        let now = MonotonicTime.now()
         return (total, first.sorted().map { $0.sniffer.info(client: $0.client, now: now) })
     }
 
@@ -283,7 +282,7 @@ extension RelayEngine {
         snifferCount += 1
     }
 
-    /// Queues the connection for the next event loop of its listener (told after this pass).
+    /// Queues the connection to start as a driven session after this pass.
     private func handOver(_ sniffer: RawSniffer, _ outcome: RawAccepted.Outcome) {
         if sniffer.index >= 0 {
             _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, sniffer.fd, nil)
@@ -292,28 +291,15 @@ extension RelayEngine {
             sniffer.index = -1
             snifferCount -= 1
         }
-        let acceptor = sniffer.acceptor
-        let loop = acceptor.loops[acceptor.nextLoop % acceptor.loops.count]
-        acceptor.nextLoop &+= 1
-        let item = RawAccepted(connection: sniffer, outcome: outcome)
-        if let group = pendingAccepts.firstIndex(where: { $0.loop === loop }) {
-            pendingAccepts[group].items.append(item)
-        } else {
-            pendingAccepts.append((loop, [item]))
-        }
+        pendingStarts.append(RawAccepted(connection: sniffer, outcome: outcome))
     }
 
-    /// One task per event loop for the connections accepted in this pass.
-    func handAccepted() {
-        guard !pendingAccepts.isEmpty else { return }
-        for group in pendingAccepts {
-            let loop = group.loop
-            let items = group.items
-            loop.eventLoop.execute {
-                for item in items { ClientSessionHandler.accepted(item, on: loop) }
-            }
-        }
-        pendingAccepts.removeAll(keepingCapacity: true)
+    /// Starts the connections settled in this pass as driven sessions.
+    func startAccepted() {
+        guard !pendingStarts.isEmpty else { return }
+        let starting = pendingStarts
+        pendingStarts.removeAll(keepingCapacity: true)
+        for item in starting { startSession(item.connection, item.outcome) }
     }
 
     /// Whether a sniffer's deadline or the end of a back-off is pending: the loop then wakes every 100 ms.
@@ -338,10 +324,9 @@ extension RelayEngine {
         }
     }
 
-    /// Closes the sessions of this thread that `match` names with `reason`; returns how many. Only
-    /// connections still sending their CONNECT are this thread's own (they have no client id or
-    /// server yet: only ``SessionMatch/every`` names them); each goes to its event loop, to be closed there.
-    func closeSessions(_ match: SessionMatch, reason: CloseReason) -> Int {
+    /// Closes the connections still sending their CONNECT that `match` names (they have no client
+    /// id or server yet: only ``SessionMatch/every`` does) with `reason`; returns how many.
+    func closeSniffers(_ match: SessionMatch, reason: CloseReason) -> Int {
         guard case .every = match else { return 0 }
         var closed = 0
         for case let sniffer? in sniffers {
@@ -357,9 +342,7 @@ extension RelayEngine {
         for case let sniffer? in sniffers { sniffer.discard() }
         sniffers.removeAll()
         snifferCount = 0
-        for group in pendingAccepts {
-            for item in group.items { item.connection.discard() }
-        }
-        pendingAccepts.removeAll()
+        for item in pendingStarts { item.connection.discard() }
+        pendingStarts.removeAll()
     }
 }

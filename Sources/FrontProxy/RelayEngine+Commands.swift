@@ -61,8 +61,11 @@ extension RelayEngine {
 
     /// Closes the sessions of this thread that `match` names with `reason`; `counted`, when given,
     /// hears how many (on the relay thread; 0 once it has stopped).
-    func closeSessions(_ match: SessionMatch, reason: CloseReason, counted: (@Sendable (Int) -> Void)?) {
-        submit(.closeSessions(match, reason, counted: counted))
+    /// `sequence`: the request's number (``SessionOwners``), in the order every thread gets them.
+    func closeSessions(
+        _ match: SessionMatch, reason: CloseReason, sequence: UInt64, counted: (@Sendable (Int) -> Void)?
+    ) {
+        submit(.closeSessions(RelayCloseRequest(sequence: sequence, match: match, reason: reason), counted: counted))
     }
 
     /// A connection slot freed while `acceptor` waited for one.
@@ -100,7 +103,11 @@ extension RelayEngine {
             for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
             sessionCount.subtract(1, ordering: .relaxed)
             let link = session.link
-            if let (loop, onLoop) = link.endsOn {
+            if let drive = session.drive {
+                // In transit: no thread holds it, and its wheel entry was cancelled when it left.
+                session.isEnded = true
+                finishDriven(drive, reason: .shutdown)
+            } else if let (loop, onLoop) = link.endsOn {
                 loop.execute { onLoop(.shutdown) }
             } else {
                 link.ended(.shutdown)
@@ -114,9 +121,9 @@ extension RelayEngine {
             done()
         case .inspectSessions(_, _, let reply):
             reply((0, []))
-        case .closeSessions(_, _, let counted):
+        case .closeSessions(_, let counted):
             counted?(0)
-        case .refuse, .abortDial, .close, .resumeAccepting, .stop, .spread:
+        case .refuse, .abortDial, .close, .resumeAccepting, .stop, .spread, .resolved:
             break
         }
     }

@@ -35,7 +35,9 @@ final class RelayEngine: @unchecked Sendable {
         case unlisten(RelayAcceptor, done: @Sendable () -> Void)
         case resumeAccepting(RelayAcceptor)
         /// Closes the sessions of this thread that match, with the reason; tells how many when asked.
-        case closeSessions(SessionMatch, CloseReason, counted: (@Sendable (Int) -> Void)?)
+        case closeSessions(RelayCloseRequest, counted: (@Sendable (Int) -> Void)?)
+        /// A name resolved (or not) for a driven session's dial.
+        case resolved(RelayedSession, Result<[SocketAddress], any Error>)
         /// `GET /sessions`: this thread's sessions matching the filter (their count and the first
         /// `keep` in sort order), given on the relay thread.
         case inspectSessions(SessionFilter, keep: Int, @Sendable (RelaySessionsPart) -> Void)
@@ -77,8 +79,16 @@ final class RelayEngine: @unchecked Sendable {
     var acceptorsBackingOff = 0
     /// When deadlines (sniffers, back-offs) were last looked at.
     var lastTimerCheck: UInt64 = 0
-    /// Accepted connections to hand to event loops after this pass, grouped by loop.
-    var pendingAccepts: [(loop: LoopState, items: [RawAccepted])] = []
+    /// Accepted connections whose CONNECT is settled, to start as driven sessions after this pass.
+    var pendingStarts: [RawAccepted] = []
+    /// Close requests of the last ``RelayCloseRequest/memory``, for sessions that were moving here
+    /// meanwhile, and the number of the last one this thread took.
+    var recentCloses: [RelayCloseRequest] = []
+    var closesTaken: UInt64 = 0
+    /// Deadlines of driven sessions.
+    let wheel = TimerWheel()
+    /// Driven sessions over their listener's `accept_rate`, in arrival order.
+    var admissionQueue: [RelayDrive] = []
     /// `relay_spread`: the front's relay threads and how old (ns) a session must be to move; 0: off.
     var peers: [WeakRelayEngine] = []
     var spreadAfter: UInt64 = 0
@@ -206,14 +216,16 @@ final class RelayEngine: @unchecked Sendable {
             }
             if hasAcceptTimers { checkAcceptTimers() }
             tellEnds()
-            handAccepted()
+            startAccepted()
+            if wheel.count > 0 { wheel.advance(to: Self.tick(of: now)) }
+            if !admissionQueue.isEmpty { drainAdmissionQueue() }
             if spreadAfter > 0, now >= lastSpread &+ Self.spreadInterval { spreadSessions() }
         }
     }
 
     /// How long epoll_wait may sleep (ms): accept timers, then spreading; otherwise until an event.
     var waitTimeout: CInt {
-        if hasAcceptTimers { return 100 }
+        if hasAcceptTimers || wheel.count > 0 || !admissionQueue.isEmpty { return 100 }
         if spreadAfter > 0, sessionCount.load(ordering: .relaxed) > 0 { return 250 }
         return -1
     }
@@ -243,6 +255,11 @@ final class RelayEngine: @unchecked Sendable {
             case .immigrate(let session):
                 session.link.owner.store(index, ordering: .releasing)
                 register(session)
+                if let drive = session.drive, !session.isEnded {
+                    drive.engine = self
+                    arm(drive, drive.machine.deadline)
+                    closesMissed(by: drive)
+                }
             case .spread(let peers, let after):
                 self.peers = peers
                 spreadAfter = peers.count > 1 ? after : 0
@@ -289,9 +306,11 @@ final class RelayEngine: @unchecked Sendable {
                 done()
             case .resumeAccepting(let acceptor):
                 resumeListening(acceptor)
-            case .closeSessions(let match, let reason, let counted):
-                let closed = closeSessions(match, reason: reason)
+            case .closeSessions(let request, let counted):
+                let closed = closeSessions(request)
                 counted?(closed)
+            case .resolved(let session, let result):
+                resolved(session, result)
             case .inspectSessions(let filter, let keep, let reply):
                 reply(describeSessions(filter, keep: keep))
             case .stop:

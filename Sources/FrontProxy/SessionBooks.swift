@@ -153,6 +153,18 @@ struct SessionBooks {
         return "\(Int(seconds.rounded()))s"
     }
 
+    /// Logs when the machine counted a server that closed on the CONNECT without answering (its
+    /// count was `before`; `server` is the one it was sent to).
+    func noteUnanswered(_ listener: ListenerRuntime, machine: SessionMachine, before: UInt8, server: ServerRuntime?) {
+        guard machine.unansweredCloses != before, let server else { return }
+        listener.logger.debug(
+            "server closed before answering the CONNECT",
+            metadata: [
+                "client": .string(clientAddress), "backend": .string(server.backendName),
+                "server": .string(server.name), "closes": "\(machine.unansweredCloses)",
+            ])
+    }
+
     /// The session as `GET /sessions` lists it.
     func info(
         _ listener: ListenerRuntime, machine: SessionMachine, bytes: (in: UInt64, out: UInt64), now: MonotonicTime

@@ -30,6 +30,10 @@ enum SessionMatch: Sendable {
 final class SessionOwners: Sendable {
     let loops: LoopStates
     private let relayThreads = NIOLockedValueBox<[RelayEngine]>([])
+    /// The last close request's number: requests reach every relay thread in this order (numbered
+    /// and submitted under this lock), which lets a session moving between threads catch up on
+    /// those it missed (``RelayEngine/closesMissed(by:)``).
+    private let closeSequence = NIOLockedValueBox<UInt64>(0)
 
     init(loops: LoopStates) {
         self.loops = loops
@@ -43,7 +47,7 @@ final class SessionOwners: Sendable {
 
     /// Closes the sessions `match` names with `reason`, each on its own thread; returns at once.
     func close(_ match: SessionMatch, reason: CloseReason) {
-        for relay in relays { relay.closeSessions(match, reason: reason, counted: nil) }
+        closeOnRelays(match, reason: reason, counted: nil)
         for state in loops.all {
             state.eventLoop.execute { _ = state.closeSessions(match, reason: reason) }
         }
@@ -51,16 +55,36 @@ final class SessionOwners: Sendable {
 
     /// Closes the sessions `match` names with `reason` and says how many there were.
     func closeCounting(_ match: SessionMatch, reason: CloseReason) async -> Int {
+        let (answers, answer) = AsyncStream.makeStream(of: Int.self)
+        let asked = closeOnRelays(match, reason: reason) { answer.yield($0) }
         var closed = 0
-        for relay in relays {
-            closed += await withCheckedContinuation { continuation in
-                relay.closeSessions(match, reason: reason) { continuation.resume(returning: $0) }
+        var heard = 0
+        if asked > 0 {
+            for await count in answers {
+                closed += count
+                heard += 1
+                if heard == asked { break }
             }
         }
         for state in loops.all {
             closed += (try? await state.eventLoop.submit({ state.closeSessions(match, reason: reason) }).get()) ?? 0
         }
         return closed
+    }
+
+    /// Asks every relay thread to close what `match` names, numbered in order; returns how many were asked.
+    @discardableResult
+    private func closeOnRelays(
+        _ match: SessionMatch, reason: CloseReason, counted: (@Sendable (Int) -> Void)?
+    ) -> Int {
+        let relays = relays
+        closeSequence.withLockedValue { sequence in
+            sequence += 1
+            for relay in relays {
+                relay.closeSessions(match, reason: reason, sequence: sequence, counted: counted)
+            }
+        }
+        return relays.count
     }
 
     /// The sessions matching `filter` over every owner: how many, and each owner's first `keep` in
