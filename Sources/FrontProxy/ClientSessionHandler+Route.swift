@@ -109,9 +109,6 @@ extension ClientSessionHandler {
         let port = acquired?.port
         if let acquired { books.sourceTaken((acquired.ip, acquired.inUse), on: server, logger: listener.logger) }
         let timeout = order.timeout
-        if relay != nil || acceptedFD >= 0 {
-            if dialFromRelay(server, source: source, port: port, timeout: timeout, header: order.proxyHeader) { return }
-        }
         let handler = UpstreamHandler(partner: self)
         UpstreamDialer.dial(server, from: source, port: port, on: loop.eventLoop, timeout: timeout, handler: handler)
             .assumeIsolated()

@@ -8,7 +8,7 @@ import NIOSSL
 import ProxyProtocol
 
 /// The client side of a session, from accept to close, as the only handler of the client channel
-/// (or of a socket a relay thread accepted): the driver of the session's
+/// (TLS listeners, and every listener without relay threads): the driver of the session's
 /// ``SessionMachine``, which makes every decision (the CONNECT's verdict, admission, the dial
 /// sequence, replays, deadlines, who is blamed for the close). The handler feeds it what happens
 /// (``feed(_:)``) and carries out what it says: channels, sockets, limiters, counters, logs.
@@ -52,13 +52,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var dialErrorText = ""
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
-    /// Set once a relay thread carries the session's bytes (from its first dial on).
-    var relay: RelayLink?
-    /// The bytes for the next server after the relay thread lost one before it answered.
-    var relayResend: [UInt8]?
-    /// The client's socket, accepted by a relay thread, until the first dial moves it there with
-    /// the server's; -1 otherwise.
-    var acceptedFD: CInt = -1
     private var finished = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
@@ -86,16 +79,8 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     var isClientWritable: Bool { context?.channel.isWritable ?? false }
 
-    /// Whether the client's connection is still in hand: its channel, its socket accepted by a relay
-    /// thread (``acceptedFD``), or its session on a relay thread.
-    var holdsClient: Bool { context != nil || relay != nil || acceptedFD >= 0 }
-
-    /// Gives back the connection slots a session without a channel holds: taken by the relay thread
-    /// that accepted it.
-    func releaseConnectionSlots() {
-        listener.limiter.release()
-        loop.globalLimiter?.release()
-    }
+    /// Whether the client's connection is still in hand (its channel).
+    var holdsClient: Bool { context != nil }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -203,10 +188,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     // MARK: WheelTimed
 
     func wheelTickReached(_ tick: Int64) -> Int64? {
-        if relay != nil {
-            refreshActivityFromRelay()
-            if machine.awaitsConnect, relay?.connected.load(ordering: .relaxed) == true { feed(.serverConnected) }
-        }
         // The machine files its next deadline (``arm(_:)``) or closes.
         feed(.tick)
         return nil
@@ -218,7 +199,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         finished = true
         loop.wheel.cancel(self)
         loop.unregister(self)
-        books.close(listener, machine: machine, bytes: totalBytes)
+        books.close(listener, machine: machine, bytes: (bytesIn, bytesOut))
         pending = nil
         upstream = nil
         context = nil

@@ -120,7 +120,7 @@ extension FrontProxy {
         var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
         for (index, engine) in relays.enumerated() {
             let acceptor = RelayAcceptor(
-                fd: sockets[index].fd, slot: slot, global: globalLimiter, loops: relayLoops[index], logger: logger,
+                fd: sockets[index].fd, slot: slot, global: globalLimiter, logger: logger,
                 localAddress: local)
             let wake: @Sendable () -> Void = { [weak acceptor] in
                 guard let acceptor, acceptor.waitingForSlot.exchange(false, ordering: .relaxed) else { return }

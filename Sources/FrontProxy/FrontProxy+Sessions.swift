@@ -122,6 +122,6 @@ extension RawSniffer {
 extension ClientSessionHandler {
     /// This session as the admin API shows it.
     func info(now: MonotonicTime) -> SessionInfo {
-        books.info(listener, machine: machine, bytes: totalBytes, now: now)
+        books.info(listener, machine: machine, bytes: (bytesIn, bytesOut), now: now)
     }
 }

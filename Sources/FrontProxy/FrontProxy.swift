@@ -112,7 +112,6 @@ public final class FrontProxy: Sendable {
     public func start() async throws {
         PortRange.warnAboutOverlaps(in: configuration, logger: logger)
         let relays = startRelays()
-        let global = globalLimiter
         var relayLoops = Array(repeating: [LoopState](), count: relays.count)
         // `relay_spread`: every session starts on the first relay thread, which gives the long ones away.
         let spreading = relays.count > 1 && configuration.relaySpread > .zero
@@ -121,13 +120,8 @@ public final class FrontProxy: Sendable {
         }
         for (index, state) in loops.all.enumerated() {
             let relayIndex = spreading ? 0 : index % max(relays.count, 1)
-            let relay = relays.isEmpty ? nil : relays[relayIndex]
             if !relays.isEmpty { relayLoops[relayIndex].append(state) }
-            try await state.eventLoop.submit {
-                state.relay = relay
-                state.globalLimiter = global
-                state.start()
-            }.get()
+            try await state.eventLoop.submit { state.start() }.get()
         }
         let acceptOnRelays = !relays.isEmpty
         state.withLockedValue {

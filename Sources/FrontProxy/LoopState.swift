@@ -10,10 +10,6 @@ import Synchronization
 final class LoopState: @unchecked Sendable {
     let eventLoop: any EventLoop
     let wheel = TimerWheel()
-    /// The relay thread this loop's sessions are handed to; nil: they stay on their channels.
-    var relay: RelayEngine?
-    /// The process-wide connection cap, which a handed-off session keeps its slot of.
-    var globalLimiter: ConnectionLimiter?
     private var sessions: [ClientSessionHandler] = []
     /// Session handlers of this loop not yet deallocated (any thread: a handler's last reference may
     /// go on another one). Equals the open sessions once closed ones are gone; a test checks that

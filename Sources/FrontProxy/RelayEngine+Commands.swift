@@ -107,8 +107,6 @@ extension RelayEngine {
                 // In transit: no thread holds it, and its wheel entry was cancelled when it left.
                 session.isEnded = true
                 finishDriven(drive, reason: .shutdown)
-            } else if let (loop, onLoop) = link.endsOn {
-                loop.execute { onLoop(.shutdown) }
             } else {
                 link.ended(.shutdown)
             }

@@ -319,14 +319,6 @@ extension RelayEngine {
             finishDriven(drive, reason: reason)
             return
         }
-        guard let target = link.endsOn?.loop else {
-            link.ended(reason)
-            return
-        }
-        if let index = pendingEnds.firstIndex(where: { $0.loop === target }) {
-            pendingEnds[index].ends.append((link, reason))
-        } else {
-            pendingEnds.append((target, [(link, reason)]))
-        }
+        link.ended(reason)
     }
 }

@@ -96,8 +96,6 @@ final class RelayEngine: @unchecked Sendable {
     /// How often a thread looks for sessions to give away, and how many at most per look.
     static let spreadInterval: UInt64 = 250_000_000
     static let spreadBatch = 256
-    /// Ends to tell on event loops after this pass, grouped by loop (``RelayLink/endsOn``).
-    var pendingEnds: [(loop: any EventLoop, ends: [(RelayLink, CloseReason?)])] = []
     static let wakeToken = UInt64.max
     /// Event tokens of listening sockets and of sniffers carry these bits above the index.
     static let acceptorToken: UInt64 = 1 << 62
@@ -210,12 +208,10 @@ final class RelayEngine: @unchecked Sendable {
             // Commands after the batch: a slot freed above is not reused while stale events for it
             // may still be in the batch.
             if woken, !runCommands() {
-                tellEnds()
                 closeAccepting()
                 break
             }
             if hasAcceptTimers { checkAcceptTimers() }
-            tellEnds()
             startAccepted()
             if wheel.count > 0 { wheel.advance(to: Self.tick(of: now)) }
             if !admissionQueue.isEmpty { drainAdmissionQueue() }
@@ -228,18 +224,6 @@ final class RelayEngine: @unchecked Sendable {
         if hasAcceptTimers || wheel.count > 0 || !admissionQueue.isEmpty { return 100 }
         if spreadAfter > 0, sessionCount.load(ordering: .relaxed) > 0 { return 250 }
         return -1
-    }
-
-    /// One task per event loop for the sessions of that loop that ended in this pass.
-    func tellEnds() {
-        guard !pendingEnds.isEmpty else { return }
-        for group in pendingEnds {
-            let ends = group.ends
-            group.loop.execute {
-                for (link, reason) in ends { link.endsOn?.onLoop(reason) }
-            }
-        }
-        pendingEnds.removeAll(keepingCapacity: true)
     }
 
     /// Applies queued commands; false on `stop`.
