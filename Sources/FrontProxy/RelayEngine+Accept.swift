@@ -132,7 +132,7 @@ extension RelayEngine {
     }
 
     /// Counts the connection against its client's `per_source_ip` (from the accept, or from the
-    /// PROXY header that names the client); over it, the event loop closes it unread. False then.
+    /// PROXY header that names the client); over it, the session is closed unread. False then.
     private func takeSourceSlot(_ sniffer: RawSniffer) -> Bool {
         guard sniffer.runtime.config.limits.perSourceIP > 0 else { return true }
         guard sniffer.runtime.sourceLimiter.tryAcquire(sniffer.client.ip) else {

@@ -90,7 +90,7 @@ extension RelayEngine {
             && !session.client.inputClosed
     }
 
-    /// The server is gone before answering: close its socket, park the client, and let the handler
+    /// The server is gone before answering: close its socket, park the client, and let the session machine (a driven session) or the handler
     /// pick the next server (``redial(_:_:)``) or give up (``refuse(_:with:)``).
     func lose(_ session: RelayedSession, _ loss: RelayDialLoss) {
         guard session.link.dialHooks != nil || session.drive != nil, !session.client.inputClosed else {

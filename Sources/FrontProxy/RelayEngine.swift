@@ -18,8 +18,9 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// go `recv` → `send` with no copy in between unless the receiver is full, when the rest waits in a
 /// per-direction backlog and the sender is not read until it drained (backpressure). A FIN is
 /// passed on as a `shutdown(SHUT_WR)` once the backlog toward that side is written; the session
-/// ends when both sides finished, on an error, or on request. Deadlines stay with the handler,
-/// which reads ``RelayLink/lastActivity``.
+/// ends when both sides finished, on an error, or on request. Plain-TCP listeners' sessions are
+/// accepted and driven here from accept to close (``RelayDrive``: the session machine, its books and
+/// a deadline on the thread's ``TimerWheel``); a session changes threads only as a whole (`relay_spread`).
 final class RelayEngine: @unchecked Sendable {
     enum Command {
         /// A session another relay thread gave up (`relay_spread`).

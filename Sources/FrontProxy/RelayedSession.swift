@@ -34,7 +34,7 @@ final class RelayedSession {
 
     let link: RelayLink
     /// A session this thread drives from accept to close (its machine and books); nil for a
-    /// session adopted with its handler on an event loop.
+    /// session adopted with its dial already open (``RelayEngine/adoptDialing(client:dial:link:tracker:)``).
     var drive: RelayDrive?
     var client: Side
     var server: Side
