@@ -15,13 +15,13 @@ extension ClientSessionHandler {
 
     private func acceptVerdict() -> AdmissionVerdict {
         if listener.config.acceptProxyProtocol {
-            guard listener.config.trustsProxy(clientIP) else {
+            guard listener.config.trustsProxy(books.clientIP) else {
                 listener.logger.debug(
                     "refusing client: PROXY header sender not in accept_proxy_protocol.trusted",
-                    metadata: ["client": .string(clientAddress)])
+                    metadata: ["client": .string(books.clientAddress)])
                 return .refused(.proxyProtocol)
             }
-        } else if !acquireSourceSlot() {
+        } else if !books.acquireSourceSlot(listener) {
             return .refused(.limit)
         }
         if listener.tls != nil, let rate = listener.acceptRate {
@@ -38,18 +38,10 @@ extension ClientSessionHandler {
     /// Counts the connection against its client IP's `per_source_ip`; over it, closes the connection
     /// at once (reason `limit`) and returns false.
     func takeSourceSlot() -> Bool {
-        guard acquireSourceSlot() else {
+        guard books.acquireSourceSlot(listener) else {
             feed(.terminate(.limit))
             return false
         }
-        return true
-    }
-
-    /// Counts the connection against its client IP's `per_source_ip`; false when over it.
-    private func acquireSourceSlot() -> Bool {
-        guard listener.config.limits.perSourceIP > 0, !holdsSourceSlot else { return true }
-        guard listener.sourceLimiter.tryAcquire(clientIP) else { return false }
-        holdsSourceSlot = true
         return true
     }
 
@@ -59,18 +51,11 @@ extension ClientSessionHandler {
         guard listener.pendingConnect.tryHold(count) else {
             listener.logger.debug(
                 "refusing client: max_pending_connect_bytes reached",
-                metadata: ["client": .string(clientAddress), "held": "\(listener.pendingConnect.current)"])
+                metadata: ["client": .string(books.clientAddress), "held": "\(listener.pendingConnect.current)"])
             feed(.terminate(.limit))
             return false
         }
-        heldConnectBytes += count
+        books.heldConnectBytes += count
         return true
-    }
-
-    /// The CONNECT arrived whole, or the connection ended: its bytes leave the pending budget.
-    func releaseConnectBytes() {
-        guard heldConnectBytes > 0 else { return }
-        listener.pendingConnect.release(heldConnectBytes)
-        heldConnectBytes = 0
     }
 }

@@ -20,7 +20,7 @@ extension ClientSessionHandler {
             case .arm(let time):
                 arm(time)
             case .admit:
-                releaseConnectBytes()
+                books.releaseConnectBytes(listener)
                 admit()
             case .sniffPending:
                 pending?.withUnsafeReadableBytes { feed(.clientBytes($0)) }
@@ -31,7 +31,11 @@ extension ClientSessionHandler {
             case .dialFailed(let server, let failure, let counts):
                 noteDialFailed(server, failure, counts: counts)
             case .serverLost:
-                if let server { serverSessionLost(server) }
+                if let server {
+                    books.serverLost(server)
+                    machineDeadlineTick = 0
+                    loop.wheel.cancel(self)
+                }
                 if let replay {
                     pending = replay
                     self.replay = nil
@@ -51,7 +55,8 @@ extension ClientSessionHandler {
             case .close:
                 closeBoth()
             case .abortDial:
-                if let relay { loop.relay?.abortDial(relay) }
+                // Only for a connect in progress on a relay thread; a channel's dial has its own timeout.
+                break
             }
         }
     }
@@ -77,10 +82,8 @@ extension ClientSessionHandler {
 
     /// Closes both sides, wherever they are.
     private func closeBoth() {
-        if let relay { loop.relay?.close(relay) }
         upstream?.close()
         context?.close(promise: nil)
-        closeAccepted()
     }
 
     /// Answers a client the front cannot serve with `bytes` (a refusing CONNACK, or nothing), then closes.
@@ -88,16 +91,6 @@ extension ClientSessionHandler {
         guard holdsClient else { return }
         bytesOut &+= UInt64(bytes.count)
         listener.metrics.bytesOut.increment(by: Int64(bytes.count))
-        if acceptedFD >= 0 {
-            // Accepted by a relay thread and not moved yet: the socket is here.
-            closeAccepted(sending: bytes)
-            return
-        }
-        if context == nil, let relay {
-            // Moved to a relay thread while dialing: it writes the refusal and closes.
-            loop.relay?.refuse(relay, with: bytes)
-            return
-        }
         guard let context else { return }
         if !bytes.isEmpty {
             let buffer = context.channel.allocator.buffer(bytes: bytes)

@@ -11,23 +11,14 @@ import Logging
 extension ClientSessionHandler {
     /// Whether this session's dial of `server`, just completed, may be used: runs on the loop.
     func stillChosen(_ server: ServerRuntime) -> Bool {
-        Self.stillChosen(server, tried: machine.tried, backend: backend?.name, routing: listener.routing)
-    }
-
-    /// Whether the current routing snapshot's backend `backend` still sends a session that tried
-    /// `tried` to `server`; thread-safe (a relay thread asks when its connect completes).
-    static func stillChosen(
-        _ server: ServerRuntime, tried: [ServerRuntime], backend: String?, routing: RoutingState
-    ) -> Bool {
-        guard let backend, let current = routing.snapshot.backend(named: backend) else { return true }
-        return current.stillChooses(server, excluding: tried, at: .now())
+        PassiveHealth.stillChosen(server, tried: machine.tried, backend: backend?.name, routing: listener.routing)
     }
 
     /// A dial of `server` from `source` (and `port`) that completed after failover moved traffic
     /// away, its connection already closed unused: the source goes back to the server's pool, and
     /// while the session is still dialing, it goes on with the server chosen now.
     func dialSuperseded(_ server: ServerRuntime, source: String?, port: Int?) {
-        if let source { sourceReleased(source, port: UInt16(port ?? 0), on: server) }
+        if let source { books.sourceReleased(source, port: UInt16(port ?? 0), on: server) }
         guard machine.phase == .dialing else { return }
         noteDialSuperseded(server)
         feed(.dialFailed(.superseded))
@@ -35,8 +26,6 @@ extension ClientSessionHandler {
 
     /// A dial of `server` completed after failover moved traffic away and was closed unused.
     func noteDialSuperseded(_ server: ServerRuntime) {
-        listener.logger.info(
-            "dial completed after a failover; closed unused, the session goes to the server chosen now",
-            metadata: ["backend": .string(server.backendName), "server": .string(server.name)])
+        PassiveHealth.dialSuperseded(server, logger: listener.logger)
     }
 }

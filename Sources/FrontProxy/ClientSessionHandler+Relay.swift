@@ -50,41 +50,6 @@ extension ClientSessionHandler {
         let before = machine.unansweredCloses
         let server = machine.target
         body()
-        guard machine.unansweredCloses != before, let server else { return }
-        listener.logger.debug(
-            "server closed before answering the CONNECT",
-            metadata: [
-                "client": .string(clientAddress), "backend": .string(server.backendName),
-                "server": .string(server.name), "closes": "\(machine.unansweredCloses)",
-            ])
-    }
-
-    /// Writes the `session closed ...` line (INTERFACE.md, "Logs").
-    func logClosed(reason: CloseReason) {
-        let duration = MonotonicTime.now().since(started)
-        let bytes = totalBytes
-        var extra: Logger.Metadata = [:]
-        if let certificateCN = machine.certificateCN { extra["client_cn"] = .string(certificateCN) }
-        listener.logger.info(
-            "session closed",
-            metadata: extra.merging([
-                "client": .string(clientAddress),
-                "client_id": .string(connect?.clientID ?? "-"),
-                "backend": .string(backend?.name ?? listener.config.backend),
-                "server": .string(server?.name ?? "-"),
-                "source": .string(sourceIP ?? upstreamLocalIP ?? "-"),
-                "duration": .string(Self.format(duration)),
-                "bytes_in": .stringConvertible(bytes.in),
-                "bytes_out": .stringConvertible(bytes.out),
-                "reason": .string(reason.rawValue),
-            ]) { _, new in new })
-    }
-
-    /// `1.2s`, `350ms`: a session's duration, short and exact enough to read.
-    static func format(_ duration: Duration) -> String {
-        let seconds = duration.secondsDouble
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        if seconds < 100 { return "\((seconds * 10).rounded() / 10)s" }
-        return "\(Int(seconds.rounded()))s"
+        books.noteUnanswered(listener, machine: machine, before: before, server: server)
     }
 }

@@ -23,7 +23,7 @@ extension ClientSessionHandler {
                 metadata: ["client": .string(clientAddress), "error": .string(why)])
             feed(.proxyHeader(valid: false))
         case .received(let source, let destination):
-            if let source { setClient(ip: source.ip, port: source.port) }
+            if let source { books.setClient(ip: source.ip, port: source.port) }
             proxiedDestination = destination
             // per_source_ip counts the client the header names, from here on.
             guard takeSourceSlot() else { return }
@@ -72,7 +72,7 @@ extension ClientSessionHandler {
             certificateCN = tls.peerCertificate?.subjectName.last { $0.type == .commonName }?.value
         }
         let routing = listener.routing.current
-        snapshotMetrics = routing.metrics
+        books.snapshotMetrics = routing.metrics
         let backend = routing.snapshot.backend(named: listener.config.backend)
         // The address the client connected to is looked up only when a PROXY header will name it.
         let destination =
@@ -81,7 +81,8 @@ extension ClientSessionHandler {
         feed(
             .routed(
                 SessionRoute(
-                    backend: backend, client: ProxyAddress(ip: clientIP, port: clientPort), destination: destination,
+                    backend: backend, client: ProxyAddress(ip: books.clientIP, port: books.clientPort),
+                    destination: destination,
                     certificateCN: certificateCN)))
     }
 
@@ -106,11 +107,8 @@ extension ClientSessionHandler {
         }
         let source = acquired?.ip
         let port = acquired?.port
-        if let acquired { sourceTaken((acquired.ip, acquired.inUse), on: server) }
+        if let acquired { books.sourceTaken((acquired.ip, acquired.inUse), on: server, logger: listener.logger) }
         let timeout = order.timeout
-        if relay != nil || acceptedFD >= 0 {
-            if dialFromRelay(server, source: source, port: port, timeout: timeout, header: order.proxyHeader) { return }
-        }
         let handler = UpstreamHandler(partner: self)
         UpstreamDialer.dial(server, from: source, port: port, on: loop.eventLoop, timeout: timeout, handler: handler)
             .assumeIsolated()
@@ -123,12 +121,12 @@ extension ClientSessionHandler {
                         self.dialSuperseded(server, source: source, port: port)
                         return
                     }
-                    self.sourcePort = UInt16(port ?? 0)
+                    self.books.sourcePort = UInt16(port ?? 0)
                     self.startRelay(to: server, source: source, header: order.proxyHeader, handler: handler)
                 case .failure(let error):
                     self.dialErrorText = "\(error)"
                     self.dialAttemptFailed(
-                        server, source: source, port: port, failure: Self.dialFailure(error, port: port))
+                        server, source: source, port: port, failure: PassiveHealth.dialFailure(error, port: port))
                 }
             }
     }
@@ -137,65 +135,27 @@ extension ClientSessionHandler {
     /// so), and the machine decides what next.
     func dialAttemptFailed(_ server: ServerRuntime, source: String?, port: Int?, failure: DialFailure) {
         if let source {
-            sourceReleased(source, port: UInt16(port ?? 0), on: server, collided: failure == .portCollision)
+            books.sourceReleased(source, port: UInt16(port ?? 0), on: server, collided: failure == .portCollision)
         }
         feed(.dialFailed(failure))
     }
 
-    /// What a SwiftNIO dial error means: a connect timeout, a system error (`IOError`, or one of the
-    /// attempts of a connection to a name), anything else as a refusal.
-    static func dialFailure(_ error: any Error, port: Int?) -> DialFailure {
-        let picked = port != nil
-        if let channel = error as? ChannelError, case .connectTimeout = channel { return .timedOut(begunAt: nil) }
-        // A name that did not resolve says nothing of whether the server listens.
-        if error is NameResolutionError { return .timedOut(begunAt: nil) }
-        if let io = error as? IOError {
-            return DialFailure(errno: io.errnoCode, stage: .connecting, pickedPort: picked)
-        }
-        guard let failed = error as? NIOConnectionError else { return .refused }
-        let failures = failed.connectionErrors.map { Self.dialFailure($0.error, port: port) }
-        // A local shortage in any attempt says nothing about the server; the rest count only when
-        // every attempt was refused (a timeout or a name that did not resolve is ambiguous).
-        if let local = failures.first(where: { !$0.isEvidence }) { return local }
-        if !failures.isEmpty, failures.allSatisfy(\.isDefinitive) { return failures[0] }
-        return .timedOut(begunAt: nil)
-    }
-
     func noteDialSucceeded(_ server: ServerRuntime) {
-        Self.noteDialSucceeded(server, events: listener.events)
+        PassiveHealth.dialSucceeded(server, events: listener.events)
     }
 
-    /// Passive health: a dial of `server` went through (any thread: a relay thread reports the
-    /// connects it saw complete).
-    static func noteDialSucceeded(_ server: ServerRuntime, events: ServerEvents) {
-        guard let transition = server.dialSucceeded() else { return }
-        events.serverTransitioned(server, transition, cause: "dial", message: "connected")
-    }
-
-    /// Passive health hears of a failed dial that `counts`; one that does not (out of local ports or
-    /// descriptors) is only warned about: marking the server down would close every session on it.
+    /// Passive health hears of a failed dial (see ``PassiveHealth/dialFailed(_:_:counts:error:listener:)``).
     func noteDialFailed(_ server: ServerRuntime, _ failure: DialFailure, counts: Bool) {
-        let error = dialErrorText.isEmpty ? "\(failure)" : dialErrorText
+        PassiveHealth.dialFailed(
+            server, failure, counts: counts, error: dialErrorText.isEmpty ? nil : dialErrorText, listener: listener)
         dialErrorText = ""
-        let metadata: Logger.Metadata = [
-            "backend": .string(server.backendName), "server": .string(server.name), "error": .string(error),
-        ]
-        listener.logger.debug("dial failed", metadata: metadata)
-        guard counts else {
-            listener.logger.warning(
-                "dial failed for lack of a local resource; server not marked down", metadata: metadata)
-            return
-        }
-        let transition = server.dialFailed(at: .now(), definitive: failure.isDefinitive, begunAt: failure.begunAt)
-        guard let transition else { return }
-        listener.events.serverTransitioned(server, transition, cause: "dial", message: error)
     }
 
     /// The upstream is connected: send what the client sent so far and start relaying.
     private func startRelay(to server: ServerRuntime, source: String?, header: [UInt8]?, handler: UpstreamHandler) {
         self.upstream = handler
-        serverSessionOpened(server, source: source)
-        if source == nil { upstreamLocalIP = handler.channel?.localAddress?.ipAddress }
+        books.serverOpened(server, source: source)
+        if source == nil { books.upstreamLocalIP = handler.channel?.localAddress?.ipAddress }
         if let header { handler.write(ByteBuffer(bytes: header)) }
         if let pending, pending.readableBytes > 0 { handler.write(pending) }
         handler.flush()
@@ -210,54 +170,5 @@ extension ClientSessionHandler {
             readPending = false
             context.read()
         }
-    }
-
-    /// The session relays to `server` now (from `source`): counted on it until it ends or is lost.
-    func serverSessionOpened(_ server: ServerRuntime, source: String?) {
-        self.server = server
-        sourceIP = source
-        upstreamWasOpened = true
-        server.sessionOpened()
-        serverMetrics = snapshotMetrics?.metrics(for: server)
-        serverMetrics?.active.increment()
-    }
-
-    /// `server` was lost before it answered: the session is no longer counted on it, and its source
-    /// port is given back.
-    func serverSessionLost(_ server: ServerRuntime) {
-        server.sessionClosed()
-        serverMetrics?.active.decrement()
-        if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
-        serverMetrics = nil
-        upstreamWasOpened = false
-        self.server = nil
-        sourceIP = nil
-        upstreamLocalIP = nil
-        sourcePort = 0
-        machineDeadlineTick = 0
-        loop.wheel.cancel(self)
-    }
-
-    /// Counts an upstream port of `acquired.ip` toward `server`, and warns once when that pair
-    /// reaches 80% of the ephemeral port range (the classic 64k wall, per destination).
-    private func sourceTaken(_ acquired: (ip: String, inUse: Int), on server: ServerRuntime) {
-        snapshotMetrics?.sourcePorts(for: acquired.ip)?.increment()
-        let range = server.sourcePorts?.count ?? PortRange.size
-        if acquired.inUse == range * 8 / 10 {
-            listener.logger.warning(
-                server.sourcePorts == nil
-                    ? "source IP near its port range toward a server: add source_ips or widen ip_local_port_range"
-                    : "source IP near its source_ports range toward a server: add source_ips or widen source_ports",
-                metadata: [
-                    "source_ip": .string(acquired.ip), "backend": .string(server.backendName),
-                    "server": .string(server.name), "in_use": "\(acquired.inUse)", "port_range": "\(range)",
-                ])
-        }
-    }
-
-    /// Gives back a source port counted by ``sourceTaken(_:on:)`` (`port` 0: the kernel picked it).
-    func sourceReleased(_ ip: String, port: UInt16, on server: ServerRuntime, collided: Bool = false) {
-        server.releaseSource(ip, port: port == 0 ? nil : Int(port), collided: collided)
-        snapshotMetrics?.sourcePorts(for: ip)?.decrement()
     }
 }

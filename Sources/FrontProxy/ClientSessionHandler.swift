@@ -8,7 +8,7 @@ import NIOSSL
 import ProxyProtocol
 
 /// The client side of a session, from accept to close, as the only handler of the client channel
-/// (or of a socket a relay thread accepted): the driver of the session's
+/// (TLS listeners, and every listener without relay threads): the driver of the session's
 /// ``SessionMachine``, which makes every decision (the CONNECT's verdict, admission, the dial
 /// sequence, replays, deadlines, who is blamed for the close). The handler feeds it what happens
 /// (``feed(_:)``) and carries out what it says: channels, sockets, limiters, counters, logs.
@@ -42,45 +42,17 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// The wheel tick of the machine's deadline (0: none).
     var machineDeadlineTick: Int64 = 0
 
-    // What the session log line reports.
-    let started = MonotonicTime.now()
-    var clientAddress = "-"
-    var clientIP = ""
-    var clientPort = 0
+    /// The client, the slots it holds, the server it is counted on: what the end books.
+    var books = SessionBooks(started: MonotonicTime.now())
     /// The address the client connected to, as a PROXY header reported it (else the listener's own).
     var proxiedDestination: ProxyAddress?
-    /// Whether this session holds a slot of its source IP's `per_source_ip` count (taken at accept,
-    /// or after the PROXY header).
-    var holdsSourceSlot = false
     /// TLS listeners: `accept_rate` was applied at accept, before the handshake, not again at the CONNECT.
     var rateAppliedAtAccept = false
-    /// Bytes of a CONNECT still arriving counted in the listener's `max_pending_connect_bytes`.
-    var heldConnectBytes = 0
-    /// The server the session relays to, counted on it (nil before, and after it was lost).
-    var server: ServerRuntime?
-    var serverMetrics: ServerMetrics?
-    var snapshotMetrics: SnapshotMetrics?
-    /// The source IP taken from the server's `source_ips` pool (given back when the session ends).
-    var sourceIP: String?
-    /// Without a pool, the IP the kernel chose for the server socket: the log line's and the
-    /// sessions listing's `source` all the same.
-    var upstreamLocalIP: String?
-    /// The source port the front picked (`source_ports`); 0 when the kernel picked it.
-    var sourcePort: UInt16 = 0
     /// What the last failed dial said, for its log line.
     var dialErrorText = ""
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
-    /// Set once a relay thread carries the session's bytes (from its first dial on).
-    var relay: RelayLink?
-    /// The bytes for the next server after the relay thread lost one before it answered.
-    var relayResend: [UInt8]?
-    /// The client's socket, accepted by a relay thread, until the first dial moves it there with
-    /// the server's; -1 otherwise.
-    var acceptedFD: CInt = -1
     private var finished = false
-    /// Whether the session was counted on its server (the relay began).
-    var upstreamWasOpened = false
 
     init(listener: ListenerRuntime, loop: LoopState) {
         self.listener = listener
@@ -101,19 +73,14 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     var backend: BackendRuntime? { machine.backend }
     /// Why the session ended, once it did.
     var reason: CloseReason? { machine.reason }
+    /// The server the session relays to, counted on it.
+    var server: ServerRuntime? { books.server }
+    var clientAddress: String { books.clientAddress }
 
     var isClientWritable: Bool { context?.channel.isWritable ?? false }
 
-    /// Whether the client's connection is still in hand: its channel, its socket accepted by a relay
-    /// thread (``acceptedFD``), or its session on a relay thread.
-    var holdsClient: Bool { context != nil || relay != nil || acceptedFD >= 0 }
-
-    /// Gives back the connection slots a session without a channel holds: taken by the relay thread
-    /// that accepted it.
-    func releaseConnectionSlots() {
-        listener.limiter.release()
-        loop.globalLimiter?.release()
-    }
+    /// Whether the client's connection is still in hand (its channel).
+    var holdsClient: Bool { context != nil }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -121,7 +88,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
 
     func channelActive(context: ChannelHandlerContext) {
         if let remote = context.channel.remoteAddress {
-            setClient(ip: remote.ipAddress ?? "", port: remote.port ?? 0)
+            books.setClient(ip: remote.ipAddress ?? "", port: remote.port ?? 0)
         }
         listener.metrics.total.increment()
         listener.metrics.active.increment()
@@ -130,13 +97,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         arm(machine.deadline)
         context.fireChannelActive()
         admitAtAccept()
-    }
-
-    /// Records the client's address (from the socket, or from a PROXY header).
-    func setClient(ip: String, port: Int) {
-        clientIP = ip
-        clientPort = port
-        clientAddress = Endpoint(host: ip, port: port).description
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -228,10 +188,6 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     // MARK: WheelTimed
 
     func wheelTickReached(_ tick: Int64) -> Int64? {
-        if relay != nil {
-            refreshActivityFromRelay()
-            if machine.awaitsConnect, relay?.connected.load(ordering: .relaxed) == true { feed(.serverConnected) }
-        }
         // The machine files its next deadline (``arm(_:)``) or closes.
         feed(.tick)
         return nil
@@ -243,17 +199,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         finished = true
         loop.wheel.cancel(self)
         loop.unregister(self)
-        listener.metrics.active.decrement()
-        let reason = machine.reason ?? .clientClosed
-        if reason.isRejection { listener.metrics.countRejection(reason) }
-        if holdsSourceSlot { listener.sourceLimiter.release(clientIP) }
-        releaseConnectBytes()
-        if machine.phase == .closing, let server, upstreamWasOpened {
-            server.sessionClosed()
-            serverMetrics?.active.decrement()
-            if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
-        }
-        logClosed(reason: reason)
+        books.close(listener, machine: machine, bytes: (bytesIn, bytesOut))
         pending = nil
         upstream = nil
         context = nil

@@ -32,11 +32,12 @@ extension FrontProxy {
 
     /// The relay threads now: how many, their time slice, the sessions they carry.
     public var relayStatus: RelayStatus {
-        state.withLockedValue { state in
-            let perThread = state.relays.map { $0.sessionCount.load(ordering: .relaxed) }
-            let assists = state.relays.compactMap(\.assist)
+        let relays = owners.relays
+        return state.withLockedValue { state in
+            let perThread = relays.map { $0.sessionCount.load(ordering: .relaxed) }
+            let assists = relays.compactMap(\.assist)
             return RelayStatus(
-                threads: state.relays.count, slice: state.relaySlice,
+                threads: relays.count, slice: state.relaySlice,
                 sessions: perThread.reduce(0, +), perThread: perThread,
                 assisted: assists.isEmpty ? nil : assists.reduce(0) { $0 + $1.taken.load(ordering: .relaxed) })
         }
@@ -67,10 +68,8 @@ extension FrontProxy {
         if let summary, summary != slices.first?.outcome.description {
             logger.warning("relay threads run with different time slices", metadata: ["slices": "\(summary)"])
         }
-        state.withLockedValue { state in
-            state.relays = relays
-            state.relaySlice = summary
-        }
+        owners.relays = relays
+        state.withLockedValue { $0.relaySlice = summary }
         return relays
     }
 
@@ -98,7 +97,8 @@ extension FrontProxy {
     /// (SO_REUSEPORT when more than one), each accepted on by its thread.
     func bindOnRelays(_ slot: ListenerSlot, address: SocketAddress) throws -> Bound {
         let config = slot.current.config
-        let (allRelays, allLoops) = state.withLockedValue { ($0.relays, $0.relayLoops) }
+        let allRelays = owners.relays
+        let allLoops = state.withLockedValue { $0.relayLoops }
         let serving = allRelays.indices.filter { !allLoops[$0].isEmpty }
         let relays = serving.map { allRelays[$0] }
         let relayLoops = serving.map { allLoops[$0] }
@@ -120,7 +120,7 @@ extension FrontProxy {
         var acceptors: [(engine: RelayEngine, acceptor: RelayAcceptor)] = []
         for (index, engine) in relays.enumerated() {
             let acceptor = RelayAcceptor(
-                fd: sockets[index].fd, slot: slot, global: globalLimiter, loops: relayLoops[index], logger: logger,
+                fd: sockets[index].fd, slot: slot, global: globalLimiter, logger: logger,
                 localAddress: local)
             let wake: @Sendable () -> Void = { [weak acceptor] in
                 guard let acceptor, acceptor.waitingForSlot.exchange(false, ordering: .relaxed) else { return }

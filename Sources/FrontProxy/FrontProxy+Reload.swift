@@ -130,10 +130,9 @@ extension FrontProxy {
         if !summary.serversRemoved.isEmpty {
             let gone = Set(summary.serversRemoved)
             let drain = TimeAmount.nanoseconds(Int64(clamping: new.drainTimeout.nanosecondsClamped))
-            for loop in loops.all {
-                loop.eventLoop.scheduleTask(in: drain) {
-                    loop.closeSessions(reason: .serverRemoved) { gone.contains("\($0.backendName)/\($0.name)") }
-                }
+            let owners = owners
+            loops.all.first?.eventLoop.scheduleTask(in: drain) {
+                owners.close(.server { gone.contains("\($0.backendName)/\($0.name)") }, reason: .serverRemoved)
             }
         }
         PortRange.warnAboutOverlaps(in: new, logger: logger)

@@ -64,26 +64,7 @@ extension FrontProxy {
         let limit = max(0, limit)
         let (sum, overflow) = offset.addingReportingOverflow(limit)
         let keep = overflow ? Int.max : sum
-        var total = 0
-        var merged: [SessionInfo] = []
-        for loop in loops.all {
-            guard let part = try? await loop.eventLoop.submit({ loop.describeSessions(filter, keep: keep) }).get()
-            else { continue }
-            total += part.total
-            merged += part.first
-        }
-        // Connections a relay thread accepted that are still sending their CONNECT
-        // have no client id, backend or server yet: they match only an unfiltered listing.
-        if filter.clientID == nil, filter.server == nil {
-            let now = MonotonicTime.now()
-            for relay in state.withLockedValue({ $0.relays }) {
-                let sniffing = await relay.sniffingConnections()
-                total += sniffing.count
-                var first = SmallestElements<SniffingConnection>(capacity: keep) { $0.client < $1.client }
-                for connection in sniffing { first.offer(connection) }
-                merged += first.sorted().map { $0.info(now: now) }
-            }
-        }
+        var (total, merged) = await owners.describe(filter, keep: keep)
         merged.sort { ($0.client_id ?? "", $0.client) < ($1.client_id ?? "", $1.client) }
         let start = min(offset, merged.count)
         return (total, Array(merged[start..<(start + min(limit, merged.count - start))]))
@@ -91,11 +72,7 @@ extension FrontProxy {
 
     /// Closes every session whose CONNECT carried `clientID` (reason `admin`); returns how many.
     public func closeSessions(clientID: String) async -> Int {
-        var closed = 0
-        for loop in loops.all {
-            closed += (try? await loop.eventLoop.submit({ loop.closeSessions(clientID: clientID) }).get()) ?? 0
-        }
-        return closed
+        await owners.closeCounting(.clientID(clientID), reason: .adminClosed)
     }
 }
 
@@ -112,40 +89,39 @@ extension LoopState {
             if let wanted = filter.clientID, session.connect?.clientID != wanted { return }
             if let wanted = filter.server, session.server?.name != wanted { return }
             total += 1
-            first.offer((session.connect?.clientID ?? "", session.clientAddress, session))
+            first.offer((session.connect?.clientID ?? "", session.books.clientAddress, session))
         }
         let now = MonotonicTime.now()
         return (total, first.sorted().map { $0.session.info(now: now) })
     }
 
-    /// Closes this loop's sessions of `clientID`.
-    func closeSessions(clientID: String) -> Int {
+    /// Closes this loop's sessions that `match` names with `reason`; returns how many.
+    func closeSessions(_ match: SessionMatch, reason: CloseReason) -> Int {
         eventLoop.assertInEventLoop()
         var victims: [ClientSessionHandler] = []
-        forEachSession { if $0.connect?.clientID == clientID { victims.append($0) } }
-        for session in victims { session.terminate(reason: .adminClosed) }
+        forEachSession { if match.matches(clientID: $0.connect?.clientID, server: $0.server) { victims.append($0) } }
+        for session in victims { session.terminate(reason: reason) }
         return victims.count
     }
 }
 
-extension SniffingConnection {
-    /// This connection as the admin API shows it: no client id, backend or server yet.
-    func info(now: MonotonicTime) -> SessionInfo {
+/// One relay thread's share of a `GET /sessions` listing: how many matched, and the first in sort order.
+typealias RelaySessionsPart = (total: Int, first: [SessionInfo])
+
+extension RawSniffer {
+    /// This connection as the admin API shows it (`client`: its address as text): no client id,
+    /// backend or server yet.
+    func info(client: String, now: MonotonicTime) -> SessionInfo {
         SessionInfo(
-            client_id: nil, client: client, listener: listener, backend: nil, server: nil, source: nil,
+            client_id: nil, client: client, listener: runtime.config.name, backend: nil, server: nil, source: nil,
             age_seconds: SessionInfo.age(from: MonotonicTime(nanoseconds: acceptedAt), to: now),
-            bytes_in: bytesIn, bytes_out: 0)
+            bytes_in: awaitingProxyHeader ? 0 : UInt64(bytes.count), bytes_out: 0)
     }
 }
 
 extension ClientSessionHandler {
     /// This session as the admin API shows it.
     func info(now: MonotonicTime) -> SessionInfo {
-        let bytes = totalBytes
-        return SessionInfo(
-            client_id: connect?.clientID, client: clientAddress, listener: listener.config.name,
-            backend: backend?.name, server: server?.name, source: sourceIP ?? upstreamLocalIP,
-            age_seconds: SessionInfo.age(from: started, to: now), bytes_in: bytes.in,
-            bytes_out: bytes.out)
+        books.info(listener, machine: machine, bytes: (bytesIn, bytesOut), now: now)
     }
 }

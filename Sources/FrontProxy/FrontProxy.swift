@@ -60,12 +60,10 @@ public final class FrontProxy: Sendable {
         var configuration: FrontConfiguration
         /// Bound listeners in config order.
         var listeners: [Bound] = []
-        /// Relay threads (`relay_threads`), started with the front.
-        var relays: [RelayEngine] = []
         /// What the scheduler gave the relay and assist threads (`relay_slice`), as `/status` shows
         /// it; nil without relay threads.
         var relaySlice: String?
-        /// The event loops each relay thread serves (parallel to `relays`).
+        /// The event loops each relay thread serves (parallel to ``SessionOwners/relays``).
         var relayLoops: [[LoopState]] = []
         /// Plain-TCP listeners accept on the relay threads (whenever relay threads run).
         var acceptOnRelays = false
@@ -96,10 +94,13 @@ public final class FrontProxy: Sendable {
         }
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
-        let events = ServerEvents(routing: routing, loops: loops, logger: logger)
+        let events = ServerEvents(routing: routing, owners: SessionOwners(loops: loops), logger: logger)
         self.events = events
         self.state = NIOLockedValueBox(State(configuration: configuration))
     }
+
+    /// Where the sessions live (event loops, relay threads), to list and close them.
+    var owners: SessionOwners { events.owners }
 
     /// Whether a shutdown began (``stopAccepting()``): the listeners are closed and sessions drain.
     public var isStopping: Bool { state.withLockedValue { $0.stopping } }
@@ -111,7 +112,6 @@ public final class FrontProxy: Sendable {
     public func start() async throws {
         PortRange.warnAboutOverlaps(in: configuration, logger: logger)
         let relays = startRelays()
-        let global = globalLimiter
         var relayLoops = Array(repeating: [LoopState](), count: relays.count)
         // `relay_spread`: every session starts on the first relay thread, which gives the long ones away.
         let spreading = relays.count > 1 && configuration.relaySpread > .zero
@@ -120,13 +120,8 @@ public final class FrontProxy: Sendable {
         }
         for (index, state) in loops.all.enumerated() {
             let relayIndex = spreading ? 0 : index % max(relays.count, 1)
-            let relay = relays.isEmpty ? nil : relays[relayIndex]
             if !relays.isEmpty { relayLoops[relayIndex].append(state) }
-            try await state.eventLoop.submit {
-                state.relay = relay
-                state.globalLimiter = global
-                state.start()
-            }.get()
+            try await state.eventLoop.submit { state.start() }.get()
         }
         let acceptOnRelays = !relays.isEmpty
         state.withLockedValue {
@@ -175,10 +170,7 @@ public final class FrontProxy: Sendable {
 
     /// Closes every open session with `reason` and waits (up to 5 s) until they are gone.
     public func closeAllSessions(reason: CloseReason) async {
-        for relay in state.withLockedValue({ $0.relays }) { relay.endSniffing(reason) }
-        for state in loops.all {
-            state.eventLoop.execute { state.closeAll(reason: reason) }
-        }
+        owners.close(.every, reason: reason)
         let deadline = ContinuousClock.now + .seconds(5)
         while activeSessions > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
@@ -200,13 +192,9 @@ public final class FrontProxy: Sendable {
         for state in loops.all {
             try? await state.eventLoop.submit { state.stop() }.get()
         }
-        let relays = state.withLockedValue { state in
-            defer {
-                state.relays.removeAll()
-                state.relaySlice = nil
-            }
-            return state.relays
-        }
+        let relays = owners.relays
+        owners.relays = []
+        state.withLockedValue { $0.relaySlice = nil }
         for relay in relays { relay.stop() }
     }
 

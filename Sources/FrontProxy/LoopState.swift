@@ -10,10 +10,6 @@ import Synchronization
 final class LoopState: @unchecked Sendable {
     let eventLoop: any EventLoop
     let wheel = TimerWheel()
-    /// The relay thread this loop's sessions are handed to; nil: they stay on their channels.
-    var relay: RelayEngine?
-    /// The process-wide connection cap, which a handed-off session keeps its slot of.
-    var globalLimiter: ConnectionLimiter?
     private var sessions: [ClientSessionHandler] = []
     /// Session handlers of this loop not yet deallocated (any thread: a handler's last reference may
     /// go on another one). Equals the open sessions once closed ones are gone; a test checks that
@@ -86,22 +82,6 @@ final class LoopState: @unchecked Sendable {
         }
         sessions.removeLast()
         session.tablePosition = -1
-    }
-
-    /// Closes every session on this loop with `reason`.
-    func closeAll(reason: CloseReason) {
-        eventLoop.assertInEventLoop()
-        for session in sessions {
-            session.terminate(reason: reason)
-        }
-    }
-
-    /// Closes the relayed sessions on this loop whose server matches.
-    func closeSessions(reason: CloseReason, where matches: (ServerRuntime) -> Bool) {
-        eventLoop.assertInEventLoop()
-        for session in sessions {
-            if let server = session.server, matches(server) { session.terminate(reason: reason) }
-        }
     }
 
     /// Queues a session over its listener's accept rate; it is admitted on a later tick.

@@ -16,16 +16,13 @@ import Synchronization
 /// stops polling the socket, and new connections wait in the kernel's backlog until a slot frees),
 /// pauses with a back-off when the process is out of descriptors or memory, and reads the client's
 /// first bytes (a PROXY header first, with `accept_proxy_protocol`) until the MQTT CONNECT is whole
-/// (or can never be). Each connection then goes, with
-/// those bytes, to an event loop, where a ``ClientSessionHandler`` without a channel makes every
-/// decision as on the channel path. `@unchecked Sendable`: the settings are immutable, the flag is
+/// (or can never be). Each connection then becomes a session the same thread drives from there to
+/// its close (``RelayDrive``). `@unchecked Sendable`: the settings are immutable, the flag is
 /// atomic, and the rest is read and written on the relay thread alone.
 final class RelayAcceptor: @unchecked Sendable {
     let fd: CInt
     let slot: ListenerSlot
     let global: ConnectionLimiter
-    /// The event loops accepted connections are handed to, in turn.
-    let loops: [LoopState]
     let logger: Logger
     /// The address clients connect to, for a PROXY header toward the broker; nil for a wildcard
     /// bind, where each connection's own is read (getsockname).
@@ -45,7 +42,6 @@ final class RelayAcceptor: @unchecked Sendable {
     var nextBackoff = RelayAcceptor.firstBackoff
     /// Pauses since the last accepted connection.
     var pausesInRow = 0
-    var nextLoop = 0
 
     static let firstBackoff: UInt64 = 100_000_000
     static let longestBackoff: UInt64 = 1_000_000_000
@@ -53,13 +49,12 @@ final class RelayAcceptor: @unchecked Sendable {
     static let acceptBudget = 64
 
     init(
-        fd: CInt, slot: ListenerSlot, global: ConnectionLimiter, loops: [LoopState], logger: Logger,
+        fd: CInt, slot: ListenerSlot, global: ConnectionLimiter, logger: Logger,
         localAddress: ProxyAddress?
     ) {
         self.fd = fd
         self.slot = slot
         self.global = global
-        self.loops = loops
         self.logger = logger
         self.localAddress = localAddress
     }
@@ -74,9 +69,9 @@ final class RelayAcceptor: @unchecked Sendable {
     }
 }
 
-/// A connection accepted by a relay thread, on its way to an event loop: its ``RawSniffer``, no
-/// longer touched by the relay thread, and how its CONNECT read ended.
-struct RawAccepted: @unchecked Sendable {
+/// A connection whose CONNECT read ended, to start as a driven session after the relay thread's
+/// pass: its ``RawSniffer`` and how the read ended.
+struct RawAccepted {
     enum Outcome: Sendable {
         /// The CONNECT is whole or can never be (`bytes`), or the listener is `tcp`.
         case ready
@@ -88,16 +83,6 @@ struct RawAccepted: @unchecked Sendable {
 
     var connection: RawSniffer
     var outcome: Outcome
-}
-
-/// A connection a relay thread accepted whose CONNECT is still arriving, as `GET /sessions` lists it.
-struct SniffingConnection: Sendable {
-    var client: String
-    var listener: String
-    /// CLOCK_MONOTONIC nanoseconds of the accept.
-    var acceptedAt: UInt64
-    /// Bytes of the CONNECT read so far.
-    var bytesIn: UInt64
 }
 
 /// An accepted connection from its accept until it is handed to an event loop: read (and polled)
@@ -148,6 +133,17 @@ final class RawSniffer {
     var client: (ip: String, port: Int) {
         if let proxiedSource { return (proxiedSource.ip, proxiedSource.port) }
         return SocketAddressText.ipAndPort(peer)
+    }
+
+    /// The address the client connected to: as the PROXY header named it, else the socket's own
+    /// (a listener bound to a wildcard), else the listener's.
+    var destination: ProxyAddress {
+        if let proxiedDestination { return proxiedDestination }
+        if let local {
+            let address = SocketAddressText.ipAndPort(local)
+            return ProxyAddress(ip: address.ip, port: address.port)
+        }
+        return acceptor.localAddress ?? ProxyAddress(ip: "0.0.0.0", port: 0)
     }
 
     /// Closes a connection that will not be handed over (the relay thread stops): its socket, its

@@ -132,7 +132,7 @@ extension RelayEngine {
     }
 
     /// Counts the connection against its client's `per_source_ip` (from the accept, or from the
-    /// PROXY header that names the client); over it, the event loop closes it unread. False then.
+    /// PROXY header that names the client); over it, the session is closed unread. False then.
     private func takeSourceSlot(_ sniffer: RawSniffer) -> Bool {
         guard sniffer.runtime.config.limits.perSourceIP > 0 else { return true }
         guard sniffer.runtime.sourceLimiter.tryAcquire(sniffer.client.ip) else {
@@ -169,17 +169,19 @@ extension RelayEngine {
         acceptor.nextBackoff = min(acceptor.nextBackoff * 2, RelayAcceptor.longestBackoff)
     }
 
-    /// The sniffers polled now, for `GET /sessions`.
-    func describeSniffers() -> [SniffingConnection] {
-        sniffers.compactMap { sniffer in
-            sniffer.map { sniffer in
-                let client = sniffer.client
-                return SniffingConnection(
-                    client: Endpoint(host: client.ip, port: client.port).description,
-                    listener: sniffer.runtime.config.name, acceptedAt: sniffer.acceptedAt,
-                    bytesIn: sniffer.awaitingProxyHeader ? 0 : UInt64(sniffer.bytes.count))
-            }
+    /// The connections still sending their CONNECT, for `GET /sessions`: their count and the first
+    /// `keep` by client address. They have no client id, backend or server yet: they match only an
+    /// unfiltered listing.
+    func describeSniffers(_ filter: SessionFilter, keep: Int, now: MonotonicTime) -> RelaySessionsPart {
+        guard filter.clientID == nil, filter.server == nil else { return (0, []) }
+        var first = SmallestElements<(client: String, sniffer: RawSniffer)>(capacity: keep) { $0.client < $1.client }
+        var total = 0
+        for case let sniffer? in sniffers {
+            total += 1
+            let client = sniffer.client
+            first.offer((Endpoint(host: client.ip, port: client.port).description, sniffer))
         }
+        return (total, first.sorted().map { $0.sniffer.info(client: $0.client, now: now) })
     }
 
     /// A sniffer's socket is readable.
@@ -280,7 +282,7 @@ extension RelayEngine {
         snifferCount += 1
     }
 
-    /// Queues the connection for the next event loop of its listener (told after this pass).
+    /// Queues the connection to start as a driven session after this pass.
     private func handOver(_ sniffer: RawSniffer, _ outcome: RawAccepted.Outcome) {
         if sniffer.index >= 0 {
             _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, sniffer.fd, nil)
@@ -289,28 +291,15 @@ extension RelayEngine {
             sniffer.index = -1
             snifferCount -= 1
         }
-        let acceptor = sniffer.acceptor
-        let loop = acceptor.loops[acceptor.nextLoop % acceptor.loops.count]
-        acceptor.nextLoop &+= 1
-        let item = RawAccepted(connection: sniffer, outcome: outcome)
-        if let group = pendingAccepts.firstIndex(where: { $0.loop === loop }) {
-            pendingAccepts[group].items.append(item)
-        } else {
-            pendingAccepts.append((loop, [item]))
-        }
+        pendingStarts.append(RawAccepted(connection: sniffer, outcome: outcome))
     }
 
-    /// One task per event loop for the connections accepted in this pass.
-    func handAccepted() {
-        guard !pendingAccepts.isEmpty else { return }
-        for group in pendingAccepts {
-            let loop = group.loop
-            let items = group.items
-            loop.eventLoop.execute {
-                for item in items { ClientSessionHandler.accepted(item, on: loop) }
-            }
-        }
-        pendingAccepts.removeAll(keepingCapacity: true)
+    /// Starts the connections settled in this pass as driven sessions.
+    func startAccepted() {
+        guard !pendingStarts.isEmpty else { return }
+        let starting = pendingStarts
+        pendingStarts.removeAll(keepingCapacity: true)
+        for item in starting { startSession(item.connection, item.outcome) }
     }
 
     /// Whether a sniffer's deadline or the end of a back-off is pending: the loop then wakes every 100 ms.
@@ -335,9 +324,16 @@ extension RelayEngine {
         }
     }
 
-    /// Every connection still sending its CONNECT goes to its event loop, to be closed with `reason`.
-    func endSniffing(reason: CloseReason) {
-        for case let sniffer? in sniffers { handOver(sniffer, .ended(reason)) }
+    /// Closes the connections still sending their CONNECT that `match` names (they have no client
+    /// id or server yet: only ``SessionMatch/every`` does) with `reason`; returns how many.
+    func closeSniffers(_ match: SessionMatch, reason: CloseReason) -> Int {
+        guard case .every = match else { return 0 }
+        var closed = 0
+        for case let sniffer? in sniffers {
+            handOver(sniffer, .ended(reason))
+            closed += 1
+        }
+        return closed
     }
 
     /// The thread stops: listening sockets and connections not handed over yet are closed.
@@ -346,9 +342,7 @@ extension RelayEngine {
         for case let sniffer? in sniffers { sniffer.discard() }
         sniffers.removeAll()
         snifferCount = 0
-        for group in pendingAccepts {
-            for item in group.items { item.connection.discard() }
-        }
-        pendingAccepts.removeAll()
+        for item in pendingStarts { item.connection.discard() }
+        pendingStarts.removeAll()
     }
 }

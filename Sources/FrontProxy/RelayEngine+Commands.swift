@@ -59,9 +59,13 @@ extension RelayEngine {
         submit(.unlisten(acceptor, done: done))
     }
 
-    /// Connections still sending their CONNECT are closed with `reason` (by their event loops).
-    func endSniffing(_ reason: CloseReason) {
-        submit(.endSniffing(reason))
+    /// Closes the sessions of this thread that `match` names with `reason`; `counted`, when given,
+    /// hears how many (on the relay thread; 0 once it has stopped).
+    /// `sequence`: the request's number (``SessionOwners``), in the order every thread gets them.
+    func closeSessions(
+        _ match: SessionMatch, reason: CloseReason, sequence: UInt64, counted: (@Sendable (Int) -> Void)?
+    ) {
+        submit(.closeSessions(RelayCloseRequest(sequence: sequence, match: match, reason: reason), counted: counted))
     }
 
     /// A connection slot freed while `acceptor` waited for one.
@@ -69,11 +73,11 @@ extension RelayEngine {
         submit(.resumeAccepting(acceptor))
     }
 
-    /// The connections this thread accepted that are still sending their CONNECT;
+    /// This thread's sessions matching `filter`: how many, and the first `keep` in sort order;
     /// none once the thread has stopped.
-    func sniffingConnections() async -> [SniffingConnection] {
+    func sessions(matching filter: SessionFilter, keep: Int) async -> RelaySessionsPart {
         await withCheckedContinuation { continuation in
-            submit(.inspectSniffers { continuation.resume(returning: $0) })
+            submit(.inspectSessions(filter, keep: keep) { continuation.resume(returning: $0) })
         }
     }
 
@@ -99,8 +103,10 @@ extension RelayEngine {
             for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
             sessionCount.subtract(1, ordering: .relaxed)
             let link = session.link
-            if let (loop, onLoop) = link.endsOn {
-                loop.execute { onLoop(.shutdown) }
+            if let drive = session.drive {
+                // In transit: no thread holds it, and its wheel entry was cancelled when it left.
+                session.isEnded = true
+                finishDriven(drive, reason: .shutdown)
             } else {
                 link.ended(.shutdown)
             }
@@ -111,9 +117,11 @@ extension RelayEngine {
         case .unlisten(let acceptor, let done):
             acceptor.closeOnce()
             done()
-        case .inspectSniffers(let reply):
-            reply([])
-        case .refuse, .abortDial, .close, .resumeAccepting, .endSniffing, .stop, .spread:
+        case .inspectSessions(_, _, let reply):
+            reply((0, []))
+        case .closeSessions(_, let counted):
+            counted?(0)
+        case .refuse, .abortDial, .close, .resumeAccepting, .stop, .spread, .resolved:
             break
         }
     }

@@ -18,7 +18,9 @@ extension RelayEngine {
         session.server.backlog = Array(dial.bytes[min(dial.sentCount, dial.bytes.count)...])
         session.server.backlogStart = 0
         session.server.parked = true
-        if session.link.dialHooks?.probeServerKeepAlive == true, !session.answered {
+        let probes =
+            session.drive.map { $0.machine.connect?.version == .v5 } ?? session.link.dialHooks?.probeServerKeepAlive
+        if probes == true, !session.answered {
             session.probe = ConnAckKeepAliveProbe()
         }
         if dial.connected {
@@ -40,11 +42,13 @@ extension RelayEngine {
             lose(session, .failed(errno: code, resend: session.replay ?? []))
             return
         }
-        if session.connectedHook?() == false {
+        let stillChosen = session.drive.map(connectedDriven) ?? session.connectedHook?() ?? true
+        guard stillChosen else {
             lose(session, .superseded(resend: session.replay ?? []))
             return
         }
         established(session)
+        if let drive = session.drive, !session.isEnded { feed(drive, .serverConnected) }
     }
 
     /// The server is connected: write what waits for it, then read both sides.
@@ -82,13 +86,14 @@ extension RelayEngine {
     /// Whether losing the server now is a failed attempt to retry elsewhere rather than the end:
     /// it sent nothing yet, the bytes for the next one are all here, and the client is still there.
     func canReplay(_ session: RelayedSession) -> Bool {
-        session.link.dialHooks != nil && session.replay != nil && !session.answered && !session.client.inputClosed
+        (session.link.dialHooks != nil || session.drive != nil) && session.replay != nil && !session.answered
+            && !session.client.inputClosed
     }
 
-    /// The server is gone before answering: close its socket, park the client, and let the handler
+    /// The server is gone before answering: close its socket, park the client, and let the session machine (a driven session) or the handler
     /// pick the next server (``redial(_:_:)``) or give up (``refuse(_:with:)``).
     func lose(_ session: RelayedSession, _ loss: RelayDialLoss) {
-        guard let hooks = session.link.dialHooks, !session.client.inputClosed else {
+        guard session.link.dialHooks != nil || session.drive != nil, !session.client.inputClosed else {
             end(session, reason: .serverClosed)
             return
         }
@@ -102,6 +107,10 @@ extension RelayEngine {
         session.replay = nil
         session.probe = nil
         session.link.connected.store(false, ordering: .relaxed)
-        hooks.lost(loss)
+        if let drive = session.drive {
+            dialLost(drive, loss)
+        } else {
+            session.link.dialHooks?.lost(loss)
+        }
     }
 }

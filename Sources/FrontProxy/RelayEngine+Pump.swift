@@ -162,7 +162,8 @@ extension RelayEngine {
             }
             if session.replay != nil {
                 session.replay?.append(contentsOf: read)
-                if session.replay?.count ?? 0 > link.dialHooks?.replayLimit ?? 0 { session.replay = nil }
+                let limit = session.drive?.listener.sessionSettings.replayLimit ?? link.dialHooks?.replayLimit ?? 0
+                if session.replay?.count ?? 0 > limit { session.replay = nil }
             }
         } else {
             link.serverBytes.add(UInt64(bytes), ordering: .relaxed)
@@ -189,7 +190,12 @@ extension RelayEngine {
             return
         }
         session.probe = nil
-        if case .value(let seconds) = verdict { session.link.dialHooks?.serverKeepAlive(seconds) }
+        guard case .value(let seconds) = verdict else { return }
+        if let drive = session.drive {
+            feed(drive, .serverKeepAlive(seconds))
+        } else {
+            session.link.dialHooks?.serverKeepAlive(seconds)
+        }
     }
 
     /// Writes the backlog toward `side`; once it is gone, reading the other side resumes (or its
@@ -309,14 +315,10 @@ extension RelayEngine {
         }
         sessionCount.subtract(1, ordering: .relaxed)
         let link = session.link
-        guard let target = link.endsOn?.loop else {
-            link.ended(reason)
+        if let drive = session.drive {
+            finishDriven(drive, reason: reason)
             return
         }
-        if let index = pendingEnds.firstIndex(where: { $0.loop === target }) {
-            pendingEnds[index].ends.append((link, reason))
-        } else {
-            pendingEnds.append((target, [(link, reason)]))
-        }
+        link.ended(reason)
     }
 }

@@ -55,6 +55,10 @@ extension RelayEngine {
         sessions[session.slot] = nil
         freeSlots.append(session.slot)
         session.link.slot = RelayLink.inTransit
+        if let drive = session.drive {
+            wheel.cancel(drive)
+            drive.closesTaken = closesTaken
+        }
         sessionCount.subtract(1, ordering: .relaxed)
         engine.sessionCount.add(1, ordering: .relaxed)
         let link = session.link

@@ -18,8 +18,9 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// go `recv` → `send` with no copy in between unless the receiver is full, when the rest waits in a
 /// per-direction backlog and the sender is not read until it drained (backpressure). A FIN is
 /// passed on as a `shutdown(SHUT_WR)` once the backlog toward that side is written; the session
-/// ends when both sides finished, on an error, or on request. Deadlines stay with the handler,
-/// which reads ``RelayLink/lastActivity``.
+/// ends when both sides finished, on an error, or on request. Plain-TCP listeners' sessions are
+/// accepted and driven here from accept to close (``RelayDrive``: the session machine, its books and
+/// a deadline on the thread's ``TimerWheel``); a session changes threads only as a whole (`relay_spread`).
 final class RelayEngine: @unchecked Sendable {
     enum Command {
         /// A session another relay thread gave up (`relay_spread`).
@@ -34,9 +35,13 @@ final class RelayEngine: @unchecked Sendable {
         case listen(RelayAcceptor)
         case unlisten(RelayAcceptor, done: @Sendable () -> Void)
         case resumeAccepting(RelayAcceptor)
-        case endSniffing(CloseReason)
-        /// `GET /sessions`: the connections still sending their CONNECT, given on the relay thread.
-        case inspectSniffers(@Sendable ([SniffingConnection]) -> Void)
+        /// Closes the sessions of this thread that match, with the reason; tells how many when asked.
+        case closeSessions(RelayCloseRequest, counted: (@Sendable (Int) -> Void)?)
+        /// A name resolved (or not) for a driven session's dial.
+        case resolved(RelayedSession, Result<[SocketAddress], any Error>)
+        /// `GET /sessions`: this thread's sessions matching the filter (their count and the first
+        /// `keep` in sort order), given on the relay thread.
+        case inspectSessions(SessionFilter, keep: Int, @Sendable (RelaySessionsPart) -> Void)
         case stop
     }
 
@@ -75,8 +80,16 @@ final class RelayEngine: @unchecked Sendable {
     var acceptorsBackingOff = 0
     /// When deadlines (sniffers, back-offs) were last looked at.
     var lastTimerCheck: UInt64 = 0
-    /// Accepted connections to hand to event loops after this pass, grouped by loop.
-    var pendingAccepts: [(loop: LoopState, items: [RawAccepted])] = []
+    /// Accepted connections whose CONNECT is settled, to start as driven sessions after this pass.
+    var pendingStarts: [RawAccepted] = []
+    /// Close requests of the last ``RelayCloseRequest/memory``, for sessions that were moving here
+    /// meanwhile, and the number of the last one this thread took.
+    var recentCloses: [RelayCloseRequest] = []
+    var closesTaken: UInt64 = 0
+    /// Deadlines of driven sessions.
+    let wheel = TimerWheel()
+    /// Driven sessions over their listener's `accept_rate`, in arrival order.
+    var admissionQueue: [RelayDrive] = []
     /// `relay_spread`: the front's relay threads and how old (ns) a session must be to move; 0: off.
     var peers: [WeakRelayEngine] = []
     var spreadAfter: UInt64 = 0
@@ -84,8 +97,6 @@ final class RelayEngine: @unchecked Sendable {
     /// How often a thread looks for sessions to give away, and how many at most per look.
     static let spreadInterval: UInt64 = 250_000_000
     static let spreadBatch = 256
-    /// Ends to tell on event loops after this pass, grouped by loop (``RelayLink/endsOn``).
-    var pendingEnds: [(loop: any EventLoop, ends: [(RelayLink, CloseReason?)])] = []
     static let wakeToken = UInt64.max
     /// Event tokens of listening sockets and of sniffers carry these bits above the index.
     static let acceptorToken: UInt64 = 1 << 62
@@ -198,34 +209,22 @@ final class RelayEngine: @unchecked Sendable {
             // Commands after the batch: a slot freed above is not reused while stale events for it
             // may still be in the batch.
             if woken, !runCommands() {
-                tellEnds()
                 closeAccepting()
                 break
             }
             if hasAcceptTimers { checkAcceptTimers() }
-            tellEnds()
-            handAccepted()
+            startAccepted()
+            if wheel.count > 0 { wheel.advance(to: Self.tick(of: now)) }
+            if !admissionQueue.isEmpty { drainAdmissionQueue() }
             if spreadAfter > 0, now >= lastSpread &+ Self.spreadInterval { spreadSessions() }
         }
     }
 
     /// How long epoll_wait may sleep (ms): accept timers, then spreading; otherwise until an event.
     var waitTimeout: CInt {
-        if hasAcceptTimers { return 100 }
+        if hasAcceptTimers || wheel.count > 0 || !admissionQueue.isEmpty { return 100 }
         if spreadAfter > 0, sessionCount.load(ordering: .relaxed) > 0 { return 250 }
         return -1
-    }
-
-    /// One task per event loop for the sessions of that loop that ended in this pass.
-    func tellEnds() {
-        guard !pendingEnds.isEmpty else { return }
-        for group in pendingEnds {
-            let ends = group.ends
-            group.loop.execute {
-                for (link, reason) in ends { link.endsOn?.onLoop(reason) }
-            }
-        }
-        pendingEnds.removeAll(keepingCapacity: true)
     }
 
     /// Applies queued commands; false on `stop`.
@@ -241,6 +240,11 @@ final class RelayEngine: @unchecked Sendable {
             case .immigrate(let session):
                 session.link.owner.store(index, ordering: .releasing)
                 register(session)
+                if let drive = session.drive, !session.isEnded {
+                    drive.engine = self
+                    arm(drive, drive.machine.deadline)
+                    closesMissed(by: drive)
+                }
             case .spread(let peers, let after):
                 self.peers = peers
                 spreadAfter = peers.count > 1 ? after : 0
@@ -287,10 +291,13 @@ final class RelayEngine: @unchecked Sendable {
                 done()
             case .resumeAccepting(let acceptor):
                 resumeListening(acceptor)
-            case .endSniffing(let reason):
-                endSniffing(reason: reason)
-            case .inspectSniffers(let reply):
-                reply(describeSniffers())
+            case .closeSessions(let request, let counted):
+                let closed = closeSessions(request)
+                counted?(closed)
+            case .resolved(let session, let result):
+                resolved(session, result)
+            case .inspectSessions(let filter, let keep, let reply):
+                reply(describeSessions(filter, keep: keep))
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
                 // Commands behind the stop, and any submitted from now on, are turned away.

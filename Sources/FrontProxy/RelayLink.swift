@@ -22,11 +22,8 @@ final class RelayLink: @unchecked Sendable {
     let bytesIn: Counter
     let bytesOut: Counter
     /// Called once, on the relay thread, when the session is gone: why, or nil when it was closed
-    /// on request (``RelayEngine/close(_:)``). Not called when ``endsOn`` is set.
+    /// on request (``RelayEngine/close(_:)``).
     let ended: @Sendable (CloseReason?) -> Void
-    /// Where the end is told instead, batched: the relay thread gathers the sessions of one event
-    /// loop that ended in one pass and submits a single task there, which calls `onLoop` for each.
-    let endsOn: (loop: any EventLoop, onLoop: @Sendable (CloseReason?) -> Void)?
     /// Where the session is in its engine's table; relay thread only. -1: in none (not yet, or
     /// ended); ``inTransit``: given up by one relay thread and queued to another.
     var slot = -1
@@ -57,19 +54,5 @@ final class RelayLink: @unchecked Sendable {
         self.bytesOut = bytesOut
         self.dialHooks = dialHooks
         self.ended = ended
-        self.endsOn = nil
-    }
-
-    /// A link whose end is told on `loop` (``endsOn``), batched with the other sessions of that loop.
-    init(
-        serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter, dialHooks: RelayDialHooks? = nil,
-        endsOn loop: any EventLoop, onLoop: @escaping @Sendable (CloseReason?) -> Void
-    ) {
-        self.serverBytesAreActivity = serverBytesAreActivity
-        self.bytesIn = bytesIn
-        self.bytesOut = bytesOut
-        self.dialHooks = dialHooks
-        self.ended = { _ in }
-        self.endsOn = (loop, onLoop)
     }
 }

@@ -33,6 +33,9 @@ final class RelayedSession {
     }
 
     let link: RelayLink
+    /// A session this thread drives from accept to close (its machine and books); nil for a
+    /// session adopted with its dial already open (``RelayEngine/adoptDialing(client:dial:link:tracker:)``).
+    var drive: RelayDrive?
     var client: Side
     var server: Side
     var tracker: MQTTStreamTracker?

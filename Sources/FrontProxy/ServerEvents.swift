@@ -5,15 +5,15 @@ import Logging
 /// Reacts to server health flips and failover decisions, wherever they come from (a failed dial on
 /// the data path, an active check, an operator): logs each flip once, updates gauges and counters,
 /// re-evaluates the backend's failover state, and closes sessions as `on_server_down` and
-/// `on_failback` ask. Thread-safe; closing happens on each session's own event loop.
+/// `on_failback` ask. Thread-safe; closing happens on each session's own thread.
 public final class ServerEvents: Sendable {
     let routing: RoutingState
-    let loops: LoopStates
+    let owners: SessionOwners
     let logger: Logger
 
-    init(routing: RoutingState, loops: LoopStates, logger: Logger) {
+    init(routing: RoutingState, owners: SessionOwners, logger: Logger) {
         self.routing = routing
-        self.loops = loops
+        self.owners = owners
         self.logger = logger
     }
 
@@ -125,11 +125,9 @@ public final class ServerEvents: Sendable {
         }
     }
 
-    /// Closes, on their own loops, the sessions whose server matches.
+    /// Closes, on their own threads, the sessions whose server matches.
     func closeSessions(reason: CloseReason, where matches: @escaping @Sendable (ServerRuntime) -> Bool) {
-        for state in loops.all {
-            state.eventLoop.execute { state.closeSessions(reason: reason, where: matches) }
-        }
+        owners.close(.server(matches), reason: reason)
     }
 }
 

@@ -31,7 +31,8 @@ private struct Harness {
             listeners: [listener], backends: [BackendConfig(name: "brokers", retries: 0, servers: servers)])
         let factory = PrometheusMetricsFactory(registry: registry)
         routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: factory)
-        let events = ServerEvents(routing: routing, loops: LoopStates(group: loop), logger: Logger(label: "test"))
+        let events = ServerEvents(
+            routing: routing, owners: SessionOwners(loops: LoopStates(group: loop)), logger: Logger(label: "test"))
         let runtime = ListenerRuntime(
             config: listener, routing: routing, events: events, factory: factory, logger: Logger(label: "test"))
         channel = EmbeddedChannel(handler: ClientSessionHandler(listener: runtime, loop: state), loop: loop)

@@ -262,37 +262,3 @@ struct RelayEngineTests {
         return nil
     }
 }
-
-/// Sessions whose end is told on an event loop (``RelayLink/endsOn``): the relay thread gathers the
-/// ends of one pass per loop into one task instead of one wake-up of the loop per session.
-@Suite("Relay engine: ends told on event loops")
-struct RelayEngineEndsOnLoopTests {
-    @Test("two sessions stopped in one pass: both ends arrive on their loop, with their reasons")
-    func endsBatchedOnLoop() async throws {
-        let engine = try RelayEngine(name: "test-ends")
-        try engine.start()
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let told = NIOLockedValueBox<[(String, CloseReason?, Bool)]>([])
-        var farEnds: [CInt] = []
-        for name in ["a", "b"] {
-            let client = try RelayEngineTests.Fixture.socketPair()
-            let server = try RelayEngineTests.Fixture.socketPair()
-            farEnds += [client.0, server.0]
-            let link = RelayLink(
-                serverBytesAreActivity: true, bytesIn: Counter(label: "test_in"), bytesOut: Counter(label: "test_out"),
-                endsOn: loop
-            ) { reason in told.withLockedValue { $0.append((name, reason, loop.inEventLoop)) } }
-            engine.adopt(client: client.1, server: server.1, link: link, tracker: nil)
-        }
-        try await Task.sleep(for: .milliseconds(50))
-        // `stop` ends both in the same pass.
-        engine.stop()
-        _ = await Poll.until(timeout: .seconds(5), interval: .milliseconds(5)) {
-            told.withLockedValue { $0.count } >= 2
-        }
-        let ends = told.withLockedValue { $0 }
-        #expect(ends.map(\.0).sorted() == ["a", "b"])
-        #expect(ends.allSatisfy { $0.1 == .shutdown && $0.2 })
-        for fd in farEnds { Glibc.close(fd) }
-    }
-}
