@@ -101,7 +101,6 @@ extension FrontProxy {
         let allLoops = state.withLockedValue { $0.relayLoops }
         let serving = allRelays.indices.filter { !allLoops[$0].isEmpty }
         let relays = serving.map { allRelays[$0] }
-        let relayLoops = serving.map { allLoops[$0] }
         let shared = try prepareSockets(relays.count, for: config)
         var sockets: [(fd: CInt, port: Int)] = []
         do {

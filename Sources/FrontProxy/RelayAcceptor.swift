@@ -85,10 +85,11 @@ struct RawAccepted {
     var outcome: Outcome
 }
 
-/// An accepted connection from its accept until it is handed to an event loop: read (and polled)
-/// by the relay thread while its CONNECT arrives, then read once by the handler that takes it over.
+/// An accepted connection from its accept until its CONNECT settles: read (and polled) by the relay
+/// thread while the CONNECT arrives, then read once as the thread makes it a driven session
+/// (``RelayEngine/startSession(_:_:)``).
 final class RawSniffer {
-    /// The connected socket, non-blocking; the handler owns it once handed over.
+    /// The connected socket, non-blocking; the driven session owns it once started.
     let fd: CInt
     let acceptor: RelayAcceptor
     /// The listener's runtime at accept, whose cap slot the connection holds (and the process's,
@@ -102,16 +103,16 @@ final class RawSniffer {
     let deadline: UInt64
     /// Everything read so far.
     var bytes: [UInt8] = []
-    /// Bytes counted in the listener's `max_pending_connect_bytes` (the handler takes them over).
+    /// Bytes counted in the listener's `max_pending_connect_bytes` (the driven session takes them over).
     var heldConnectBytes = 0
-    /// Whether the connection holds a slot of its IP's `per_source_ip` count (the handler takes it over).
+    /// Whether the connection holds a slot of its IP's `per_source_ip` count (the driven session takes it over).
     var holdsSourceSlot = false
     /// `accept_proxy_protocol`: the PROXY header is still being read (it comes before the CONNECT).
     var awaitingProxyHeader = false
     /// The client and the address it connected to as the PROXY header named them; nil: the socket's.
     var proxiedSource: ProxyAddress?
     var proxiedDestination: ProxyAddress?
-    /// Why the PROXY header step refused the connection, for the handler's debug line.
+    /// Why the PROXY header step refused the connection, for the session's debug line.
     var proxyRefusal: String?
     /// Its index in the engine's sniffer table; -1 while not in the epoll set.
     var index = -1

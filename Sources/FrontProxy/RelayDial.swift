@@ -1,29 +1,12 @@
 import FrontSession
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// How a session that connects from a relay thread reports its connect phase.
-struct RelayDialHooks: Sendable {
-    /// Read the broker's first packet for an MQTT 5 Server Keep Alive.
-    var probeServerKeepAlive: Bool
-    /// The most client bytes kept for a replay before the server answers; past it, no replay.
-    var replayLimit: Int
-    /// Called on the relay thread with the broker's Server Keep Alive, when its CONNACK has one.
-    var serverKeepAlive: @Sendable (UInt16) -> Void
-    /// Called on the relay thread when the server was lost before it answered: the client waits, parked,
-    /// for ``RelayEngine/redial(_:_:)``, ``RelayEngine/refuse(_:with:)`` or ``RelayEngine/close(_:)``.
-    var lost: @Sendable (RelayDialLoss) -> Void
-}
-
-/// Why a dialing session has no server any more (the session machine's ``DialFailure``), with every
-/// byte to send to the next one.
+/// Why a driven session's server is gone before it answered (the session machine's ``DialFailure``),
+/// with every byte to send to the next one.
 struct RelayDialLoss: Sendable, Equatable {
     var failure: DialFailure
     var resend: [UInt8]
 
-    /// The connect failed (errno; ETIMEDOUT when the handler's deadline passed).
+    /// The connect failed (errno; ETIMEDOUT when the machine's connect deadline passed).
     static func failed(errno: CInt, resend: [UInt8]) -> Self {
         Self(failure: DialFailure(errno: errno, stage: .connecting, pickedPort: false), resend: resend)
     }
@@ -36,8 +19,8 @@ struct RelayDialLoss: Sendable, Equatable {
     static func superseded(resend: [UInt8]) -> Self { Self(failure: .superseded, resend: resend) }
 }
 
-/// A server socket for a session, opened (connect() called) by the handler's loop.
-struct RelayServerDial: Sendable {
+/// A server socket a driven session just opened (connect() called), as the relay takes it.
+struct RelayServerSocket {
     /// The non-blocking socket, connected or connecting; the engine owns it from now on.
     var fd: CInt
     /// Whether it is known to be connected (a send already went through).
@@ -50,8 +33,4 @@ struct RelayServerDial: Sendable {
     /// Whether the session is still replayed once connected, until the server answers (MQTT with a
     /// retry left); a failed connect is always retried with `bytes`.
     var replayable: Bool
-    /// Called on the relay thread when a connect that was in progress completed (passive health);
-    /// returns whether the session still goes to this server (a failover may have moved traffic
-    /// away while it connected: then it is lost as ``RelayDialLoss/superseded(resend:)``).
-    var onConnected: @Sendable () -> Bool = { true }
 }

@@ -9,32 +9,6 @@ import MQTTWire
 /// What other threads ask of a relay thread: each request is a command queued for the thread,
 /// which takes the queue after its current batch.
 extension RelayEngine {
-    /// Takes over a session whose server is still being connected to: the client descriptor (owned
-    /// from now on; not read until the server is connected and what waits for it is written) and
-    /// the server's socket. The link's ``RelayLink/dialHooks`` report the connect phase.
-    func adoptDialing(client: CInt, dial: RelayServerDial, link: RelayLink, tracker: MQTTStreamTracker?) {
-        sessionCount.add(1, ordering: .relaxed)
-        link.owner.store(index, ordering: .relaxed)
-        submit(.dial(RelayedSession(client: client, server: dial.fd, link: link, tracker: tracker), dial))
-    }
-
-    /// Gives a session that lost its server (``RelayDialHooks/lost``) the socket of the next one.
-    func redial(_ link: RelayLink, _ dial: RelayServerDial) {
-        submit(.redial(link, dial))
-    }
-
-    /// Ends a session that lost its server and has no other: `bytes` (a refusing CONNACK, or
-    /// nothing) go to the client first; `link.ended(nil)` follows.
-    func refuse(_ link: RelayLink, with bytes: [UInt8]) {
-        submit(.refuse(link, bytes))
-    }
-
-    /// The connect deadline passed: a session still connecting loses its server
-    /// (``RelayDialLoss/failed(errno:resend:)`` with ETIMEDOUT); otherwise nothing happens.
-    func abortDial(_ link: RelayLink) {
-        submit(.abortDial(link))
-    }
-
     /// Closes a session from outside (admin, failover, drain, idle timeout); `link.ended(nil)` follows.
     /// Any of the front's relay threads may be asked: one that gave the session away passes it on.
     func close(_ link: RelayLink) {
@@ -99,7 +73,7 @@ extension RelayEngine {
     /// (`shutdown`, told as its end always is), sockets it brought are closed, the rest is moot.
     func turnAway(_ command: Command) {
         switch command {
-        case .dial(let session, _), .immigrate(let session):
+        case .immigrate(let session):
             for side in 0...1 where session[side].fd >= 0 { Glibc.close(session[side].fd) }
             sessionCount.subtract(1, ordering: .relaxed)
             let link = session.link
@@ -110,8 +84,6 @@ extension RelayEngine {
             } else {
                 link.ended(.shutdown)
             }
-        case .redial(_, let dial):
-            Glibc.close(dial.fd)
         case .listen(let acceptor):
             acceptor.closeOnce()
         case .unlisten(let acceptor, let done):
@@ -121,7 +93,7 @@ extension RelayEngine {
             reply((0, []))
         case .closeSessions(_, let counted):
             counted?(0)
-        case .refuse, .abortDial, .close, .resumeAccepting, .stop, .spread, .resolved:
+        case .close, .resumeAccepting, .stop, .spread, .resolved:
             break
         }
     }

@@ -5,31 +5,29 @@ import MQTTWire
     import Glibc
 #endif
 
-/// The connect phase of sessions adopted while their server socket connects: the client is
-/// parked until the server is connected and what waits for it is written.
+/// The connect phase of driven sessions: the client is parked until the server socket is connected
+/// and what waits for it is written; a server lost before it answered goes back to the session machine.
 extension RelayEngine {
-    /// Gives a dialing session its server socket: connected ones start relaying at once, others wait
-    /// for the socket to report.
-    func attach(_ dial: RelayServerDial, to session: RelayedSession) {
+    /// Gives a session the server socket it just opened: connected ones start relaying at once,
+    /// others wait for the socket to report.
+    func attach(_ socket: RelayServerSocket, to session: RelayedSession) {
         session.waitingForServer = false
-        session.replay = dial.bytes
-        session.replayable = dial.replayable
-        session.connectedHook = dial.onConnected
-        session.server.backlog = Array(dial.bytes[min(dial.sentCount, dial.bytes.count)...])
+        session.server = RelayedSession.Side(fd: socket.fd)
+        session.replay = socket.bytes
+        session.replayable = socket.replayable
+        session.server.backlog = Array(socket.bytes[min(socket.sentCount, socket.bytes.count)...])
         session.server.backlogStart = 0
         session.server.parked = true
-        let probes =
-            session.drive.map { $0.machine.connect?.version == .v5 } ?? session.link.dialHooks?.probeServerKeepAlive
-        if probes == true, !session.answered {
+        if session.drive?.machine.connect?.version == .v5, !session.answered {
             session.probe = ConnAckKeepAliveProbe()
         }
-        if dial.connected {
+        if socket.connected {
             established(session)
             return
         }
         session.connecting = true
         if !setInterest(session, side: RelayedSession.server, Self.readable | Self.writable) {
-            lose(session, .failed(errno: errno, resend: dial.bytes))
+            lose(session, .failed(errno: errno, resend: socket.bytes))
         }
     }
 
@@ -42,8 +40,7 @@ extension RelayEngine {
             lose(session, .failed(errno: code, resend: session.replay ?? []))
             return
         }
-        let stillChosen = session.drive.map(connectedDriven) ?? session.connectedHook?() ?? true
-        guard stillChosen else {
+        guard session.drive.map(connectedDriven) ?? true else {
             lose(session, .superseded(resend: session.replay ?? []))
             return
         }
@@ -54,8 +51,6 @@ extension RelayEngine {
     /// The server is connected: write what waits for it, then read both sides.
     func established(_ session: RelayedSession) {
         session.connecting = false
-        session.connectedHook = nil
-        session.link.connected.store(true, ordering: .relaxed)
         if !session.replayable { session.replay = nil }
         let server = RelayedSession.server
         let start = session.server.backlogStart
@@ -86,14 +81,14 @@ extension RelayEngine {
     /// Whether losing the server now is a failed attempt to retry elsewhere rather than the end:
     /// it sent nothing yet, the bytes for the next one are all here, and the client is still there.
     func canReplay(_ session: RelayedSession) -> Bool {
-        (session.link.dialHooks != nil || session.drive != nil) && session.replay != nil && !session.answered
+        session.drive != nil && session.replay != nil && !session.answered
             && !session.client.inputClosed
     }
 
-    /// The server is gone before answering: close its socket, park the client, and let the session machine (a driven session) or the handler
-    /// pick the next server (``redial(_:_:)``) or give up (``refuse(_:with:)``).
+    /// The server is gone before answering: close its socket, park the client, and let the session
+    /// machine dial the next server or give up.
     func lose(_ session: RelayedSession, _ loss: RelayDialLoss) {
-        guard session.link.dialHooks != nil || session.drive != nil, !session.client.inputClosed else {
+        guard let drive = session.drive, !session.client.inputClosed else {
             end(session, reason: .serverClosed)
             return
         }
@@ -106,11 +101,6 @@ extension RelayEngine {
         session.waitingForServer = true
         session.replay = nil
         session.probe = nil
-        session.link.connected.store(false, ordering: .relaxed)
-        if let drive = session.drive {
-            dialLost(drive, loss)
-        } else {
-            session.link.dialHooks?.lost(loss)
-        }
+        dialLost(drive, loss)
     }
 }

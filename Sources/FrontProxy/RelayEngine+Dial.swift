@@ -138,9 +138,8 @@ extension RelayEngine {
             Glibc.close(fd)
             return
         }
-        session.server = RelayedSession.Side(fd: fd)
         attach(
-            RelayServerDial(
+            RelayServerSocket(
                 fd: fd, connected: connected, bytes: bytes, sentCount: sent, replayable: drive.machine.keepsReplay),
             to: session)
         if connected, !session.isEnded { feed(drive, .serverConnected) }

@@ -162,7 +162,7 @@ extension RelayEngine {
             }
             if session.replay != nil {
                 session.replay?.append(contentsOf: read)
-                let limit = session.drive?.listener.sessionSettings.replayLimit ?? link.dialHooks?.replayLimit ?? 0
+                let limit = session.drive?.listener.sessionSettings.replayLimit ?? 0
                 if session.replay?.count ?? 0 > limit { session.replay = nil }
             }
         } else {
@@ -176,13 +176,11 @@ extension RelayEngine {
             if session.probe != nil {
                 probeServerKeepAlive(session, read)
             }
-            // Nothing more to report: the hooks (and the handler references they hold) can go.
-            if session.probe == nil, link.dialHooks != nil { link.dialHooks = nil }
         }
     }
 
     /// MQTT 5.0 §3.2.2.3.14: the first packet from the broker, up to 4 KiB, read for a Server Keep
-    /// Alive, which the handler's idle deadline then follows.
+    /// Alive, which the session machine's idle deadline then follows.
     func probeServerKeepAlive(_ session: RelayedSession, _ read: UnsafeRawBufferPointer) {
         guard var probe = session.probe else { return }
         guard let verdict = probe.feed(read) else {
@@ -191,11 +189,7 @@ extension RelayEngine {
         }
         session.probe = nil
         guard case .value(let seconds) = verdict else { return }
-        if let drive = session.drive {
-            feed(drive, .serverKeepAlive(seconds))
-        } else {
-            session.link.dialHooks?.serverKeepAlive(seconds)
-        }
+        if let drive = session.drive { feed(drive, .serverKeepAlive(seconds)) }
     }
 
     /// Writes the backlog toward `side`; once it is gone, reading the other side resumes (or its

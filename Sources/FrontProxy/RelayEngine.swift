@@ -27,10 +27,6 @@ final class RelayEngine: @unchecked Sendable {
         case immigrate(RelayedSession)
         /// The front's relay threads, in index order, and how old a session must be to move.
         case spread(peers: [WeakRelayEngine], after: UInt64)
-        case dial(RelayedSession, RelayServerDial)
-        case redial(RelayLink, RelayServerDial)
-        case refuse(RelayLink, [UInt8])
-        case abortDial(RelayLink)
         case close(RelayLink)
         case listen(RelayAcceptor)
         case unlisten(RelayAcceptor, done: @Sendable () -> Void)
@@ -248,30 +244,6 @@ final class RelayEngine: @unchecked Sendable {
             case .spread(let peers, let after):
                 self.peers = peers
                 spreadAfter = peers.count > 1 ? after : 0
-            case .dial(let session, let dial):
-                session.since = now
-                insert(session)
-                session.client.parked = true
-                session.client.interest = 0
-                attach(dial, to: session)
-            case .redial(let link, let dial):
-                guard let session = session(of: link), session.waitingForServer else {
-                    Glibc.close(dial.fd)
-                    continue
-                }
-                session.server = RelayedSession.Side(fd: dial.fd)
-                attach(dial, to: session)
-            case .refuse(let link, let bytes):
-                guard let session = session(of: link) else { continue }
-                if !bytes.isEmpty {
-                    _ = bytes.withUnsafeBytes { raw in
-                        raw.baseAddress.flatMap { Self.sendSome(session.client.fd, $0, raw.count) }
-                    }
-                }
-                end(session, reason: nil)
-            case .abortDial(let link):
-                guard let session = session(of: link), session.connecting else { continue }
-                lose(session, .failed(errno: ETIMEDOUT, resend: session.replay ?? []))
             case .close(let link):
                 guard let session = session(of: link) else {
                     let owner = link.owner.load(ordering: .acquiring)

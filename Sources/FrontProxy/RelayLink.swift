@@ -6,7 +6,8 @@ import Synchronization
     import Glibc
 #endif
 
-/// What a session handed to a relay thread and its handler (on the handler's event loop) share.
+/// What other threads may touch of a relay thread's session: its byte counts and last activity
+/// (read by `GET /sessions` and the session's deadlines), the thread that owns it, and its end.
 ///
 /// `@unchecked Sendable`: the atomics and counters are thread-safe; `slot` is read and written on
 /// the relay thread alone.
@@ -35,24 +36,16 @@ final class RelayLink: @unchecked Sendable {
     /// behind the session. A thread reads ``slot`` only while it is the owner.
     let owner = Atomic<Int>(0)
 
-    /// A session that connects from the relay thread (``RelayEngine/adoptDialing(client:dial:link:tracker:)``):
-    /// the server's socket finished connecting. Read by the handler's connect deadline.
-    let connected = Atomic<Bool>(false)
     /// The server sent its first byte: nothing is replayed any more.
     let answered = Atomic<Bool>(false)
-    /// What a dialing session tells its handler; nil when it has nothing to report, and let go
-    /// once the server answered (and its CONNACK was read). Set before the hand-over, then relay
-    /// thread only.
-    var dialHooks: RelayDialHooks?
 
     init(
-        serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter, dialHooks: RelayDialHooks? = nil,
+        serverBytesAreActivity: Bool, bytesIn: Counter, bytesOut: Counter,
         ended: @escaping @Sendable (CloseReason?) -> Void
     ) {
         self.serverBytesAreActivity = serverBytesAreActivity
         self.bytesIn = bytesIn
         self.bytesOut = bytesOut
-        self.dialHooks = dialHooks
         self.ended = ended
     }
 }

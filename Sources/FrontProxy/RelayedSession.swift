@@ -33,8 +33,8 @@ final class RelayedSession {
     }
 
     let link: RelayLink
-    /// A session this thread drives from accept to close (its machine and books); nil for a
-    /// session adopted with its dial already open (``RelayEngine/adoptDialing(client:dial:link:tracker:)``).
+    /// The session's machine and books, from accept to close; nil once it ended
+    /// (``RelayEngine/finishDriven(_:reason:)`` lets go).
     var drive: RelayDrive?
     var client: Side
     var server: Side
@@ -43,19 +43,17 @@ final class RelayedSession {
     var isEnded = false
     /// Connect phase: the server socket's connect() is in progress (the client is parked).
     var connecting = false
-    /// Connect phase: the server was lost before answering; the client is parked until the handler
-    /// redials, refuses or closes.
+    /// Connect phase: no server socket (none dialed yet, or the last was lost before answering); the
+    /// client is parked until the session machine dials the next one, refuses or closes.
     var waitingForServer = false
-    /// The server sent a byte (kept on the link, where the handler reads it too).
+    /// The server sent a byte (kept on the link, where the session's deadline reads it).
     var answered: Bool { link.answered.load(ordering: .relaxed) }
     /// Whether ``replay`` is kept once connected.
     var replayable = false
-    /// Every byte sent toward the current server while it has not answered (dialing sessions only).
+    /// Every byte sent toward the current server while it has not answered (connect phase only).
     var replay: [UInt8]?
     /// MQTT 5: the broker's first bytes, until its CONNACK is read.
     var probe: ConnAckKeepAliveProbe?
-    /// The current dial's passive-health report.
-    var connectedHook: (@Sendable () -> Bool)?
     /// When it came to a relay thread (CLOCK_MONOTONIC ns): `relay_spread` moves it once old enough.
     var since: UInt64 = 0
 
@@ -70,7 +68,7 @@ final class RelayedSession {
     /// Relaying both ways with nothing waiting, past its connect phase and its server's first
     /// answer: it can change threads (`relay_spread`), and the assist thread may relay it.
     var isPlain: Bool {
-        !isEnded && !connecting && !waitingForServer && link.dialHooks == nil && probe == nil && replay == nil
+        !isEnded && !connecting && !waitingForServer && probe == nil && replay == nil
             && client.movable && server.movable
     }
 

@@ -10,11 +10,14 @@ public final class HangUpServer: Sendable {
         case finAfterRead
         /// Resets the connection as soon as it is accepted (SO_LINGER 0: RST), unread bytes or not.
         case resetAtAccept
+        /// Reads until this many bytes came on the connection, then closes normally (FIN).
+        case finAfterReading(Int)
 
         public var description: String {
             switch self {
             case .finAfterRead: "FIN after the first read"
             case .resetAtAccept: "reset at accept"
+            case .finAfterReading(let count): "FIN after reading \(count) bytes"
             }
         }
     }
@@ -66,6 +69,8 @@ final class HangUpHandler: ChannelInboundHandler {
     private let mode: HangUpServer.Mode
     private let accepted: Locked<Int>
     private let received: Locked<[UInt8]>
+    /// Bytes read on this connection.
+    private var readCount = 0
 
     init(mode: HangUpServer.Mode, accepted: Locked<Int>, received: Locked<[UInt8]>) {
         self.mode = mode
@@ -87,6 +92,8 @@ final class HangUpHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         received.withLock { $0.append(contentsOf: bytes.readableBytesView) }
+        readCount += bytes.readableBytes
+        if case .finAfterReading(let count) = mode, readCount < count { return }
         context.close(promise: nil)
     }
 }

@@ -104,6 +104,39 @@ struct RelayConnectTests {
         }
     }
 
+    @Test(
+        "client bytes past the replay limit before the server answers: its close is passed on, not replayed to the next server",
+        arguments: [true, false])
+    func replayLimitGivesUpReplay(onRelayThreads: Bool) async throws {
+        let connect = MQTTConnect(version: .v3_1_1, keepAlive: 30, clientID: "rc-limit").encode()
+        // max_connect_size 1024: the replay limit is 2048 bytes; the PUBLISH alone is past it.
+        let topic: [UInt8] = [0, 1, 0x61]
+        let payload = [UInt8](repeating: 0x7A, count: 3_000)
+        let remaining = topic.count + payload.count
+        let publish: [UInt8] = [0x30, UInt8(remaining & 0x7F | 0x80), UInt8(remaining >> 7)] + topic + payload
+        let dead = try await HangUpServer.start(.finAfterReading(connect.count + publish.count))
+        let next = try await HangUpServer.start(.finAfterRead)
+        try await withStopping(dead, stop: { await $0.stop() }) { dead in
+            try await withStopping(next, stop: { await $0.stop() }) { next in
+                var config = TestConfig.mqttFront(
+                    ports: [dead.port, next.port], balance: .first, listener: { $0.maxConnectSize = 1_024 },
+                    backend: { $0.retries = 2 })
+                if !onRelayThreads { config.relayThreads = 0 }
+                try await withFront(config) { front in
+                    let client = try await TestClient.connect(port: try front.port())
+                    try await client.send(connect)
+                    #expect(await Poll.until(timeout: .seconds(5)) { dead.receivedBytes.count >= connect.count })
+                    try await client.send(publish)
+                    #expect(await client.waitForClose(timeout: .seconds(5)), "on relay threads: \(onRelayThreads)")
+                    #expect(dead.receivedBytes == connect + publish)
+                    #expect(next.acceptedCount == 0, "replayed to the next server")
+                    await client.close()
+                    #expect(await Poll.until(timeout: .seconds(3)) { front.runner.proxy.sessionHandlersAlive == 0 })
+                }
+            }
+        }
+    }
+
     @Test("an IPv6 client (listener on [::1]) is accepted and relayed on a relay thread too")
     func ipv6ClientMoves() async throws {
         try await withMosquitto { broker in
