@@ -35,20 +35,9 @@ extension ClientSessionHandler {
     /// rate (over it, the session waits in the loop's queue), unless a TLS listener applied it at
     /// accept. (`per_source_ip` counted the connection at accept.)
     func admit() {
-        if let connect = machine.connect, !listener.clientIDPolicy.permits(connect.clientID) {
-            feed(.admission(.refused(.denied)))
-            return
-        }
-        if !rateAppliedAtAccept, let rate = listener.acceptRate, !rate.tryTake() {
-            guard rate.tryQueue() else {
-                feed(.admission(.refused(.limit)))
-                return
-            }
-            loop.enqueueForAdmission(self)
-            feed(.admission(.queued))
-            return
-        }
-        feed(.admission(.admitted))
+        let verdict = listener.admissionVerdict(clientID: machine.connect?.clientID, rateApplied: rateAppliedAtAccept)
+        if verdict == .queued { loop.enqueueForAdmission(self) }
+        feed(.admission(verdict))
     }
 
     /// Leaves the admission queue: a token was found for this session.

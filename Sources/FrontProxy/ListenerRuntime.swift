@@ -113,3 +113,16 @@ final class ListenerSlot: Sendable {
         set { runtime.withLockedValue { $0 = newValue } }
     }
 }
+
+extension ListenerRuntime {
+    /// The listener's filters after the CONNECT, in order: client id allow/deny, then `accept_rate`
+    /// unless `rateApplied` (a TLS listener applied it at accept). `.queued`: over the rate with room
+    /// in its queue, so the caller queues the session; both shells ask here.
+    func admissionVerdict(clientID: String?, rateApplied: Bool = false) -> AdmissionVerdict {
+        if let clientID, !clientIDPolicy.permits(clientID) { return .refused(.denied) }
+        if !rateApplied, let rate = acceptRate, !rate.tryTake() {
+            return rate.tryQueue() ? .queued : .refused(.limit)
+        }
+        return .admitted
+    }
+}

@@ -16,20 +16,9 @@ extension RelayEngine {
     /// The listener's filters after the CONNECT: client id allow/deny, then the accept rate (over
     /// it, the session waits in this thread's queue).
     func admit(_ drive: RelayDrive) {
-        if let connect = drive.machine.connect, !drive.listener.clientIDPolicy.permits(connect.clientID) {
-            feed(drive, .admission(.refused(.denied)))
-            return
-        }
-        if let rate = drive.listener.acceptRate, !rate.tryTake() {
-            guard rate.tryQueue() else {
-                feed(drive, .admission(.refused(.limit)))
-                return
-            }
-            admissionQueue.append(drive)
-            feed(drive, .admission(.queued))
-            return
-        }
-        feed(drive, .admission(.admitted))
+        let verdict = drive.listener.admissionVerdict(clientID: drive.machine.connect?.clientID)
+        if verdict == .queued { admissionQueue.append(drive) }
+        feed(drive, .admission(verdict))
     }
 
     /// Admits queued sessions, oldest first, while their listener has tokens (on the thread's timer).
