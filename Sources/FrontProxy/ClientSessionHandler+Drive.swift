@@ -55,7 +55,8 @@ extension ClientSessionHandler {
             case .close:
                 closeBoth()
             case .abortDial:
-                // Only for a connect in progress on a relay thread; a channel's dial has its own timeout.
+                // Asked only of a connect reported in progress, which a channel's dial never is: its
+                // bootstrap has its own connect timeout.
                 break
             }
         }

@@ -82,8 +82,8 @@ extension ClientSessionHandler {
         return ProxyAddress(ip: local?.ipAddress ?? "0.0.0.0", port: local?.port ?? 0)
     }
 
-    /// One dial the machine ordered: a source from the server's pool, then a plain socket for a relay
-    /// thread (a session a relay thread accepted) or a SwiftNIO channel.
+    /// One dial the machine ordered: a source from the server's pool, then a SwiftNIO channel on this
+    /// loop (a relay thread dials its own sessions: ``RelayEngine``'s `dial`).
     func dial(_ order: DialOrder) {
         let server = order.server
         if order.afterPortCollision { listener.metrics.sourcePortCollisions.increment() }

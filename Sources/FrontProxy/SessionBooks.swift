@@ -7,7 +7,7 @@ import Logging
 /// budgets it holds, the server it is counted on and the source it dials from, and the end of all
 /// of it (gauges, counters, releases, the `session closed` line).
 ///
-/// A value kept inline by whichever driver runs the session (``ClientSessionHandler`` today), so
+/// A value kept inline by whichever driver runs the session (``ClientSessionHandler`` or a relay thread's ``RelayDrive``), so
 /// every driver books a session's end the same way. The listener is passed in, not kept: a
 /// session's size matters.
 struct SessionBooks {
