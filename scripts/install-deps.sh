@@ -18,6 +18,8 @@ command -v prlimit >/dev/null 2>&1 || need+=(util-linux)
 if [ "${DEPS:-test}" != "demo" ]; then
     command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    # The Eclipse Paho client, a real MQTT 5 peer for the tests of moved sessions.
+    python3 -c "import paho.mqtt.client" >/dev/null 2>&1 || need+=(python3-paho-mqtt)
     # scripts/deploy-checks.sh: the image (podman, runc, debootstrap), the package (dpkg-dev for
     # dpkg-shlibdeps, lintian), the unit (systemd-analyze), the alert rules (promtool), man pages.
     command -v podman >/dev/null 2>&1 || need+=(podman)

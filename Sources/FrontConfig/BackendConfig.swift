@@ -21,6 +21,14 @@ public enum FailbackMode: String, Sendable, CaseIterable {
     case auto, manual
 }
 
+/// `rebalance`: when sessions are moved back to where the balancer would put them now.
+public enum RebalanceMode: String, Sendable, CaseIterable {
+    /// Only on `POST /backends/{b}/rebalance`.
+    case manual
+    /// Also when a server comes back up or a reload adds one, once its slow start ended.
+    case auto
+}
+
 /// `backends[i]`.
 public struct BackendConfig: Sendable, Equatable {
     public var name: String
@@ -39,7 +47,16 @@ public struct BackendConfig: Sendable, Equatable {
     public var onServerDown: SessionAction
     public var failback: FailbackMode
     public var onFailback: SessionAction
+    /// Sessions moved per second, per backend, by every bulk move (evacuation, rebalancing, failback,
+    /// maint, a removed server, shutdown); 0: all at once.
+    public var moveRate: Int
+    public var rebalance: RebalanceMode
+    /// Sent to MQTT 5 clients with DISCONNECT 0x9C when their session is moved; nil: none.
+    public var serverReference: String?
     public var servers: [ServerConfig]
+
+    /// `move_rate` when not written.
+    public static let defaultMoveRate = 500
 
     public init(
         name: String,
@@ -54,6 +71,9 @@ public struct BackendConfig: Sendable, Equatable {
         onServerDown: SessionAction = .close,
         failback: FailbackMode = .auto,
         onFailback: SessionAction = .close,
+        moveRate: Int = BackendConfig.defaultMoveRate,
+        rebalance: RebalanceMode = .manual,
+        serverReference: String? = nil,
         servers: [ServerConfig] = []
     ) {
         self.name = name
@@ -68,6 +88,9 @@ public struct BackendConfig: Sendable, Equatable {
         self.onServerDown = onServerDown
         self.failback = failback
         self.onFailback = onFailback
+        self.moveRate = moveRate
+        self.rebalance = rebalance
+        self.serverReference = serverReference
         self.servers = servers
     }
 }

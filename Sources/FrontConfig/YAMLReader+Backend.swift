@@ -6,7 +6,8 @@ extension YAMLReader {
     static let backendKeys = [
         "name", "balance", "source_ips", "source_ports", "connect_timeout", "retries", "slow_start",
         "send_proxy_protocol",
-        "health_check", "on_server_down", "failback", "on_failback", "servers",
+        "health_check", "on_server_down", "failback", "on_failback", "move_rate",
+        "rebalance", "server_reference", "servers",
     ]
     static let healthCheckKeys = [
         "type", "interval", "timeout", "rise", "fall", "send", "expect", "username", "password",
@@ -40,6 +41,11 @@ extension YAMLReader {
         read(&backend.onFailback, fields, "on_failback") { text throws(ConfigValueError) in
             try ScalarParser.choice(text, of: SessionAction.self)
         }
+        read(&backend.moveRate, fields, "move_rate", Self.count)
+        read(&backend.rebalance, fields, "rebalance") { text throws(ConfigValueError) in
+            try ScalarParser.choice(text, of: RebalanceMode.self)
+        }
+        backend.serverReference = scalar(fields, "server_reference", Self.serverReference)
         if let servers = sequence(fields, "servers") {
             if servers.isEmpty { report(at: fields.path(of: "servers"), "a backend needs at least one server") }
             backend.servers = servers.map { decodeServer($0.node, path: $0.path) }
@@ -48,6 +54,15 @@ extension YAMLReader {
             report(mark, path: fields.path(of: "servers"), "a backend needs at least one server")
         }
         return backend
+    }
+
+    /// `server_reference`: any text an MQTT 5 client can be given (a UTF-8 string of at most 65,535
+    /// bytes, MQTT 5.0 §1.5.4); empty means none.
+    static func serverReference(_ text: String) throws(ConfigValueError) -> String {
+        guard text.utf8.count <= 0xFFFF else {
+            throw ConfigValueError("is \(text.utf8.count) bytes; MQTT allows at most 65535")
+        }
+        return text
     }
 
     /// `health_check:`; `type` defaults to `tcp` (a plain connect, as HAProxy's `check`). `send`/`expect`

@@ -108,6 +108,43 @@ public enum AdminServer {
                 ])
             return json(StatusReport.Server(server))
         }
+        router.post("/backends/:backend/servers/:server/evacuate") { request, context -> Response in
+            let backendName = context.parameters.get("backend") ?? ""
+            let serverName = context.parameters.get("server") ?? ""
+            guard let body = try await moveBody(request) else {
+                return error(
+                    .badRequest, #"body must be empty or JSON like {"rate":500,"server_reference":"host:port"}"#)
+            }
+            switch proxy.evacuate(
+                backend: backendName, server: serverName, rate: body.rate, serverReference: body.server_reference)
+            {
+            case .server(let server):
+                let moving = proxy.mover.progress(backend: backendName, server: serverName)
+                return json(StatusReport.Server(server, moving: moving), status: .accepted)
+            case .noBackend, .backend: return error(.notFound, "no backend named `\(backendName)`")
+            case .noServer: return error(.notFound, "no server named `\(serverName)` in backend `\(backendName)`")
+            }
+        }
+        router.post("/backends/:backend/rebalance") { request, context -> Response in
+            let backendName = context.parameters.get("backend") ?? ""
+            guard let body = try await moveBody(request) else {
+                return error(.badRequest, #"body must be empty or JSON like {"rate":500}"#)
+            }
+            guard case .backend = proxy.rebalance(backend: backendName, rate: body.rate) else {
+                return error(.notFound, "no backend named `\(backendName)`")
+            }
+            logger.notice("rebalance by operator", metadata: ["backend": .string(backendName)])
+            return json(["backend": backendName, "result": "rebalancing"], status: .accepted)
+        }
+        router.post("/sessions/:client_id/move") { _, context -> Response in
+            let clientID = context.parameters.get("client_id") ?? ""
+            let moved = await proxy.moveSessions(clientID: clientID)
+            guard moved > 0 else {
+                return error(.notFound, "no session with client id `\(clientID)` that can move now")
+            }
+            logger.notice("session moved by operator", metadata: ["client_id": .string(clientID)])
+            return json(["moved": moved], status: .accepted)
+        }
         router.post("/reload") { _, _ -> Response in
             switch await reloader.reload() {
             case .applied(let summary):
@@ -195,6 +232,23 @@ public enum AdminServer {
 
     struct StateChange: Decodable {
         var state: String
+    }
+
+    /// The optional body of `evacuate` and `rebalance`.
+    struct MoveRequest: Decodable {
+        var rate: Int?
+        var server_reference: String?
+    }
+
+    /// The request's move body: empty is all defaults; nil when it is not valid (a negative rate,
+    /// a Server Reference longer than an MQTT string).
+    static func moveBody(_ request: Request) async throws -> MoveRequest? {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard body.readableBytes > 0 else { return MoveRequest() }
+        guard let decoded = try? JSONDecoder().decode(MoveRequest.self, from: Data(buffer: body)) else { return nil }
+        if let rate = decoded.rate, rate < 0 { return nil }
+        if let reference = decoded.server_reference, reference.utf8.count > 0xFFFF { return nil }
+        return decoded
     }
 
     /// The value as JSON (keys sorted) with `status`.

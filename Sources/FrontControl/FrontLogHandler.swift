@@ -40,6 +40,7 @@ public struct FrontLogHandler: LogHandler {
     /// Keys printed first, in this order, when present.
     static let leadingKeys = [
         "listener", "client", "client_id", "backend", "server", "source", "duration", "bytes_in", "bytes_out", "reason",
+        "cause",
     ]
 
     public init(label: String, settings: LogSettings) {

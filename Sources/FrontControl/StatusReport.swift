@@ -1,3 +1,4 @@
+import Foundation
 import FrontConfig
 import FrontCore
 import FrontProxy
@@ -15,6 +16,30 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var duration_ms: Double
         public var message: String
     }
+    /// A move under way (an addition to INTERFACE.md's document: present only while one runs).
+    public struct Moving: Codable, Sendable, Equatable {
+        /// Sessions still to move: waiting for their turn, or on their way.
+        public var remaining: Int
+        /// Sessions per second (0: all at once).
+        public var rate: Int
+        /// Why (`evacuate`, `rebalance`, `failback`, `maint`, `removed`, `shutdown`).
+        public var cause: String
+        /// Moves begun so far.
+        public var moved: Int
+        /// When it began (ISO 8601, UTC).
+        public var started: String
+        /// Seconds until the last waiting session's turn at the rate.
+        public var eta_seconds: Double
+
+        init(_ progress: SessionMover.Progress) {
+            remaining = progress.remaining
+            rate = progress.rate
+            cause = progress.cause.rawValue
+            moved = progress.moved
+            started = progress.started.formatted(.iso8601)
+            eta_seconds = (progress.etaSeconds * 10).rounded() / 10
+        }
+    }
     public struct Server: Codable, Sendable, Equatable {
         public var name: String
         public var address: String
@@ -24,6 +49,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var total_connections: Int
         /// `null` until a check has run (and always without checks).
         public var last_check: LastCheck?
+        /// A move of this server's sessions under way (evacuate, maint, removed, rebalance by share).
+        public var moving: Moving?
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -34,6 +61,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
             try container.encode(active_connections, forKey: .active_connections)
             try container.encode(total_connections, forKey: .total_connections)
             try container.encode(last_check, forKey: .last_check)
+            try container.encodeIfPresent(moving, forKey: .moving)
         }
     }
     public struct Backend: Codable, Sendable, Equatable {
@@ -41,12 +69,18 @@ public struct StatusReport: Codable, Sendable, Equatable {
         /// `balance: first`: the server taking new sessions; `null` when none (or for other balances).
         public var active_server: String?
         public var servers: [Server]
+        /// A move across the backend under way (rebalance by key, failback, shutdown).
+        public var moving: Moving?
+        /// Sessions waiting to move in all of the backend's moves (`brokerfront_sessions_waiting_to_move`).
+        public var waiting_to_move: Int?
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(name, forKey: .name)
             try container.encode(active_server, forKey: .active_server)
             try container.encode(servers, forKey: .servers)
+            try container.encodeIfPresent(moving, forKey: .moving)
+            try container.encodeIfPresent(waiting_to_move, forKey: .waiting_to_move)
         }
     }
 
@@ -99,20 +133,23 @@ public struct StatusReport: Codable, Sendable, Equatable {
             threads: relay.threads, slice: relay.slice, sessions: relay.sessions, sessions_per_thread: relay.perThread,
             assisted: relay.assisted)
         let now = MonotonicTime.now()
+        let mover = proxy.mover
         backends = proxy.routing.snapshot.backends.map { backend in
             Backend(
                 name: backend.name,
                 active_server: backend.activeServer(at: now)?.name,
                 servers: backend.servers.map { server in
-                    Server(server)
-                })
+                    Server(server, moving: mover.progress(backend: backend.name, server: server.name))
+                },
+                moving: mover.progress(backend: backend.name, server: nil).map(Moving.init),
+                waiting_to_move: mover.waiting(backend: backend.name))
         }
     }
 }
 
 extension StatusReport.Server {
-    /// The status of one server now.
-    public init(_ server: ServerRuntime) {
+    /// The status of one server now, with the move of its sessions under way, if any.
+    public init(_ server: ServerRuntime, moving: SessionMover.Progress? = nil) {
         let health = server.healthState
         self.init(
             name: server.name, address: server.config.address.description, state: server.displayState,
@@ -121,6 +158,6 @@ extension StatusReport.Server {
             last_check: health.lastCheck.map {
                 StatusReport.LastCheck(
                     ok: $0.ok, duration_ms: ($0.duration.secondsDouble * 1000 * 10).rounded() / 10, message: $0.message)
-            })
+            }, moving: moving.map(StatusReport.Moving.init))
     }
 }

@@ -59,10 +59,34 @@ public final class BackendRuntime: Sendable {
     public func choose(for key: RoutingKey, at now: MonotonicTime, excluding excluded: [ServerRuntime] = [])
         -> ServerRuntime?
     {
-        let policy = failover.withLockedValue { $0 }
-        let eligible: (ServerRuntime) -> Bool = { server in
+        pick(for: key, at: now) { server in
             !excluded.contains { $0 === server } && server.acceptsNewSessions(at: now)
         }
+    }
+
+    /// Where the balancer would put a session with `key` now if every server had room: as
+    /// ``choose(for:at:excluding:)``, but a server at its `max_connections` still counts, so a
+    /// rebalance does not move sessions off a server only because it is full.
+    public func preferredServer(for key: RoutingKey, at now: MonotonicTime) -> ServerRuntime? {
+        pick(for: key, at: now) { $0.healthState.acceptsNewSessions(at: now) }
+    }
+
+    /// Servers new sessions may go to now (for rebalancing by share): under `first` the one that
+    /// would be chosen; otherwise the eligible servers of the tier in use.
+    public func serversTakingSessions(at now: MonotonicTime) -> [ServerRuntime] {
+        if config.balance == .first { return activeServer(at: now).map { [$0] } ?? [] }
+        let policy = failover.withLockedValue { $0 }
+        let eligible = servers.filter { $0.healthState.acceptsNewSessions(at: now) }
+        let actives = eligible.filter { !$0.config.backup }
+        let backups = eligible.filter(\.config.backup)
+        let tiers = policy.onBackupTier ? [backups, actives] : [actives, backups]
+        return tiers.first { !$0.isEmpty } ?? []
+    }
+
+    private func pick(for key: RoutingKey, at now: MonotonicTime, eligible: (ServerRuntime) -> Bool)
+        -> ServerRuntime?
+    {
+        let policy = failover.withLockedValue { $0 }
         if config.balance == .first {
             if policy.fence || policy.failback == .manual, let current = policy.current {
                 // Fenced or pinned: only the current active server, never a second one.

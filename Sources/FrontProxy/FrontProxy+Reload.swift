@@ -122,13 +122,30 @@ extension FrontProxy {
         for backend in newSnapshot.backends {
             for server in backend.servers { survivors.insert("\(backend.name)/\(server.name)") }
         }
+        var before = Set<String>()
         for backend in oldSnapshot.backends {
-            for server in backend.servers where !survivors.contains("\(backend.name)/\(server.name)") {
-                summary.serversRemoved.append("\(backend.name)/\(server.name)")
+            for server in backend.servers {
+                before.insert("\(backend.name)/\(server.name)")
+                if !survivors.contains("\(backend.name)/\(server.name)") {
+                    summary.serversRemoved.append("\(backend.name)/\(server.name)")
+                }
+            }
+        }
+        // `rebalance: auto`: an added server without a check is up at once (one with a check is
+        // rebalanced for when its first check passes).
+        for backend in newSnapshot.backends where backend.config.healthCheck == nil {
+            for server in backend.servers where !before.contains("\(backend.name)/\(server.name)") {
+                events.rebalanceAfterSlowStart(server)
             }
         }
         if !summary.serversRemoved.isEmpty {
             let gone = Set(summary.serversRemoved)
+            // Moved off at their backend's rate; what is left when the drain ends is closed.
+            for backend in oldSnapshot.backends {
+                for server in backend.servers where gone.contains("\(backend.name)/\(server.name)") {
+                    events.moveSessions(of: server, cause: .removed, within: new.drainTimeout)
+                }
+            }
             let drain = TimeAmount.nanoseconds(Int64(clamping: new.drainTimeout.nanosecondsClamped))
             let owners = owners
             loops.all.first?.eventLoop.scheduleTask(in: drain) {

@@ -1,4 +1,5 @@
 import FrontCore
+import FrontSession
 import NIOCore
 
 /// One live session as `GET /sessions` lists it.
@@ -102,6 +103,29 @@ extension LoopState {
         forEachSession { if match.matches(clientID: $0.connect?.clientID, server: $0.server) { victims.append($0) } }
         for session in victims { session.terminate(reason: reason) }
         return victims.count
+    }
+
+    /// Moves up to `limit` of this loop's sessions that `order` selects, the longest idle first.
+    /// The SwiftNIO shell closes them (``CloseReason/moved``) without DISCONNECTs.
+    func moveSessions(_ order: MoveOrder, upTo limit: Int) -> MoveTally {
+        eventLoop.assertInEventLoop()
+        var tally = MoveTally()
+        var chosen = SmallestElements<(idleSince: MonotonicTime, session: ClientSessionHandler)>(capacity: limit) {
+            $0.idleSince < $1.idleSince
+        }
+        forEachSession { session in
+            guard session.machine.phase == .relaying, let server = session.server,
+                order.selects(server, session.machine.routingKey)
+            else { return }
+            tally.waiting += 1
+            chosen.offer((session.machine.lastActivity, session))
+        }
+        for entry in chosen.sorted() {
+            entry.session.feed(.moved(order.cause))
+            tally.started += 1
+        }
+        tally.waiting -= tally.started
+        return tally
     }
 }
 

@@ -94,7 +94,8 @@ public final class FrontProxy: Sendable {
         }
         let routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: metricsFactory)
         self.routing = routing
-        let events = ServerEvents(routing: routing, owners: SessionOwners(loops: loops), logger: logger)
+        let events = ServerEvents(
+            routing: routing, owners: SessionOwners(loops: loops), factory: metricsFactory, logger: logger)
         self.events = events
         self.state = NIOLockedValueBox(State(configuration: configuration))
     }
@@ -170,6 +171,7 @@ public final class FrontProxy: Sendable {
 
     /// Closes every open session with `reason` and waits (up to 5 s) until they are gone.
     public func closeAllSessions(reason: CloseReason) async {
+        mover.cancelAll()
         owners.close(.every, reason: reason)
         let deadline = ContinuousClock.now + .seconds(5)
         while activeSessions > 0, ContinuousClock.now < deadline {

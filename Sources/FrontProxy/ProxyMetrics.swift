@@ -1,5 +1,6 @@
 import CoreMetrics
 import FrontCore
+import FrontSession
 
 /// The metrics of one listener, created once when the listener starts (labels from config names only).
 final class ListenerMetrics: Sendable {
@@ -44,6 +45,8 @@ final class ServerMetrics: Sendable {
     let active: Meter
     let checksOK: Counter
     let checksFailed: Counter
+    /// `brokerfront_sessions_moved_total`, by why the sessions were moved.
+    private let moved: [MoveCause: Counter]
 
     init(backend: String, server: String, factory: any MetricsFactory) {
         key = "\(backend)/\(server)"
@@ -54,6 +57,18 @@ final class ServerMetrics: Sendable {
             label: "brokerfront_health_checks_total", dimensions: labels + [("result", "ok")], factory: factory)
         checksFailed = Counter(
             label: "brokerfront_health_checks_total", dimensions: labels + [("result", "fail")], factory: factory)
+        var moved: [MoveCause: Counter] = [:]
+        for cause in MoveCause.allCases {
+            moved[cause] = Counter(
+                label: "brokerfront_sessions_moved_total", dimensions: labels + [("reason", cause.rawValue)],
+                factory: factory)
+        }
+        self.moved = moved
+    }
+
+    /// Counts a session moved off the server for `cause`.
+    func countMoved(_ cause: MoveCause) {
+        moved[cause]?.increment()
     }
 
     /// Takes the server's series out of `/metrics`.
@@ -62,6 +77,7 @@ final class ServerMetrics: Sendable {
         active.destroy()
         checksOK.destroy()
         checksFailed.destroy()
+        for counter in moved.values { counter.destroy() }
     }
 }
 

@@ -55,6 +55,14 @@ extension RelayEngine {
         }
     }
 
+    /// Begins moving up to `limit` of this thread's sessions that `order` selects (longest idle
+    /// first) and says how many are left; nothing once the thread has stopped.
+    func moveSessions(_ order: MoveOrder, upTo limit: Int) async -> MoveTally {
+        await withCheckedContinuation { continuation in
+            submit(.moveSessions(order, upTo: limit) { continuation.resume(returning: $0) })
+        }
+    }
+
     func submit(_ command: Command) {
         let (wasEmpty, running) = commands.withLockedValue { queue -> (Bool, Bool) in
             guard !stopped else { return (false, false) }
@@ -93,6 +101,8 @@ extension RelayEngine {
             reply((0, []))
         case .closeSessions(_, let counted):
             counted?(0)
+        case .moveSessions(_, _, let reply):
+            reply(MoveTally())
         case .close, .resumeAccepting, .stop, .spread, .resolved:
             break
         }

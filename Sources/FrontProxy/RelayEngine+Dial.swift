@@ -1,5 +1,6 @@
 import FrontCore
 import FrontSession
+import MQTTWire
 import NIOCore
 import NIOPosix
 import ProxyProtocol
@@ -123,6 +124,8 @@ extension RelayEngine {
         drive.resend = false
         clientBytes.withUnsafeBytes { feed(drive, .dialOpened(connected: connected, sent: $0)) }
         if session.tracker == nil { session.tracker = drive.machine.takeClientStream() }
+        // Each server's stream starts anew.
+        session.serverTracker = drive.machine.connect == nil ? nil : MQTTStreamTracker()
         guard drive.machine.phase == .relaying, !session.isEnded else {
             Glibc.close(fd)
             return

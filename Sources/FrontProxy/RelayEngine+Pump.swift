@@ -66,6 +66,10 @@ extension RelayEngine {
             if session.connecting, side == RelayedSession.server { connectFinished(session) }
             return
         }
+        if session.move != nil {
+            handleMoving(session, side: side, flags: flags)
+            return
+        }
         if flags & EPOLLERR.rawValue != 0 {
             fail(session, side: side)
             return
@@ -169,6 +173,7 @@ extension RelayEngine {
             link.serverBytes.add(UInt64(bytes), ordering: .relaxed)
             link.bytesOut.increment(by: Int64(bytes))
             if link.serverBytesAreActivity { link.lastActivity.store(now, ordering: .relaxed) }
+            session.serverTracker?.feed(read)
             if !session.answered {
                 session.replay = nil
                 link.answered.store(true, ordering: .relaxed)
@@ -210,6 +215,10 @@ extension RelayEngine {
         session[side].backlog = []
         session[side].backlogStart = 0
         setInterest(session, side: side, session[side].interest & ~Self.writable)
+        if session.move != nil {
+            advanceMove(session)
+            return
+        }
         if session[other].inputClosed {
             shutdownOutput(session, side: side)
             finishIfDone(session)
@@ -263,6 +272,14 @@ extension RelayEngine {
 
     /// An error on `side` (reset, broken pipe): the session ends, blamed on whoever finished first.
     func fail(_ session: RelayedSession, side: Int) {
+        if let move = session.move {
+            // Past the DISCONNECTs a failed write is the move's end; before, the move is off.
+            if move.stage == .farewell {
+                endMoved(session, cause: move.cause)
+                return
+            }
+            session.move = nil
+        }
         if side == RelayedSession.server, canReplay(session) {
             lose(session, .silent(resend: session.replay ?? []))
             return

@@ -38,6 +38,8 @@ final class RelayEngine: @unchecked Sendable {
         /// `GET /sessions`: this thread's sessions matching the filter (their count and the first
         /// `keep` in sort order), given on the relay thread.
         case inspectSessions(SessionFilter, keep: Int, @Sendable (RelaySessionsPart) -> Void)
+        /// Begins moving up to `upTo` sessions the order selects; tells how many are left.
+        case moveSessions(MoveOrder, upTo: Int, @Sendable (MoveTally) -> Void)
         case stop
     }
 
@@ -84,6 +86,9 @@ final class RelayEngine: @unchecked Sendable {
     var closesTaken: UInt64 = 0
     /// Deadlines of driven sessions.
     let wheel = TimerWheel()
+    /// Sessions being moved off their server, and when their deadlines were last looked at.
+    var movingSessions: [RelayedSession] = []
+    var lastMoveCheck: UInt64 = 0
     /// Driven sessions over their listener's `accept_rate`, in arrival order.
     var admissionQueue: [RelayDrive] = []
     /// `relay_spread`: the front's relay threads and how old (ns) a session must be to move; 0: off.
@@ -213,12 +218,13 @@ final class RelayEngine: @unchecked Sendable {
             if wheel.count > 0 { wheel.advance(to: Self.tick(of: now)) }
             if !admissionQueue.isEmpty { drainAdmissionQueue() }
             if spreadAfter > 0, now >= lastSpread &+ Self.spreadInterval { spreadSessions() }
+            if !movingSessions.isEmpty, now >= lastMoveCheck &+ 50_000_000 { checkMoves() }
         }
     }
 
     /// How long epoll_wait may sleep (ms): accept timers, then spreading; otherwise until an event.
     var waitTimeout: CInt {
-        if hasAcceptTimers || wheel.count > 0 || !admissionQueue.isEmpty { return 100 }
+        if hasAcceptTimers || wheel.count > 0 || !admissionQueue.isEmpty || !movingSessions.isEmpty { return 100 }
         if spreadAfter > 0, sessionCount.load(ordering: .relaxed) > 0 { return 250 }
         return -1
     }
@@ -270,6 +276,8 @@ final class RelayEngine: @unchecked Sendable {
                 resolved(session, result)
             case .inspectSessions(let filter, let keep, let reply):
                 reply(describeSessions(filter, keep: keep))
+            case .moveSessions(let order, let limit, let reply):
+                reply(moveSessions(order, upTo: limit))
             case .stop:
                 for case let session? in sessions { end(session, reason: .shutdown) }
                 // Commands behind the stop, and any submitted from now on, are turned away.

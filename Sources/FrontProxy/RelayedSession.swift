@@ -38,7 +38,12 @@ final class RelayedSession {
     var drive: RelayDrive?
     var client: Side
     var server: Side
+    /// The client's packets (MQTT, until it sent DISCONNECT).
     var tracker: MQTTStreamTracker?
+    /// The server's packets (MQTT), from its first byte: where a move may cut the stream.
+    var serverTracker: MQTTStreamTracker?
+    /// Set while the session is being moved off its server (``RelayEngine/beginMove(_:_:)``).
+    var move: SessionMove?
     var firstToFinish: CloseReason?
     var isEnded = false
     /// Connect phase: the server socket's connect() is in progress (the client is parked).
@@ -68,7 +73,7 @@ final class RelayedSession {
     /// Relaying both ways with nothing waiting, past its connect phase and its server's first
     /// answer: it can change threads (`relay_spread`), and the assist thread may relay it.
     var isPlain: Bool {
-        !isEnded && !connecting && !waitingForServer && probe == nil && replay == nil
+        !isEnded && !connecting && !waitingForServer && probe == nil && replay == nil && move == nil
             && client.movable && server.movable
     }
 

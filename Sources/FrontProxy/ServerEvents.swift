@@ -1,3 +1,4 @@
+import CoreMetrics
 import FrontConfig
 import FrontCore
 import Logging
@@ -10,11 +11,14 @@ public final class ServerEvents: Sendable {
     let routing: RoutingState
     let owners: SessionOwners
     let logger: Logger
+    /// Paces the moves that take sessions off a server in bulk.
+    public let mover: SessionMover
 
-    init(routing: RoutingState, owners: SessionOwners, logger: Logger) {
+    init(routing: RoutingState, owners: SessionOwners, factory: any MetricsFactory, logger: Logger) {
         self.routing = routing
         self.owners = owners
         self.logger = logger
+        self.mover = SessionMover(owners: owners, factory: factory, logger: logger)
     }
 
     /// A server flipped up or down; `cause` names the evidence (`dial`, `check`), `message` what it said.
@@ -33,6 +37,7 @@ public final class ServerEvents: Sendable {
         case .wentUp:
             current.metrics.metrics(for: server)?.up.record(1)
             logger.notice("server up", metadata: metadata)
+            rebalanceAfterSlowStart(server)
         case .wentDown:
             current.metrics.metrics(for: server)?.up.record(0)
             logger.warning("server down", metadata: metadata)
@@ -57,9 +62,15 @@ public final class ServerEvents: Sendable {
         }
     }
 
-    /// An operator changed a server's admin state (drain, maint, ready).
+    /// An operator changed a server's admin state (drain, maint, ready): `maint` moves its sessions
+    /// off at the backend's `move_rate`; `ready` stops a move of its sessions that is under way.
     public func adminStateChanged(_ server: ServerRuntime) {
         guard let backend = routing.snapshot.backend(named: server.backendName) else { return }
+        switch server.healthState.admin {
+        case .maint: moveSessions(of: server, cause: .maint)
+        case .ready: mover.cancel(.init(backend: backend.name, server: server.name))
+        case .drain: break
+        }
         apply(backend.reevaluate(), in: backend)
     }
 
@@ -101,7 +112,7 @@ public final class ServerEvents: Sendable {
                 if backend.config.onFailback == .close {
                     let keep = backend.servers[to]
                     let activePassive = backend.config.balance == .first
-                    closeSessions(reason: .failback) { server in
+                    moveSessions(in: backend, cause: .failback) { server in
                         server.backendName == backend.name && !server.isSameServer(as: keep)
                             && (activePassive || server.config.backup)
                     }

@@ -118,6 +118,7 @@ struct SessionBooks {
         if machine.phase == .closing, let server, upstreamWasOpened {
             server.sessionClosed()
             serverMetrics?.active.decrement()
+            if reason == .moved, let cause = machine.moveCause { serverMetrics?.countMoved(cause) }
             if let sourceIP { sourceReleased(sourceIP, port: sourcePort, on: server) }
         }
         logClosed(listener, machine: machine, reason: reason, bytes: bytes)
@@ -130,6 +131,7 @@ struct SessionBooks {
         let duration = MonotonicTime.now().since(started)
         var extra: Logger.Metadata = [:]
         if let certificateCN = machine.certificateCN { extra["client_cn"] = .string(certificateCN) }
+        if reason == .moved, let cause = machine.moveCause { extra["cause"] = .string(cause.rawValue) }
         listener.logger.info(
             "session closed",
             metadata: extra.merging([

@@ -87,6 +87,28 @@ final class SessionOwners: Sendable {
         return relays.count
     }
 
+    /// Begins moving up to `limit` sessions that `order` selects, shared out over the owners (from
+    /// `first` on, round the list, so no owner always goes first); says how many are left.
+    func move(_ order: MoveOrder, upTo limit: Int, first: Int = 0) async -> MoveTally {
+        let relays = relays
+        let loops = loops.all
+        let count = relays.count + loops.count
+        var tally = MoveTally()
+        guard count > 0 else { return tally }
+        for step in 0..<count {
+            let owner = (first + step) % count
+            let budget = max(0, limit - tally.started)
+            if owner < relays.count {
+                tally = tally + (await relays[owner].moveSessions(order, upTo: budget))
+            } else {
+                let state = loops[owner - relays.count]
+                let part = try? await state.eventLoop.submit { state.moveSessions(order, upTo: budget) }.get()
+                tally = tally + (part ?? MoveTally())
+            }
+        }
+        return tally
+    }
+
     /// The sessions matching `filter` over every owner: how many, and each owner's first `keep` in
     /// sort order (not merged).
     func describe(_ filter: SessionFilter, keep: Int) async -> (total: Int, rows: [SessionInfo]) {

@@ -9,6 +9,10 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case shutdown
     /// A reload removed the session's server and `drain_timeout` passed.
     case serverRemoved = "server_removed"
+    /// Moved to another server at a packet boundary (evacuation, rebalancing, failback, maint, a
+    /// removed server, shutdown): the broker was told DISCONNECT on the client's behalf. The log
+    /// line's `cause=` says why (``MoveCause``).
+    case moved
     /// An operator closed it (`DELETE /sessions/{client_id}`).
     case adminClosed = "admin"
     case malformedConnect = "malformed_connect"

@@ -43,6 +43,8 @@ extension SessionMachine {
         /// Ended from outside (operator, failover, drain, shutdown, a TLS error): closed with `reason`
         /// unless one was recorded already.
         case terminate(CloseReason)
+        /// The session was moved off its server (``CloseReason/moved``) for `cause`.
+        case moved(MoveCause)
     }
 
 }

@@ -46,6 +46,13 @@ public struct SessionMachine {
     public internal(set) var reason: CloseReason?
     /// Which side finished first (a FIN, or the client's DISCONNECT): who is blamed for the close.
     public internal(set) var firstToFinish: CloseReason?
+    /// What the balancer routes this session by (its CONNECT's fields, its address, its certificate).
+    public var routingKey: RoutingKey {
+        RoutingKey(
+            clientID: connect?.clientID, username: connect?.username, sourceIP: clientIP, certificateCN: certificateCN)
+    }
+    /// Why the session was moved, when it ended ``CloseReason/moved``.
+    public internal(set) var moveCause: MoveCause?
     public internal(set) var clientInputClosed = false
     public internal(set) var serverInputClosed = false
     var queuedAtAccept = false
@@ -119,6 +126,9 @@ public struct SessionMachine {
         case .activity(let time): if time > lastActivity { lastActivity = time }
         case .tick: tick(at: now, into: &actions)
         case .terminate(let reason): close(reason, into: &actions)
+        case .moved(let cause):
+            if reason == nil { moveCause = cause }
+            close(.moved, into: &actions)
         }
         return actions
     }

@@ -40,6 +40,21 @@ public enum MQTTPacket {
     }
 
     /// Prefixes `body` with its fixed header: `type` byte then the Remaining Length.
+    /// An MQTT 5 server's DISCONNECT (5.0 §3.14) with `reasonCode` (0x8B "Server shutting down",
+    /// 0x9C "Use another server") and, when given, a Server Reference (property 0x1C) telling the
+    /// client where to go. A reference over 65,535 UTF-8 bytes is left out (config refuses one).
+    public static func serverDisconnect(reasonCode: UInt8, serverReference: String?) -> [UInt8] {
+        var properties: [UInt8] = []
+        if let serverReference, !serverReference.isEmpty, serverReference.utf8.count <= 0xFFFF {
+            properties.append(0x1C)
+            properties.appendMQTTString(serverReference, field: "Server Reference")
+        }
+        var body: [UInt8] = [reasonCode]
+        MQTTVarInt.append(properties.count, to: &body)
+        body += properties
+        return frame(type: 0xE0, body: body)
+    }
+
     private static func frame(type: UInt8, body: [UInt8]) -> [UInt8] {
         var packet: [UInt8] = [type]
         MQTTVarInt.append(body.count, to: &packet)

@@ -17,6 +17,13 @@ public struct MQTTStreamTracker: Sendable, Equatable {
 
     public init() {}
 
+    /// Whether the stream is between two packets: every packet begun has been read whole.
+    public var isAtPacketBoundary: Bool { remaining == 0 && !inHeader }
+
+    /// How many bytes may be read without passing the next packet boundary: the body bytes still to
+    /// come, 1 inside a fixed header (its length is not known yet), 0 at a boundary.
+    public var bytesToPacketBoundary: Int { inHeader ? 1 : remaining }
+
     /// Feeds the next chunk of the stream.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         var index = 0

@@ -32,7 +32,8 @@ private struct Harness {
         let factory = PrometheusMetricsFactory(registry: registry)
         routing = RoutingState(snapshot: RoutingSnapshot(configuration: configuration), factory: factory)
         let events = ServerEvents(
-            routing: routing, owners: SessionOwners(loops: LoopStates(group: loop)), logger: Logger(label: "test"))
+            routing: routing, owners: SessionOwners(loops: LoopStates(group: loop)), factory: factory,
+            logger: Logger(label: "test"))
         let runtime = ListenerRuntime(
             config: listener, routing: routing, events: events, factory: factory, logger: Logger(label: "test"))
         channel = EmbeddedChannel(handler: ClientSessionHandler(listener: runtime, loop: state), loop: loop)

@@ -35,4 +35,27 @@ struct StreamTrackerTests {
         tracker.feed([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0xE0, 0x00])
         #expect(!tracker.isTracking && !tracker.sawDisconnect)
     }
+
+    @Test("packet boundaries: reading bytesToPacketBoundary at a time stops exactly at each packet's end")
+    func boundaries() {
+        let stream = connect + publish + MQTTPacket.pingReq
+        var tracker = MQTTStreamTracker()
+        #expect(tracker.isAtPacketBoundary && tracker.bytesToPacketBoundary == 0)
+        var ends: [Int] = []
+        var offset = 0
+        while offset < stream.count {
+            let step = max(tracker.bytesToPacketBoundary, 1)
+            tracker.feed(Array(stream[offset..<min(offset + step, stream.count)]))
+            offset += step
+            if tracker.isAtPacketBoundary { ends.append(offset) }
+        }
+        #expect(ends == [connect.count, connect.count + publish.count, stream.count])
+        var partial = MQTTStreamTracker()
+        partial.feed(Array(publish.prefix(4)))
+        #expect(!partial.isAtPacketBoundary)
+        #expect(partial.bytesToPacketBoundary == publish.count - 4)
+        var inHeader = MQTTStreamTracker()
+        inHeader.feed([0x30])
+        #expect(!inHeader.isAtPacketBoundary && inHeader.bytesToPacketBoundary == 1)
+    }
 }
