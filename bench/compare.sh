@@ -31,16 +31,7 @@ cat > "$WORK/haproxy.cfg" <<CONF
 global
     maxconn 9800
     nbthread 2
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 90s
-    timeout server 90s
-frontend mqtt
-    bind 127.0.0.1:$HAPROXY_PORT
-    tcp-request inspect-delay 5s
-    tcp-request content reject unless { req.payload(0,0),mqtt_is_valid }
-    default_backend brokers
+$(haproxy_mqtt_frontend $HAPROXY_PORT)
 backend brokers
     stick-table type string len 64 size 200k expire 30m
     stick on req.payload(0,0),mqtt_field_value(connect,client_identifier)

@@ -75,6 +75,23 @@ stats() {
     printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; printf "%s %s %s\n", m, v[1], v[NR]}'
 }
 
+# haproxy_mqtt_frontend PORT: HAProxy's defaults and its MQTT frontend on 127.0.0.1:PORT (a CONNECT must
+# pass mqtt_is_valid) to backend `brokers`; the scripts' configs add `global` before it and the backend after.
+haproxy_mqtt_frontend() {
+    cat <<CONF
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 90s
+    timeout server 90s
+frontend mqtt
+    bind 127.0.0.1:$1
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.payload(0,0),mqtt_is_valid }
+    default_backend brokers
+CONF
+}
+
 start_mosquitto() { # PORT LOGDIR
     cat > "$2/mosquitto-$1.conf" <<CONF
 listener $1 127.0.0.1

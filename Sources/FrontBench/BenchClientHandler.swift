@@ -11,25 +11,6 @@ public enum BenchRole: Sendable {
     case publisher(topic: String)
 }
 
-/// Settings one bench connection needs; the same for all connections of a run except role and client id.
-public struct BenchClientSettings: Sendable {
-    /// Protocol revision of the CONNECT.
-    public var version: MQTTProtocolVersion = .v3_1_1
-    /// Keepalive announced in CONNECT (s); a PINGREQ goes out this often while idle. 0 = none.
-    public var keepAlive: UInt16 = 60
-    /// Send DISCONNECT and close right after a successful CONNACK (connect-rate scenarios).
-    public var closeAfterConnAck = false
-    /// No CONNACK within this time counts as a failure (`timeout`).
-    public var connAckTimeout: TimeAmount = .seconds(10)
-    /// PUBLISH payload size in bytes (at least 8: the send time).
-    public var payloadSize = 64
-    /// QoS of PUBLISH and SUBSCRIBE (0 or 1).
-    public var qos: UInt8 = 0
-
-    /// Defaults: 3.1.1, keepalive 60 s, hold, 64-byte QoS 0 messages.
-    public init() {}
-}
-
 /// Tells a publisher to start or stop; sent through the pipeline as a user inbound event.
 public enum PublishCommand: Sendable {
     /// Publish `ratePerSecond` messages a second (0 = no pacing), keeping at most `window` unconfirmed by
@@ -63,7 +44,9 @@ final class BenchClientHandler: ChannelInboundHandler {
     private let stats: BenchStats
     private let link: PairLink?
     private let startedAt: UInt64
+    private let attempt: BenchAttempt
     private let onConnected: @Sendable (any Channel) -> Void
+    private let onEnded: (@Sendable (BenchAttempt.Outcome) -> Void)?
     private var state = State.connecting
     private var pending: ByteBuffer?
     private var connAckTimer: Scheduled<Void>?
@@ -81,7 +64,8 @@ final class BenchClientHandler: ChannelInboundHandler {
 
     init(
         settings: BenchClientSettings, clientID: String, role: BenchRole, stats: BenchStats, link: PairLink?,
-        startedAt: UInt64, onConnected: @escaping @Sendable (any Channel) -> Void
+        startedAt: UInt64, attempt: BenchAttempt = .first, onConnected: @escaping @Sendable (any Channel) -> Void,
+        onEnded: (@Sendable (BenchAttempt.Outcome) -> Void)? = nil
     ) {
         self.settings = settings
         self.clientID = clientID
@@ -89,7 +73,9 @@ final class BenchClientHandler: ChannelInboundHandler {
         self.stats = stats
         self.link = link
         self.startedAt = startedAt
+        self.attempt = attempt
         self.onConnected = onConnected
+        self.onEnded = onEnded
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -98,15 +84,16 @@ final class BenchClientHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        let will = settings.willTopicPrefix.map { MQTTWill(topic: "\($0)/\(clientID)", payload: Array(clientID.utf8)) }
         let connect = MQTTConnect(
-            version: settings.version, cleanStart: true, keepAlive: settings.keepAlive, clientID: clientID)
+            version: settings.version, cleanStart: true, keepAlive: settings.keepAlive, clientID: clientID, will: will)
         write(connect.encode(), context: context, flush: true)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         connAckTimer = context.eventLoop.scheduleTask(in: settings.connAckTimeout) {
             let handler = bound.value
             guard handler.state == .connecting else { return }
             handler.state = .closing
-            handler.stats.recordFailure(.timeout)
+            handler.fail(.timeout)
             handler.context?.close(promise: nil)
         }
         context.fireChannelActive()
@@ -179,7 +166,7 @@ final class BenchClientHandler: ChannelInboundHandler {
             publishing = false
             guard state == .connected || state == .connecting else { return }
             if state == .connecting {
-                stats.recordFailure(.timeout)
+                fail(.timeout)
             } else {
                 stats.active.subtract(1, ordering: .relaxed)
             }
@@ -195,10 +182,10 @@ final class BenchClientHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
-        case .connecting: stats.recordFailure(.closed)
+        case .connecting: fail(.closed)
         case .connected:
-            stats.dropped.add(1, ordering: .relaxed)
-            stats.active.subtract(1, ordering: .relaxed)
+            stats.recordServerClose(at: BenchClock.now())
+            onEnded?(.closedByServer)
         case .closing, .closed: break
         }
         state = .closed
@@ -239,6 +226,10 @@ final class BenchClientHandler: ChannelInboundHandler {
             link?.publisher?.delivered()
         case 9: stats.subscribed.add(1, ordering: .relaxed)
         case 13: stats.pongs.add(1, ordering: .relaxed)
+        case 14:
+            // MQTT 5.0 §3.14.2.1: the reason code is the first body byte; no body means 0x00.
+            stats.reconnect.recordDisconnect(reason: body.first ?? 0x00)
+            context.close(promise: nil)
         default: break
         }
     }
@@ -249,12 +240,15 @@ final class BenchClientHandler: ChannelInboundHandler {
         let code = body.count >= 2 ? body[1] : 0xFF
         guard code == 0 else {
             state = .closing
-            stats.recordFailure(.refused)
+            fail(.refused)
             context.close(promise: nil)
             return
         }
         let now = BenchClock.now()
-        stats.recordConnAck(latencyNanos: now > startedAt ? now - startedAt : 0, at: now)
+        switch attempt {
+        case .first: stats.recordConnAck(latencyNanos: now > startedAt ? now - startedAt : 0, at: now)
+        case .reconnect: stats.recordReconnectConnAck(at: now)
+        }
         state = .connected
         if settings.closeAfterConnAck {
             state = .closing
@@ -282,6 +276,15 @@ final class BenchClientHandler: ChannelInboundHandler {
                 packetID: 1, topicFilter: topic, qos: settings.qos, version: settings.version)
             write(subscribe, context: context, flush: true)
         }
+    }
+
+    /// Counts an attempt that never reached a successful CONNACK and reports it.
+    private func fail(_ reason: BenchStats.FailureReason) {
+        switch attempt {
+        case .first: stats.recordFailure(reason)
+        case .reconnect: stats.recordReconnectFailure()
+        }
+        onEnded?(.failed)
     }
 
     // MARK: - Publishing

@@ -33,6 +33,8 @@ public struct BenchReport: Sendable, Equatable {
     public var connectPhaseSeconds: Double
     /// The `--duration` bound ended the run early.
     public var timedOut: Bool
+    /// Server closes and reconnects (all zero without `--reconnect` and server closes).
+    public var reconnect = ReconnectReport()
 
     /// Successful CONNACKs per second over the connect phase.
     public var connAcksPerSecond: Double { connectSeconds > 0 ? Double(connected) / connectSeconds : 0 }
@@ -42,21 +44,22 @@ public struct BenchReport: Sendable, Equatable {
 
     /// The `RESULT` line: stable keys, times in milliseconds with 3 decimals.
     public var resultLine: String {
-        let fields: [(String, String)] = [
-            ("connections", "\(connections)"), ("connected", "\(connected)"), ("failed", "\(failed)"),
-            ("failed_connect", "\(failedConnect)"), ("failed_closed", "\(failedClosed)"),
-            ("failed_refused", "\(failedRefused)"), ("failed_timeout", "\(failedTimeout)"),
-            ("dropped", "\(dropped)"), ("dropped_in_hold", "\(droppedInHold)"),
-            ("connect_s", Self.fixed(connectSeconds, 3)), ("connack_per_s", Self.fixed(connAcksPerSecond, 1)),
-            ("connack_p50_ms", Self.millis(connAckP50Micros)), ("connack_p99_ms", Self.millis(connAckP99Micros)),
-            ("connack_max_ms", Self.millis(connAckMaxMicros)), ("hold_s", Self.fixed(holdSeconds, 3)),
-            ("msgs_sent", "\(published)"), ("msgs_received", "\(received)"),
-            ("msgs_per_s", Self.fixed(messagesPerSecond, 1)), ("rtt_p50_ms", Self.millis(roundTripP50Micros)),
-            ("rtt_p99_ms", Self.millis(roundTripP99Micros)), ("rtt_max_ms", Self.millis(roundTripMaxMicros)),
-            ("msgs_sent_total", "\(publishedTotal)"), ("msgs_received_total", "\(receivedTotal)"),
-            ("pings", "\(pings)"), ("pongs", "\(pongs)"), ("elapsed_s", Self.fixed(elapsedSeconds, 3)),
-            ("timed_out", timedOut ? "1" : "0"),
-        ]
+        let fields: [(String, String)] =
+            [
+                ("connections", "\(connections)"), ("connected", "\(connected)"), ("failed", "\(failed)"),
+                ("failed_connect", "\(failedConnect)"), ("failed_closed", "\(failedClosed)"),
+                ("failed_refused", "\(failedRefused)"), ("failed_timeout", "\(failedTimeout)"),
+                ("dropped", "\(dropped)"), ("dropped_in_hold", "\(droppedInHold)"),
+                ("connect_s", Self.fixed(connectSeconds, 3)), ("connack_per_s", Self.fixed(connAcksPerSecond, 1)),
+                ("connack_p50_ms", Self.millis(connAckP50Micros)), ("connack_p99_ms", Self.millis(connAckP99Micros)),
+                ("connack_max_ms", Self.millis(connAckMaxMicros)), ("hold_s", Self.fixed(holdSeconds, 3)),
+                ("msgs_sent", "\(published)"), ("msgs_received", "\(received)"),
+                ("msgs_per_s", Self.fixed(messagesPerSecond, 1)), ("rtt_p50_ms", Self.millis(roundTripP50Micros)),
+                ("rtt_p99_ms", Self.millis(roundTripP99Micros)), ("rtt_max_ms", Self.millis(roundTripMaxMicros)),
+                ("msgs_sent_total", "\(publishedTotal)"), ("msgs_received_total", "\(receivedTotal)"),
+                ("pings", "\(pings)"), ("pongs", "\(pongs)"),
+            ]
+            + reconnect.fields + [("elapsed_s", Self.fixed(elapsedSeconds, 3)), ("timed_out", timedOut ? "1" : "0")]
         return "RESULT " + fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 

@@ -45,6 +45,8 @@ public final class BenchStats: Sendable {
     public let firstStartNanos = Atomic<UInt64>(0)
     /// Monotonic time of the latest successful CONNACK.
     public let lastConnAckNanos = Atomic<UInt64>(0)
+    /// The reconnecting mode's counters: server closes, reconnects, the storm's CONNACK timeline.
+    public let reconnect = ReconnectStats()
 
     private let connAckMicros = NIOLockedValueBox(BenchStats.makeHistogram())
     private let roundTripMicros = NIOLockedValueBox(BenchStats.makeHistogram())
@@ -61,11 +63,38 @@ public final class BenchStats: Sendable {
 
     /// Records a successful CONNACK `latencyNanos` after its connect started.
     public func recordConnAck(latencyNanos: UInt64, at nanos: UInt64) {
-        connected.add(1, ordering: .relaxed)
-        active.add(1, ordering: .relaxed)
+        let wanted = connected.add(1, ordering: .relaxed).newValue
+        let open = active.add(1, ordering: .relaxed).newValue
         pending.subtract(1, ordering: .relaxed)
         _ = lastConnAckNanos.max(nanos, ordering: .relaxed)
         connAckMicros.withLockedValue { _ = $0.record(max(1, latencyNanos / 1_000)) }
+        reconnect.recordConnAck(at: nanos, open: open, wanted: wanted)
+    }
+
+    /// Notes that a reconnect started.
+    public func recordReconnectStart() {
+        reconnect.pending.add(1, ordering: .relaxed)
+    }
+
+    /// Records a reconnect's successful CONNACK at `nanos`.
+    public func recordReconnectConnAck(at nanos: UInt64) {
+        reconnect.reconnects.add(1, ordering: .relaxed)
+        reconnect.pending.subtract(1, ordering: .relaxed)
+        let open = active.add(1, ordering: .relaxed).newValue
+        reconnect.recordConnAck(at: nanos, open: open, wanted: connected.load(ordering: .relaxed))
+    }
+
+    /// Records a reconnect that never got a successful CONNACK.
+    public func recordReconnectFailure() {
+        reconnect.failed.add(1, ordering: .relaxed)
+        reconnect.pending.subtract(1, ordering: .relaxed)
+    }
+
+    /// Records a connected session that the server side closed at `nanos`.
+    public func recordServerClose(at nanos: UInt64) {
+        dropped.add(1, ordering: .relaxed)
+        active.subtract(1, ordering: .relaxed)
+        reconnect.recordClose(at: nanos)
     }
 
     /// Records a connection that never got a successful CONNACK; `reason` picks the detail counter.

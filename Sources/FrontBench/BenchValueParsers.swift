@@ -23,6 +23,23 @@ public enum BenchValueParsers {
         return BenchEndpoint(host: String(host), port: port)
     }
 
+    /// Splits a comma-separated list of `host:port` endpoints (at least one), in order.
+    public static func endpoints(_ text: String) throws(BenchOptionError) -> [BenchEndpoint] {
+        var result: [BenchEndpoint] = []
+        for part in text.split(separator: ",") { result.append(try endpoint(String(part))) }
+        guard !result.isEmpty else { throw .invalid(value: text, expected: "at least one host:port") }
+        return result
+    }
+
+    /// Checks a topic prefix the bench appends `/<name>` to: not empty, no wildcard (`+`, `#`), no NUL,
+    /// no trailing `/` (MQTT 3.1.1 §4.7.1, §1.5.3).
+    public static func topicPrefix(_ text: String) throws(BenchOptionError) -> String {
+        guard !text.isEmpty, !text.hasSuffix("/"), !text.contains(where: { "+#\u{0}".contains($0) }) else {
+            throw .invalid(value: text, expected: "a topic prefix without wildcards or a trailing '/'")
+        }
+        return text
+    }
+
     /// Expands a comma-separated list of IPv4 addresses and inclusive ranges, e.g.
     /// `127.0.1.1-127.0.1.50,127.0.2.7`, in order. A range may span octets; at most 65,536 addresses.
     public static func sourceIPs(_ text: String) throws(BenchOptionError) -> [String] {

@@ -32,7 +32,26 @@ public struct LoadOptions: Sendable {
     public var topicPrefix = "bench/"
     /// Seconds between progress lines; 0 = none.
     public var progressSeconds = 1.0
+    /// When set, sessions the server side closes during the run reconnect after this back-off (the
+    /// client's first connect is not retried); nil = a close is final.
+    public var reconnect: ReconnectBackoff?
+    /// Brokers to watch for Will messages on `client.willTopicPrefix/#`, directly; empty = no watcher.
+    public var watchWills: [BenchEndpoint] = []
 
     /// Defaults: 100 idle connections to 127.0.0.1:1883, no hold.
     public init() {}
+
+    /// Checks the combinations the options cannot run in: a Will watcher needs Wills to watch, and a
+    /// reconnecting client neither closes after CONNACK nor publishes (a reconnected publisher stays idle).
+    public func validate() throws(BenchOptionError) {
+        if !watchWills.isEmpty, client.willTopicPrefix == nil {
+            throw .invalid(value: "--watch-wills", expected: "--will-topic as well")
+        }
+        if reconnect != nil, client.closeAfterConnAck {
+            throw .invalid(value: "--reconnect", expected: "no --churn (churned sessions end on the client's terms)")
+        }
+        if reconnect != nil, pairs > 0 {
+            throw .invalid(value: "--reconnect", expected: "no --pairs (reconnected publishers do not resume)")
+        }
+    }
 }

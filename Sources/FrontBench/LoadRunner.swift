@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
@@ -20,6 +21,8 @@ public final class LoadRunner: Sendable {
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let publishers = NIOLockedValueBox<[any Channel]>([])
     private let progress: ProgressPrinter
+    /// Set at the end of the hold: no reconnect starts after it.
+    private let stopping = Atomic<Bool>(false)
     /// How long the end of the hold waits for PINGRESPs still in flight (ns): enough for a
     /// CPU-starved bench process among many to read them, short next to any hold.
     static let pingAnswerWait: UInt64 = 5_000_000_000
@@ -39,6 +42,8 @@ public final class LoadRunner: Sendable {
         let deadline = runStart + UInt64(options.durationSeconds * 1e9)
         var timedOut = false
         let links = (0..<options.pairs).map { _ in PairLinkBox() }
+        let watcher = startWillWatcher(on: group, deadline: deadline)
+        defer { watcher?.stop() }
 
         // Connect phase: this thread starts connections on schedule, bounded by count and deadline.
         var next = 0
@@ -112,13 +117,20 @@ public final class LoadRunner: Sendable {
             }
         }
         let holdEnd = BenchClock.now()
+        stopping.store(true, ordering: .relaxed)
+        let reconnectReport = reconnectFigures(watcher: watcher)
         let sent = stats.published.load(ordering: .relaxed) - sentAtWarmup
         let received = stats.received.load(ordering: .relaxed) - receivedAtWarmup
         let dropsInHold = stats.dropped.load(ordering: .relaxed) - dropsBeforeHold
         let rtt = stats.roundTripHistogram()
 
         // Stop publishing and pinging, wait (bounded) for the PINGRESPs still on their way, so that
-        // pings - pongs counts answers lost rather than answers not yet read; then disconnect everything.
+        // pings - pongs counts answers lost rather than answers not yet read; then disconnect everything
+        // (reconnects still in flight first end, bounded, so none connects after the disconnect).
+        let reconnectDeadline = BenchClock.now() + Self.pingAnswerWait
+        while stats.reconnect.pending.load(ordering: .relaxed) > 0, BenchClock.now() < reconnectDeadline {
+            usleep(10_000)
+        }
         let open = channels.withLockedValue { all in
             let copy = all
             all.removeAll()
@@ -177,7 +189,44 @@ public final class LoadRunner: Sendable {
             pongs: stats.pongs.load(ordering: .relaxed),
             elapsedSeconds: Double(BenchClock.now() - runStart) / 1e9,
             connectPhaseSeconds: Double(connectEnd - runStart) / 1e9,
-            timedOut: timedOut)
+            timedOut: timedOut, reconnect: reconnectReport)
+    }
+
+    /// Starts the Will watcher when the options ask for one and waits (at most 10 s) for its subscriptions.
+    private func startWillWatcher(on group: any EventLoopGroup, deadline: UInt64) -> WillWatcher? {
+        guard !options.watchWills.isEmpty, let prefix = options.client.willTopicPrefix else { return nil }
+        let watcher = WillWatcher(brokers: options.watchWills, topicPrefix: prefix)
+        watcher.start(on: group)
+        let wanted = options.watchWills.count
+        let watchDeadline = min(deadline, BenchClock.now() + 10_000_000_000)
+        while watcher.subscribed + watcher.failed < wanted, BenchClock.now() < watchDeadline { usleep(5_000) }
+        if watcher.subscribed < wanted {
+            BenchOutput.standardError("will watcher: \(watcher.subscribed) of \(wanted) brokers subscribed\n")
+        }
+        return watcher
+    }
+
+    /// The reconnect figures at the end of the hold: settle time, storm peak, Wills, DISCONNECT reasons.
+    private func reconnectFigures(watcher: WillWatcher?) -> ReconnectReport {
+        let counters = stats.reconnect
+        var report = ReconnectReport()
+        report.closed = counters.closed.load(ordering: .relaxed)
+        report.reconnects = counters.reconnects.load(ordering: .relaxed)
+        report.reconnectFailed = counters.failed.load(ordering: .relaxed)
+        report.disconnect9C = counters.disconnect9C.load(ordering: .relaxed)
+        report.disconnect8B = counters.disconnect8B.load(ordering: .relaxed)
+        report.wills = watcher?.wills
+        let firstClose = counters.firstCloseNanos.load(ordering: .relaxed)
+        let settled = counters.settledNanos.load(ordering: .relaxed)
+        let allBack = stats.active.load(ordering: .relaxed) >= stats.connected.load(ordering: .relaxed)
+        if firstClose > 0, settled >= firstClose, allBack {
+            report.settleSeconds = Double(settled - firstClose) / 1e9
+        }
+        if firstClose > 0 {
+            report.peakConnects100ms = WindowPeak.count(
+                of: counters.connAckTimeline(), from: firstClose, windowNanos: 100_000_000)
+        }
+        return report
     }
 
     private func maybeProgress(phase: String, last: UInt64, now: UInt64, runStart: UInt64) -> UInt64 {
@@ -187,14 +236,16 @@ public final class LoadRunner: Sendable {
                 phase: phase, elapsedSeconds: Double(now - runStart) / 1e9,
                 connected: stats.connected.load(ordering: .relaxed), failed: stats.failed.load(ordering: .relaxed),
                 active: stats.active.load(ordering: .relaxed), dropped: stats.dropped.load(ordering: .relaxed),
-                received: stats.received.load(ordering: .relaxed), intervalSeconds: Double(now - last) / 1e9))
+                received: stats.received.load(ordering: .relaxed), intervalSeconds: Double(now - last) / 1e9,
+                closed: stats.reconnect.closed.load(ordering: .relaxed),
+                reconnects: stats.reconnect.reconnects.load(ordering: .relaxed)))
         return now
     }
 
     /// Starts connection `index`: subscribers first (pair i on loop i), then their publishers on the
     /// same loops, then idle sessions round-robin.
     private func startConnection(
-        index: Int, loops: [any EventLoop], links: [PairLinkBox], target: SocketAddress
+        index: Int, loops: [any EventLoop], links: [PairLinkBox], target: SocketAddress, attempt: BenchAttempt = .first
     ) {
         let role: BenchRole
         let loop: any EventLoop
@@ -217,7 +268,8 @@ public final class LoadRunner: Sendable {
         let clientID = "\(options.clientIDPrefix)-\(index)"
         let stats = self.stats
         let startedAt = BenchClock.now()
-        stats.recordStart(at: startedAt)
+        if attempt == .first { stats.recordStart(at: startedAt) } else { stats.recordReconnectStart() }
+        let onEnded = reconnectHandler(index: index, attempt: attempt, loops: loops, links: links, target: target)
         let isPublisher: Bool
         if case .publisher = role { isPublisher = true } else { isPublisher = false }
         let onConnected: @Sendable (any Channel) -> Void = { [self] channel in
@@ -234,7 +286,8 @@ public final class LoadRunner: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = BenchClientHandler(
                         settings: settings, clientID: clientID, role: role, stats: stats,
-                        link: linkBox?.link, startedAt: startedAt, onConnected: onConnected)
+                        link: linkBox?.link, startedAt: startedAt, attempt: attempt, onConnected: onConnected,
+                        onEnded: onEnded)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -244,7 +297,28 @@ public final class LoadRunner: Sendable {
                 bootstrap = bootstrap.channelOption(BenchSocketOptions.ipBindAddressNoPort, value: 1).bind(to: local)
             }
         }
-        bootstrap.connect(to: target).whenFailure { _ in stats.recordFailure(.connect) }
+        bootstrap.connect(to: target).whenFailure { _ in
+            if attempt == .first { stats.recordFailure(.connect) } else { stats.recordReconnectFailure() }
+            onEnded?(.failed)
+        }
+    }
+
+    /// What connection `index` does when it ends, in the reconnecting mode: schedule its next attempt on
+    /// its own loop after the back-off (not after a failed first connect, nor once the hold is over).
+    private func reconnectHandler(
+        index: Int, attempt: BenchAttempt, loops: [any EventLoop], links: [PairLinkBox], target: SocketAddress
+    ) -> (@Sendable (BenchAttempt.Outcome) -> Void)? {
+        guard let backoff = options.reconnect else { return nil }
+        return { [self] outcome in
+            guard !self.stopping.load(ordering: .relaxed), !(attempt == .first && outcome == .failed) else { return }
+            let failures = attempt.failuresAfter(outcome)
+            let delay = TimeAmount.nanoseconds(Int64(backoff.delaySeconds(failures: failures) * 1e9))
+            loops[index % loops.count].scheduleTask(in: delay) {
+                guard !self.stopping.load(ordering: .relaxed) else { return }
+                self.startConnection(
+                    index: index, loops: loops, links: links, target: target, attempt: .reconnect(failures: failures))
+            }
+        }
     }
 }
 

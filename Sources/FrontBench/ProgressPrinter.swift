@@ -18,10 +18,14 @@ public struct ProgressSample: Sendable, Equatable {
     public var received: Int
     /// Seconds since the previous sample.
     public var intervalSeconds: Double
+    /// Sessions the server side closed, and reconnects that succeeded (reconnecting mode).
+    public var closed: Int
+    /// Reconnects that reached a successful CONNACK.
+    public var reconnects: Int
 
     public init(
         phase: String, elapsedSeconds: Double, connected: Int, failed: Int, active: Int, dropped: Int,
-        received: Int, intervalSeconds: Double
+        received: Int, intervalSeconds: Double, closed: Int = 0, reconnects: Int = 0
     ) {
         self.phase = phase
         self.elapsedSeconds = elapsedSeconds
@@ -31,6 +35,8 @@ public struct ProgressSample: Sendable, Equatable {
         self.dropped = dropped
         self.received = received
         self.intervalSeconds = intervalSeconds
+        self.closed = closed
+        self.reconnects = reconnects
     }
 }
 
@@ -53,6 +59,8 @@ public final class ProgressPrinter: Sendable {
         return "[\(BenchReport.fixed(sample.elapsedSeconds, 1))s] \(sample.phase) connected=\(sample.connected)"
             + " failed=\(sample.failed) active=\(sample.active) dropped=\(sample.dropped)"
             + " msgs_per_s=\(BenchReport.fixed(rate, 0))"
+            + (sample.closed > 0 || sample.reconnects > 0
+                ? " closed=\(sample.closed) reconnects=\(sample.reconnects)" : "")
     }
 
     /// Prints `sample`.

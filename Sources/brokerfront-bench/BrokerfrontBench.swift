@@ -25,7 +25,11 @@ struct RunCommand: ParsableCommand {
             Phases: connect (--rate, --concurrency), wait for SUBACKs, hold (--hold; PINGREQ every --keepalive \
             seconds; publishers run), disconnect. --pairs N makes N subscriber/publisher pairs (connections \
             0..<N subscribe to bench/i, N..<2N publish to it); round trips are measured at the subscribers. \
-            Progress goes to standard error, the RESULT line to standard output.
+            With --reconnect, sessions the server side closes (TCP close or DISCONNECT) reconnect after a \
+            full-jitter back-off (the delay is uniform between 0 and a ceiling that starts at --reconnect-min \
+            and doubles per failed attempt up to --reconnect-max); --will-topic gives each CONNECT a Will and \
+            --watch-wills counts the Wills the brokers publish. Progress goes to standard error, the RESULT \
+            line to standard output.
             """)
 
     @Option(help: "Where to connect (host:port).") var target: String = "127.0.0.1:1883"
@@ -54,6 +58,16 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("client-id-prefix"), help: "Client ids are PREFIX-INDEX.") var clientIDPrefix: String =
         "bench"
     @Option(help: "Seconds between progress lines (0 = none).") var progress: Double = 1
+    @Flag(help: "Reconnect sessions the server side closes, with jittered exponential back-off.") var reconnect = false
+    @Option(name: .customLong("reconnect-min"), help: "Back-off ceiling of the first reconnect after a close.")
+    var reconnectMin: String = "100ms"
+    @Option(name: .customLong("reconnect-max"), help: "Largest back-off ceiling.") var reconnectMax: String = "5s"
+    @Option(name: .customLong("will-topic"), help: "Give each CONNECT a QoS 0 Will on PREFIX/<client id>.")
+    var willTopic: String?
+    @Option(
+        name: .customLong("watch-wills"),
+        help: "Brokers (host:port,...) to subscribe to PREFIX/# directly and count Wills (needs --will-topic).")
+    var watchWills: String?
 
     func run() throws {
         var options = LoadOptions()
@@ -65,6 +79,13 @@ struct RunCommand: ParsableCommand {
             options.durationSeconds = try BenchValueParsers.seconds(duration)
             let timeout = try BenchValueParsers.seconds(connAckTimeout)
             options.client.connAckTimeout = .nanoseconds(Int64(timeout * 1e9))
+            if reconnect {
+                options.reconnect = try ReconnectBackoff(
+                    minimumSeconds: BenchValueParsers.seconds(reconnectMin),
+                    maximumSeconds: BenchValueParsers.seconds(reconnectMax))
+            }
+            if let willTopic { options.client.willTopicPrefix = try BenchValueParsers.topicPrefix(willTopic) }
+            if let watchWills { options.watchWills = try BenchValueParsers.endpoints(watchWills) }
         } catch {
             throw ValidationError(error.description)
         }
@@ -89,6 +110,7 @@ struct RunCommand: ParsableCommand {
         options.threads = threads
         options.clientIDPrefix = clientIDPrefix
         options.progressSeconds = progress
+        do { try options.validate() } catch { throw ValidationError(error.description) }
         let report = try LoadRunner(options: options).run()
         BenchOutput.standardOutput(report.resultLine + "\n")
     }

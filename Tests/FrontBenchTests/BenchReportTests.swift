@@ -24,6 +24,27 @@ import Testing
         #expect(!line.contains("\n"))
     }
 
+    @Test func reconnectFieldsComeBeforeElapsedAndShowDashesWhenAbsent() {
+        var line = report().resultLine
+        #expect(
+            line.contains(
+                " pongs=3 closed=0 reconnects=0 reconnect_failed=0 settle_s=- peak_connects_100ms=0"
+                    + " peak_connect_rate=0 wills=- disconnect_9c=0 disconnect_8b=0 elapsed_s=6.250 timed_out=0"))
+        var storm = report()
+        storm.reconnect.closed = 1_000
+        storm.reconnect.reconnects = 998
+        storm.reconnect.reconnectFailed = 7
+        storm.reconnect.settleSeconds = 2.5
+        storm.reconnect.peakConnects100ms = 123
+        storm.reconnect.wills = 0
+        storm.reconnect.disconnect9C = 1_000
+        line = storm.resultLine
+        #expect(
+            line.contains(
+                " closed=1000 reconnects=998 reconnect_failed=7 settle_s=2.500 peak_connects_100ms=123"
+                    + " peak_connect_rate=1230 wills=0 disconnect_9c=1000 disconnect_8b=0 "))
+    }
+
     @Test func progressLineShowsTheIntervalRate() {
         let sample = ProgressSample(
             phase: "hold", elapsedSeconds: 3, connected: 5, failed: 0, active: 5, dropped: 0, received: 300,
