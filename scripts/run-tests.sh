@@ -7,12 +7,31 @@
 # issues (and nothing crashed), those suites are run once more on their own, one test at a time; the
 # run passes only if they all pass there, and the log says which failed in the crowd. A test that
 # fails for a real reason fails alone too. NO_RERUN=1 turns this off.
+#
+# The suites in TIMED (paced moves of thousands of sessions, judged by their timing) run after the
+# rest, on their own and one test at a time; the run passes only if both parts pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=.build/test.log
 mkdir -p .build
-swift test --skip-build "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+TIMED=EvacuationTests
+timed=0
+if [ "$#" -eq 0 ]; then
+  swift test --skip-build --skip "$TIMED" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  echo
+  echo "=== timed suites, alone: $TIMED ==="
+  swift test --skip-build --no-parallel --filter "$TIMED" 2>&1 | tee "$log.timed"
+  timed=${PIPESTATUS[0]}
+  if [ "$timed" -ne 0 ]; then
+    grep -E '✘|recorded an issue|Expectation failed' "$log.timed" | head -30
+    echo "=== timed suites failed: exit $timed ==="
+    [ "$rc" -eq 0 ] && exit "$timed"
+  fi
+else
+  swift test --skip-build "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+fi
 if [ "$rc" -ne 0 ]; then
   echo
   echo "=== failing tests (from $log) ==="
@@ -31,7 +50,7 @@ if [ "$rc" -ne 0 ]; then
       ran=$(grep -oE 'Test run with [0-9]+ test' "$log.rerun" | grep -oE '[0-9]+' | tail -1)
       if [ "$rerun" -eq 0 ] && [ "${ran:-0}" -gt 0 ]; then
         echo "=== $filter passed alone ($ran tests): their failures above came from the whole suite's load ==="
-        exit 0
+        exit "$timed"
       fi
       echo "=== $filter failed alone too ==="
     fi

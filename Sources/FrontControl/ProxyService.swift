@@ -5,7 +5,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Runs the data path as a Service: binds the listeners, waits for graceful shutdown (SIGTERM /
-/// SIGINT), then stops accepting at once, lets sessions run up to `drain_timeout`, and closes the rest.
+/// SIGINT), then stops accepting at once and moves the sessions off at each backend's `move_rate`
+/// (all at the end of `drain_timeout` with `move_rate: 0`), closing what is left when it ends.
 /// The same signal again during the drain closes the sessions at once (a second Ctrl-C).
 public struct ProxyService: Service {
     public let proxy: FrontProxy
@@ -37,16 +38,16 @@ public struct ProxyService: Service {
             "draining",
             metadata: ["sessions": .stringConvertible(open), "drain_timeout": .string(DurationParser.format(drain))])
         // Sessions move off at their backends' `move_rate` (MQTT 5 clients hear 0x8B), fast enough
-        // to be gone before the drain ends; what is left then is closed.
+        // to be gone before the drain ends; what is left then moves at once, and the rest is closed.
         proxy.moveSessionsForShutdown(within: drain)
         switch await drained(within: drain) {
         case .ended:
             break
         case .timedOut:
             logger.notice(
-                "drain timeout reached, closing sessions",
+                "drain timeout reached, moving the sessions left",
                 metadata: ["sessions": .stringConvertible(proxy.activeSessions)])
-            await proxy.closeAllSessions(reason: .shutdown)
+            await proxy.finishShutdown()
         case .hurried(let signal):
             logger.notice(
                 "second shutdown signal, closing sessions now",

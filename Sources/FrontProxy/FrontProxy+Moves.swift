@@ -35,15 +35,27 @@ extension FrontProxy {
     /// `POST /sessions/{client_id}/move`: moves the sessions with this client id now; how many began.
     public func moveSessions(clientID: String) async -> Int {
         let order = MoveOrder(cause: .admin, serverReference: nil) { server, key in key.clientID == clientID }
-        return await owners.move(order, upTo: Int.max).started
+        return await owners.move(order, upTo: Int.max).0.started
     }
 
-    /// The shutdown drain: every backend's sessions move off at its `move_rate`, faster when that
-    /// would not empty the front within `drain` (the last quarter is kept for stragglers).
+    /// The shutdown drain begins: every backend with a `move_rate` moves its sessions off at that
+    /// rate, faster when that would not empty the front within `drain` (its last quarter is kept
+    /// for stragglers). Backends with `move_rate: 0` keep their sessions until the drain ends.
     public func moveSessionsForShutdown(within drain: Duration) {
-        for backend in routing.snapshot.backends {
+        for backend in routing.snapshot.backends where backend.config.moveRate > 0 {
             events.moveSessions(in: backend, cause: .shutdown, within: drain * 0.75) { _ in true }
         }
+    }
+
+    /// The drain ended with sessions left: they all move at once, and whatever has not ended after
+    /// `grace` (a packet that never finished, a peer that never closed, a session not yet relaying)
+    /// is closed (`shutdown`).
+    public func finishShutdown(grace: Duration = .milliseconds(2_500)) async {
+        for backend in routing.snapshot.backends {
+            events.moveSessions(in: backend, cause: .shutdown, rate: 0) { _ in true }
+        }
+        _ = await waitForSessionsToEnd(timeout: grace)
+        await closeAllSessions(reason: .shutdown)
     }
 }
 

@@ -71,13 +71,14 @@ final class ServerMetrics: Sendable {
         moved[cause]?.increment()
     }
 
-    /// Takes the server's series out of `/metrics`.
+    /// Takes the server's series out of `/metrics`, but for its moved sessions' counts.
     func destroy() {
         up.destroy()
         active.destroy()
         checksOK.destroy()
         checksFailed.destroy()
-        for counter in moved.values { counter.destroy() }
+        // `brokerfront_sessions_moved_total` stays: a removed server's sessions move after the
+        // reload that removed it, and are counted there.
     }
 }
 

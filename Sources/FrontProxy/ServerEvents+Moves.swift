@@ -22,9 +22,10 @@ extension ServerEvents {
             deadline: deadline.map { ContinuousClock.now + $0 })
     }
 
-    /// Moves the sessions `matches` selects among `backend`'s for `cause`, at the backend's rate.
+    /// Moves the sessions `matches` selects among `backend`'s for `cause`, at `rate` (default the
+    /// backend's `move_rate`).
     func moveSessions(
-        in backend: BackendRuntime, cause: MoveCause, within deadline: Duration? = nil,
+        in backend: BackendRuntime, cause: MoveCause, rate: Int? = nil, within deadline: Duration? = nil,
         where matches: @escaping @Sendable (ServerRuntime) -> Bool
     ) {
         let name = backend.name
@@ -32,7 +33,7 @@ extension ServerEvents {
             cause: cause, serverReference: backend.config.serverReference,
             selects: { server, _ in server.backendName == name && matches(server) })
         mover.start(
-            .init(backend: name, server: nil), order: order, rate: backend.config.moveRate,
+            .init(backend: name, server: nil), order: order, rate: rate ?? backend.config.moveRate,
             deadline: deadline.map { ContinuousClock.now + $0 })
     }
 

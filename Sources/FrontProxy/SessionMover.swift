@@ -10,8 +10,8 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// removed, the shutdown drain) runs as one job that hands the session owners a few sessions at a
 /// time, so the brokers left see new CONNECTs at the job's rate instead of all at once.
 ///
-/// Every 10 ms a job earns `rate` × elapsed moves (at most 50 ms' worth saved up) and asks the
-/// owners to begin that many, each taking its longest-idle sessions first: an idle device is the
+/// Every 10 ms a job asks the owners to begin the moves its ``MovePace`` allows (`rate` per second,
+/// smoothly; late ticks made up a little faster afterwards), each owner taking its longest-idle sessions first: an idle device is the
 /// least likely to be in the middle of a packet, and the least disturbed by a reconnect. A job
 /// ends when no session it selects is left, or when a newer job takes its place. Thread-safe.
 public final class SessionMover: Sendable {
@@ -121,27 +121,23 @@ public final class SessionMover: Sendable {
         _ key: JobKey, id: UInt64, order: MoveOrder, rate: Int, deadline: ContinuousClock.Instant?, limit: Int?
     ) async {
         let clock = ContinuousClock()
-        var last = clock.now
-        var earned = 0.0
+        let origin = clock.now
+        var pace = MovePace()
         var moved = 0
-        var round = 0
+        var shares: [Int] = []
         while !Task.isCancelled {
             let now = clock.now
-            let pace = effectiveRate(rate, remaining: current(key, id)?.remaining ?? 0, deadline: deadline, now: now)
-            var budget = Int.max
-            if pace > 0 {
-                earned = min(earned + pace * (now - last).secondsDouble, max(1, pace * 0.05))
-                budget = Int(earned)
-            }
-            last = now
+            let rate = effectiveRate(rate, remaining: current(key, id)?.remaining ?? 0, deadline: deadline, now: now)
+            let seconds = (now - origin).secondsDouble
+            var budget = pace.budget(rate: rate, now: seconds)
             if let limit { budget = min(budget, limit - moved) }
-            let tally = await owners.move(order, upTo: budget, first: round)
-            round += 1
-            earned -= Double(tally.started)
+            let (tally, waiting) = await owners.move(order, upTo: budget, sharedBy: shares)
+            shares = waiting
+            pace.began(tally.started)
             moved += tally.started
             let remaining =
                 limit.map { min(tally.waiting, max(0, $0 - moved)) + tally.moving } ?? tally.waiting + tally.moving
-            guard update(key, id, remaining: remaining, moved: moved, rate: Int(pace.rounded(.up))) else { return }
+            guard update(key, id, remaining: remaining, moved: moved, rate: Int(rate.rounded(.up))) else { return }
             if remaining == 0 { break }
             try? await Task.sleep(for: Self.tick)
         }

@@ -87,26 +87,48 @@ final class SessionOwners: Sendable {
         return relays.count
     }
 
-    /// Begins moving up to `limit` sessions that `order` selects, shared out over the owners (from
-    /// `first` on, round the list, so no owner always goes first); says how many are left.
-    func move(_ order: MoveOrder, upTo limit: Int, first: Int = 0) async -> MoveTally {
+    /// Begins moving up to `limit` sessions that `order` selects, asking every owner at once; each
+    /// gets a part of `limit` in proportion to `shares` (what each said was waiting last time, in
+    /// owner order; equal parts when empty). Returns the sum, and what each owner has waiting now.
+    func move(_ order: MoveOrder, upTo limit: Int, sharedBy shares: [Int] = []) async -> (MoveTally, [Int]) {
         let relays = relays
         let loops = loops.all
-        let count = relays.count + loops.count
-        var tally = MoveTally()
-        guard count > 0 else { return tally }
-        for step in 0..<count {
-            let owner = (first + step) % count
-            let budget = max(0, limit - tally.started)
-            if owner < relays.count {
-                tally = tally + (await relays[owner].moveSessions(order, upTo: budget))
-            } else {
-                let state = loops[owner - relays.count]
-                let part = try? await state.eventLoop.submit { state.moveSessions(order, upTo: budget) }.get()
-                tally = tally + (part ?? MoveTally())
+        let parts = Self.split(limit, over: relays.count + loops.count, by: shares)
+        return await withTaskGroup(of: (Int, MoveTally).self) { group in
+            for (index, relay) in relays.enumerated() {
+                group.addTask { (index, await relay.moveSessions(order, upTo: parts[index])) }
             }
+            for (offset, state) in loops.enumerated() {
+                let index = relays.count + offset
+                group.addTask {
+                    let part = try? await state.eventLoop.submit { state.moveSessions(order, upTo: parts[index]) }.get()
+                    return (index, part ?? MoveTally())
+                }
+            }
+            var total = MoveTally()
+            var waiting = Array(repeating: 0, count: parts.count)
+            for await (index, tally) in group {
+                total = total + tally
+                waiting[index] = tally.waiting
+            }
+            return (total, waiting)
         }
-        return tally
+    }
+
+    /// `limit` in `count` parts, in proportion to `shares` (equal parts when they do not fit or sum
+    /// to 0), rounded so that the parts add up to `limit`.
+    static func split(_ limit: Int, over count: Int, by shares: [Int]) -> [Int] {
+        guard count > 0 else { return [] }
+        guard limit < Int.max / 2 else { return Array(repeating: limit, count: count) }
+        let weights = shares.count == count && shares.reduce(0, +) > 0 ? shares : Array(repeating: 1, count: count)
+        let sum = weights.reduce(0, +)
+        var parts = weights.map { limit * $0 / sum }
+        var left = limit - parts.reduce(0, +)
+        for index in weights.indices.sorted(by: { weights[$0] > weights[$1] }) where left > 0 && weights[index] > 0 {
+            parts[index] += 1
+            left -= 1
+        }
+        return parts
     }
 
     /// The sessions matching `filter` over every owner: how many, and each owner's first `keep` in

@@ -34,7 +34,7 @@ public final class MQTTTestClient: Sendable {
         self.version = version
     }
 
-    /// Connects, sends a clean-start CONNECT and reads the CONNACK.
+    /// Connects, sends a clean-start CONNECT (with `will`, when given) and reads the CONNACK.
     ///
     /// - Returns: the client and the CONNACK return code (3.x) / reason code (5.0); 0 is success. The
     ///   connection stays open whatever the code, so the caller can watch the close.
@@ -44,10 +44,11 @@ public final class MQTTTestClient: Sendable {
         clientID: String,
         version: MQTTProtocolVersion = .v3_1_1,
         keepAlive: UInt16 = 60,
+        will: MQTTWill? = nil,
         bindTo sourceIP: String? = nil,
         timeout: Duration = .seconds(5)
     ) async throws -> (client: MQTTTestClient, connackCode: UInt8) {
-        let connect = MQTTConnect(version: version, keepAlive: keepAlive, clientID: clientID)
+        let connect = MQTTConnect(version: version, keepAlive: keepAlive, clientID: clientID, will: will)
         let connection = try await TestClient.connect(
             host: host, port: port, bindTo: sourceIP, sending: connect.encode(), timeout: timeout)
         let client = MQTTTestClient(connection: connection, version: version)

@@ -2,13 +2,18 @@ import FrontConfig
 import FrontTesting
 import Testing
 
-/// Graceful stop: listeners close at once, open sessions get up to `drain_timeout`, then `run()` returns.
+/// Graceful stop: listeners close at once; with `move_rate: 0` open sessions relay up to `drain_timeout`
+/// and then move all at once; then `run()` returns. (Paced moves: ``EvacuationTests``.)
 @Suite("Drain on shutdown")
 struct DrainTests {
     @Test("shutdown with drain_timeout 1s and one open session", arguments: Shell.allCases)
     func drain(shell: Shell) async throws {
         try await withMosquitto { broker in
-            var config = TestConfig.mqttFront(ports: [broker.port]).on(shell)
+            // `move_rate: 0`: sessions relay through the drain and move all at once at its end.
+            var config = TestConfig.mqttFront(ports: [broker.port]) { _ in
+            } backend: {
+                $0.moveRate = 0
+            }.on(shell)
             config.drainTimeout = .seconds(1)
             try await withFront(config) { front in
                 let port = try front.port()
@@ -36,7 +41,7 @@ struct DrainTests {
                 }
                 #expect(await front.waitUntilStopped(timeout: .seconds(3)), "run() did not return")
                 let line = await front.waitForSessionClosed(matching: ["client_id": "drain-1"])
-                #expect(line?["reason"] == "shutdown")
+                #expect(line?["reason"] == "moved" && line?["cause"] == "shutdown", "\(String(describing: line))")
                 await client.close()
             }
         }
@@ -56,6 +61,7 @@ struct DrainTests {
                     TestConfig.backend(ports: [broker.port]) {
                         $0.healthCheck = HealthCheckConfig(
                             type: .mqtt, interval: .milliseconds(200), timeout: .seconds(2), rise: 1, fall: 1)
+                        $0.moveRate = 0  // the session stays through the drain
                     },
                     TestConfig.backend(name: "silent", ports: [silent.port]) {
                         $0.healthCheck = HealthCheckConfig(
@@ -107,7 +113,7 @@ struct DrainTests {
                 let stoppedAfter = ContinuousClock.now - stopAsked
                 #expect(stoppedAfter < .seconds(15), "stopped \(stoppedAfter) after the request")
                 let line = await front.waitForSessionClosed(matching: ["client_id": "drain-plane"])
-                #expect(line?["reason"] == "shutdown")
+                #expect(line?["reason"] == "moved" && line?["cause"] == "shutdown", "\(String(describing: line))")
                 await client.close()
             }
         }

@@ -181,8 +181,10 @@ struct ExecutableTests {
         try await withMosquitto { broker in
             let directory = try TemporaryDirectory(prefix: "run-hurry")
             defer { directory.remove() }
+            // `move_rate: 0`: the session stays through the drain instead of moving off at once.
             let config = Self.goodConfig(brokerPort: broker.port).replacingOccurrences(
-                of: "drain_timeout: 1s", with: "drain_timeout: 60s")
+                of: "drain_timeout: 1s", with: "drain_timeout: 60s"
+            ).replacingOccurrences(of: "balance: client-id", with: "balance: client-id\n    move_rate: 0")
             let file = try directory.write(config, to: "front.yaml")
             let child = try ChildProcess.launch(
                 try Self.executable(), ["run", "--config", file], outputDirectory: directory.path)

@@ -888,7 +888,7 @@ extension EdgeLoadTests {
         // MARK: SIGTERM with sessions open
 
         @Test(
-            "SIGTERM with 2,000 open sessions and drain_timeout 3s: stops accepting at once, sessions relay during the drain, all closed as shutdown, exit 0 right after the drain"
+            "SIGTERM with 2,000 open sessions, drain_timeout 3s and move_rate 0: stops accepting at once, sessions relay during the drain, all moved at its end (cause shutdown), exit 0 right after the drain"
         )
         func sigtermDrain() async throws {
             let directory = try TemporaryDirectory(prefix: "fault-term")
@@ -902,7 +902,10 @@ extension EdgeLoadTests {
                     brokers.append(broker)
                 }
                 let front = try await FrontProcess.start(in: directory) { ports, admin in
-                    Self.frontYAML(ports: ports, adminPort: admin, brokers: brokers.map(\.port), drain: "3s")
+                    // `move_rate: 0`: sessions relay through the drain, then move all at once.
+                    Self.frontYAML(
+                        ports: ports, adminPort: admin, brokers: brokers.map(\.port), drain: "3s",
+                        backend: "    move_rate: 0\n")
                 }
                 stops.add { await front.stop() }
                 var scripts: [SessionScript] = []
@@ -957,7 +960,7 @@ extension EdgeLoadTests {
                 }
                 #expect(closedAll, "\(scripts.map { $0.records("CLOSED").count })")
                 let shutdownLines = front.sessionsClosed.filter {
-                    $0["reason"] == "shutdown" && $0["client_id"]?.hasPrefix("t") == true
+                    $0["reason"] == "moved" && $0["cause"] == "shutdown" && $0["client_id"]?.hasPrefix("t") == true
                 }
                 #expect(shutdownLines.count == 2 * perScript)
                 // The listener may have admitted the probe above before it closed: 2,000 or 2,001.

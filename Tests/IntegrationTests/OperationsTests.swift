@@ -61,7 +61,10 @@ struct OperationsTests {
             let directory = try TemporaryDirectory(prefix: "healthz")
             defer { directory.remove() }
             let adminPort = FreePort.next()
-            let file = try directory.write(Self.config(brokerPort: broker.port, adminPort: adminPort), to: "front.yaml")
+            // `move_rate: 0`: the session stays through the drain instead of moving off at once.
+            let config = Self.config(brokerPort: broker.port, adminPort: adminPort).replacingOccurrences(
+                of: "balance: client-id", with: "balance: client-id\n    move_rate: 0")
+            let file = try directory.write(config, to: "front.yaml")
             let executable = try ExecutableTests.executable()
             let url = "http://127.0.0.1:\(adminPort)/healthz"
             // Nothing listens yet: the probe fails, naming the address.
