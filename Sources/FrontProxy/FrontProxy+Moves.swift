@@ -47,14 +47,17 @@ extension FrontProxy {
         }
     }
 
-    /// The drain ended with sessions left: they all move at once, and whatever has not ended after
-    /// `grace` (a packet that never finished, a peer that never closed, a session not yet relaying)
-    /// is closed (`shutdown`).
+    /// The drain ended with sessions left: they all move at once, and whatever has not ended when
+    /// the moves are done, or after `grace` (a packet that never finished, a peer that never
+    /// closed), is closed (`shutdown`), as is a session not yet relaying.
     public func finishShutdown(grace: Duration = .milliseconds(2_500)) async {
         for backend in routing.snapshot.backends {
             events.moveSessions(in: backend, cause: .shutdown, rate: 0) { _ in true }
         }
-        _ = await waitForSessionsToEnd(timeout: grace)
+        let deadline = ContinuousClock.now + grace
+        while activeSessions > 0, !mover.isIdle, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
         await closeAllSessions(reason: .shutdown)
     }
 }

@@ -92,6 +92,9 @@ public final class SessionMover: Sendable {
         jobs.withLockedValue { $0[JobKey(backend: backend, server: server)]?.progress }
     }
 
+    /// Whether no job runs.
+    public var isIdle: Bool { jobs.withLockedValue { $0.isEmpty } }
+
     /// Sessions waiting for their turn in `backend`'s jobs.
     public func waiting(backend: String) -> Int {
         jobs.withLockedValue { jobs in

@@ -976,7 +976,9 @@ extension EdgeLoadTests {
             }
         }
 
-        @Test("SIGTERM with drain_timeout 30s: when the last of 200 sessions ends by itself the front exits at once")
+        @Test(
+            "SIGTERM with drain_timeout 30s and move_rate 0: when the last of 200 sessions ends by itself the front exits at once"
+        )
         func sigtermEarlyExit() async throws {
             let directory = try TemporaryDirectory(prefix: "fault-term-early")
             defer { directory.remove() }
@@ -984,7 +986,10 @@ extension EdgeLoadTests {
                 let broker = try await MosquittoProcess.start()
                 stops.add { await broker.stop() }
                 let front = try await FrontProcess.start(in: directory) { ports, admin in
-                    Self.frontYAML(ports: ports, adminPort: admin, brokers: [broker.port], drain: "30s")
+                    // `move_rate: 0`: the sessions are left to end by themselves during the drain.
+                    Self.frontYAML(
+                        ports: ports, adminPort: admin, brokers: [broker.port], drain: "30s",
+                        backend: "    move_rate: 0\n")
                 }
                 stops.add { await front.stop() }
                 let script = try SessionScript.start(
