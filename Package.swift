@@ -151,7 +151,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "FrontControl", "FrontProxy", "FrontConfig", "FrontTesting", "MQTTWire",
+                "FrontControl", "FrontProxy", "FrontConfig", "FrontTesting", "MQTTWire", "FrontBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -5,19 +5,9 @@ import Testing
 /// `move_rate`, `rebalance` and `server_reference` of a backend.
 @Suite("move_rate, rebalance, server_reference")
 struct MoveConfigTests {
+    /// The minimal config with `extra` lines in its backend.
     func backendYAML(_ extra: String) -> String {
-        """
-        listeners:
-          - name: m
-            bind: 127.0.0.1:0
-            backend: b
-        backends:
-          - name: b
-        \(extra)
-            servers:
-              - address: 127.0.0.1:1883
-
-        """
+        minimalYAML.replacingOccurrences(of: "  - name: b\n", with: "  - name: b\n\(extra)\n")
     }
 
     @Test("unwritten: 500 sessions/s, manual, no Server Reference")

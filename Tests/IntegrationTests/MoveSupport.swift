@@ -4,6 +4,8 @@ import FrontTesting
 import MQTTWire
 import Testing
 
+import enum FrontBench.WindowPeak
+
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// What the tests of moved sessions share: the admin requests, a watcher of Will messages on the
@@ -52,14 +54,8 @@ enum MoveSupport {
 
     /// The largest number of `times` (seconds, any order) inside any window of `width` seconds.
     static func busiestWindow(_ times: [Double], width: Double) -> Int {
-        let sorted = times.sorted()
-        var best = 0
-        var first = 0
-        for (last, time) in sorted.enumerated() {
-            while time - sorted[first] >= width { first += 1 }
-            best = max(best, last - first + 1)
-        }
-        return best
+        WindowPeak.count(
+            of: times.map { UInt64(max($0, 0) * 1e9) }, from: 0, windowNanos: UInt64(width * 1e9))
     }
 }
 
