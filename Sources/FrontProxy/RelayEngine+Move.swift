@@ -93,6 +93,8 @@ extension RelayEngine {
                 shutdownOutput(session, side: side)
             }
             setMoveInterest(session, side: side, reading: !session[side].inputClosed)
+            // Closed both ways: out of the epoll set, or its hang-up would be reported on every wait.
+            retireIfDone(session, side: side)
         }
         if session.client.inputClosed, session.server.inputClosed, session.client.outputShut,
             session.server.outputShut
@@ -129,6 +131,12 @@ extension RelayEngine {
             discardUntilClosed(session, side: side)
             return
         }
+        if flags & EPOLLHUP.rawValue != 0 {
+            // A peer hung up in the middle: not a move any more; the session ends as it would have.
+            abandonMove(session)
+            pump(session, from: side, hangUp: true)
+            return
+        }
         // Read no further than the end of the packet in flight, and only while the other side
         // takes what is read.
         let tracker = side == RelayedSession.client ? session.tracker : session.serverTracker
@@ -157,9 +165,13 @@ extension RelayEngine {
         advanceMove(session)
     }
 
-    /// The move stops: the session relays again (or ends as its peers end it).
+    /// The move stops: the session relays again (or ends as its peers end it), reading each side
+    /// that is open and whose bytes the other side can take.
     private func abandonMove(_ session: RelayedSession) {
         session.move = nil
+        for side in 0...1 where !session[side].inputClosed && session[side ^ 1].backlog.isEmpty {
+            setInterest(session, side: side, session[side].interest | Self.readable)
+        }
     }
 
     /// Ends `session` as moved for `cause`.
