@@ -5,7 +5,6 @@ import MQTTWire
 import Testing
 
 import enum FrontBench.WindowPeak
-
 import struct NIOConcurrencyHelpers.NIOLockedValueBox
 
 /// What the tests of moved sessions share: the admin requests, a watcher of Will messages on the

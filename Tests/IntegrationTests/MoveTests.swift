@@ -253,3 +253,40 @@ struct MoveAdminTests {
         }
     }
 }
+
+/// `on_failback: close` moves the backup's sessions back at the backend's rate.
+@Suite("Moving sessions: failback")
+struct MoveFailbackTests {
+    @Test(
+        "active-passive: when the primary is ready again, the sessions on the backup move (cause failback), none is refused"
+    )
+    func failbackMoves() async throws {
+        try await withMosquittos(2) { brokers in
+            let config = TestConfig.mqttFront(ports: brokers.map(\.port), balance: .first, admin: true) { _ in
+            } backend: { backend in
+                backend.servers[1].backup = true
+                backend.moveRate = 100
+            }.on(.relayThreads)
+            try await withFront(config) { front in
+                let port = try front.port()
+                let watcher = try await WillWatcher.start(brokers)
+                try await MoveSupport.setState(front, "b1", "maint")
+                let ids = (0..<20).map { "failback-\($0)" }
+                let clients = try await MoveSupport.connectAll(ids, port: port)
+                let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
+                #expect(backend.server(named: "b2")?.activeConnections == ids.count)
+                try await MoveSupport.setState(front, "b1", "ready")
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.metric("brokerfront_sessions_moved_total", ["server": "b2", "reason": "failback"])
+                            == Double(ids.count)
+                    })
+                for client in clients.values { #expect(await client.connection.waitForClose(timeout: .seconds(2))) }
+                let line = await front.waitForSessionClosed(matching: ["client_id": "failback-3"])
+                #expect(line?["reason"] == "moved" && line?["cause"] == "failback", "\(String(describing: line))")
+                #expect(await Poll.until(timeout: .seconds(1)) { !watcher.seen.isEmpty } == false, "\(watcher.seen)")
+                await watcher.stop()
+            }
+        }
+    }
+}
