@@ -290,3 +290,29 @@ struct MoveFailbackTests {
         }
     }
 }
+
+/// A `tcp` session (Redis) has no packets the front knows: a move closes it.
+@Suite("Moving sessions: tcp")
+struct MoveTCPTests {
+    @Test("evacuating a Redis server closes its tcp sessions at once, reason moved", arguments: Shell.allCases)
+    func tcpSessionsClose(shell: Shell) async throws {
+        try await withRedis { redis in
+            let config = TestConfig.front(
+                listeners: [TestConfig.mqttListener(name: "redis", backend: "redis") { $0.protocol = .tcp }],
+                backends: [TestConfig.backend(name: "redis", ports: [redis.port], balance: .roundRobin)], admin: true
+            ).on(shell)
+            try await withFront(config) { front in
+                let client = try await TestClient.connect(port: try front.port("redis"))
+                try await client.send("PING\r\n")
+                #expect(
+                    try await client.read(until: Array("\r\n".utf8), timeout: .seconds(5)) == Array("+PONG\r\n".utf8))
+                let answer = try await MoveSupport.post(front, "/backends/redis/servers/b1/evacuate")
+                #expect(answer.status == 202, "\(answer.body)")
+                #expect(await client.waitForClose(timeout: .seconds(5)))
+                let line = await front.waitForSessionClosed(matching: ["backend": "redis"])
+                #expect(line?["reason"] == "moved" && line?["cause"] == "evacuate", "\(String(describing: line))")
+                await client.close()
+            }
+        }
+    }
+}
