@@ -13,30 +13,47 @@ import MQTTWire
 /// 0x8B when the front stops) or, before MQTT 5, a close. A `tcp` session just closes.
 extension RelayEngine {
     /// Begins moving up to `limit` of this thread's sessions that `order` selects, the longest idle
-    /// first (the least likely to be in the middle of something); says how many are left.
+    /// first (the least likely to be in the middle of something); says how many are left. The
+    /// table is looked through once per order, and again only when that list is used up.
     func moveSessions(_ order: MoveOrder, upTo limit: Int) -> MoveTally {
+        moveCandidates = moveCandidates.filter { now &- $0.value.lastUsed < MoveCandidates.keep }
+        var list = moveCandidates[order.id] ?? findCandidates(order)
+        if list.next >= list.sessions.count { list = findCandidates(order) }
         var tally = MoveTally()
-        var chosen = SmallestElements<(idleSince: UInt64, session: RelayedSession)>(capacity: limit) {
-            $0.idleSince < $1.idleSince
-        }
-        for case let session? in sessions {
-            guard let drive = session.drive, !session.isEnded, drive.machine.phase != .closing,
-                let server = drive.books.server, order.selects(server, drive.machine.routingKey)
-            else { continue }
-            if session.move != nil {
-                tally.moving += 1
+        var looked = 0
+        let toLook = list.sessions.count - list.next
+        while tally.started < limit, looked < toLook {
+            let session = list.sessions[list.next]
+            list.next += 1
+            looked += 1
+            guard self.session(of: session.link) === session, session.move == nil, !session.isEnded else { continue }
+            guard isMovable(session) else {
+                // Not yet (a connect phase, a replay): its turn comes again after the others'.
+                list.sessions.append(session)
                 continue
             }
-            tally.waiting += 1
-            if isMovable(session) { chosen.offer((session.link.lastActivity.load(ordering: .relaxed), session)) }
-        }
-        for entry in chosen.sorted() where !entry.session.isEnded {
-            beginMove(entry.session, order)
+            beginMove(session, order)
             tally.started += 1
         }
-        tally.waiting -= tally.started
-        tally.moving += tally.started
+        list.lastUsed = now
+        moveCandidates[order.id] = list
+        tally.waiting = list.sessions.count - list.next
+        tally.moving = movingSessions.count { $0.move?.orderID == order.id && !$0.isEnded }
         return tally
+    }
+
+    /// Every session of this thread that `order` selects and that is not moving yet, the longest
+    /// idle first.
+    private func findCandidates(_ order: MoveOrder) -> MoveCandidates {
+        var found: [(idleSince: UInt64, session: RelayedSession)] = []
+        for case let session? in sessions where session.move == nil && !session.isEnded {
+            guard let drive = session.drive, drive.machine.phase != .closing, let server = drive.books.server,
+                order.selects(server, drive.machine.routingKey)
+            else { continue }
+            found.append((session.link.lastActivity.load(ordering: .relaxed), session))
+        }
+        found.sort { $0.idleSince < $1.idleSince }
+        return MoveCandidates(sessions: found.map(\.session), lastUsed: now)
     }
 
     /// Relaying to a server that answered, with nothing to replay: its stream has a known shape.
@@ -59,7 +76,8 @@ extension RelayEngine {
             version == .v5
             ? MQTTPacket.serverDisconnect(
                 reasonCode: order.cause.clientReasonCode, serverReference: order.serverReference) : []
-        session.move = SessionMove(cause: order.cause, clientGoodbye: goodbye, deadline: now &+ SessionMove.packetWait)
+        session.move = SessionMove(
+            cause: order.cause, orderID: order.id, clientGoodbye: goodbye, deadline: now &+ SessionMove.packetWait)
         movingSessions.append(session)
         advanceMove(session)
     }

@@ -88,6 +88,8 @@ final class RelayEngine: @unchecked Sendable {
     let wheel = TimerWheel()
     /// Sessions being moved off their server, and when their deadlines were last looked at.
     var movingSessions: [RelayedSession] = []
+    /// What the last full look found for each move order under way.
+    var moveCandidates: [UInt64: MoveCandidates] = [:]
     var lastMoveCheck: UInt64 = 0
     /// Driven sessions over their listener's `accept_rate`, in arrival order.
     var admissionQueue: [RelayDrive] = []

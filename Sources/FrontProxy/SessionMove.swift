@@ -12,6 +12,8 @@ struct SessionMove {
     }
 
     let cause: MoveCause
+    /// The ``MoveOrder`` that began it.
+    let orderID: UInt64
     /// What the client is sent last: an MQTT 5 server DISCONNECT, or nothing (3.1, 3.1.1).
     let clientGoodbye: [UInt8]
     var stage = Stage.finishingPackets
