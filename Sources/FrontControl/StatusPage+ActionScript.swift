@@ -89,7 +89,11 @@ extension StatusPage {
             return null;
           }
           function describe(action, data) {
-            if (action === "evacuate") return data.moving ? "moving " + num(data.moving.remaining) + " sessions" : "nothing to move";
+            if (action === "evacuate") {
+              if (!data.active_connections) return "no session to move";
+              var pace = data.moving && data.moving.rate > 0 ? " at " + num(data.moving.rate) + "/s" : "";
+              return "moving " + num(data.active_connections) + " sessions" + pace;
+            }
             if (action === "close") return "closed " + num(data.closed);
             if (action === "move") return "moving " + num(data.moved);
             if (action === "rebalance") return "rebalancing";

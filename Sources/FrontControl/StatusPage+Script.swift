@@ -30,7 +30,9 @@ extension StatusPage {
             var t = el("table"), tr = el("tr");
             heads.forEach(function (h) { add(tr, el("th", h.charAt(0) === "~" ? "num" : "", h.replace("~", ""))); });
             add(t, add(el("thead"), tr));
-            return [t, add(t, el("tbody"))];
+            var body = el("tbody");
+            add(t, body);
+            return [t, body];
           }
           function cell(cls, text) { return el("td", cls, text); }
           function summary(r) {

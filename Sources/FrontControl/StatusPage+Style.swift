@@ -30,12 +30,12 @@ extension StatusPage {
         #listeners th:nth-child(1){width:25%}
         #listeners th:nth-child(2){width:30%}
         #listeners th:nth-child(3){width:25%}
-        .backend th:nth-child(1){width:13%}
-        .backend th:nth-child(2){width:15%}
+        .backend th:nth-child(1){width:12%}
+        .backend th:nth-child(2){width:14%}
         .backend th:nth-child(3){width:14%}
-        .backend th:nth-child(4){width:8%}
+        .backend th:nth-child(4){width:7%}
         .backend th:nth-child(5),.backend th:nth-child(6){width:7%}
-        .backend th:nth-child(8){width:292px}
+        .backend th:nth-child(8){width:300px}
         td{overflow-wrap:anywhere}
         th,td{text-align:left;padding:7px 14px;border-bottom:1px solid #eaeef2;vertical-align:baseline}
         th{font-size:11px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.05em;\
