@@ -30,10 +30,10 @@ extension StatusPage {
         #listeners th:nth-child(1){width:25%}
         #listeners th:nth-child(2){width:30%}
         #listeners th:nth-child(3){width:25%}
-        .backend th:nth-child(1){width:12%}
+        .backend th:nth-child(1){width:11%}
         .backend th:nth-child(2){width:14%}
         .backend th:nth-child(3){width:14%}
-        .backend th:nth-child(4){width:7%}
+        .backend th:nth-child(4){width:8%}
         .backend th:nth-child(5),.backend th:nth-child(6){width:7%}
         .backend th:nth-child(8){width:300px}
         td{overflow-wrap:anywhere}
@@ -51,7 +51,8 @@ extension StatusPage {
         .state-maint{background:var(--maint)}
         .state-other{background:#8250df}
         tr.active td:first-child{box-shadow:inset 4px 0 0 var(--up)}
-        .tag{font-size:11px;border:1px solid var(--line);border-radius:4px;padding:0 6px;color:var(--muted)}
+        .tag{font-size:11px;border:1px solid var(--line);border-radius:4px;padding:0 6px;color:var(--muted);\
+        white-space:nowrap}
         .tag-active{border-color:var(--up);color:var(--up)}
         .check-ok{color:var(--up);font-weight:600}
         .check-fail{color:var(--down);font-weight:600}

@@ -19,8 +19,8 @@ struct StatusPageBrowserTests {
         ]
     }
 
-    /// Where screenshots go besides the test's own directory: `STATUS_PAGE_SCREENSHOTS` (the docs
-    /// pictures are made with `STATUS_PAGE_SCREENSHOTS=docs`), else nowhere.
+    /// Where screenshots are kept besides the test's own directory (removed afterwards): the directory in
+    /// `STATUS_PAGE_SCREENSHOTS`, to look at them; nowhere when unset.
     static let screenshots = ProcessInfo.processInfo.environment["STATUS_PAGE_SCREENSHOTS"]
 
     /// The page at `url` as chromium's DOM after its script ran, loaded again (at most 3 times) until
