@@ -1,6 +1,7 @@
 extension StatusPage {
-    /// The server actions: the `data-action` a button carries and its label. `evacuate` posts to
-    /// `/backends/{b}/servers/{s}/evacuate`, the others to `…/state` with that state.
+    /// The server actions: the `data-action` a button carries and its label, for the server-rendered
+    /// buttons and the script's (`SERVER_ACTIONS`). `evacuate` posts to `/backends/{b}/servers/{s}/evacuate`,
+    /// the others to `…/state` with that state.
     static let serverActions = [("evacuate", "Evacuate"), ("drain", "Drain"), ("maint", "Maint"), ("ready", "Ready")]
 
     /// The actions cell of one server row: a button per action, the current state's (drain, maint)

@@ -3,8 +3,9 @@ extension StatusPage {
     /// (``actionScript``), the session table (``sessionScript``) and the charts (``chartScript``). Every
     /// node is made with DOM calls and `textContent`, so no string from the JSON is parsed as HTML.
     static var script: String {
-        "\n(function () {\n  \"use strict\";\n" + statusScript + actionScript + sessionScript + chartScript
-            + "})();\n"
+        let actions = serverActions.map { #"["\#($0.0)", "\#($0.1)"]"# }.joined(separator: ", ")
+        return "\n(function () {\n  \"use strict\";\n  var SERVER_ACTIONS = [\(actions)];\n" + statusScript
+            + actionScript + sessionScript + chartScript + "})();\n"
     }
 
     /// Every 2 s it fetches `/status` (same origin, relative URL) and rebuilds `<main>` with the same
@@ -96,7 +97,7 @@ extension StatusPage {
           }
           function actions(b, s) {
             var td = el("td", "actions");
-            [["evacuate", "Evacuate"], ["drain", "Drain"], ["maint", "Maint"], ["ready", "Ready"]].forEach(function (a) {
+            SERVER_ACTIONS.forEach(function (a) {
               var btn = button(a[0], a[1], { backend: b, server: s.name });
               btn.disabled = a[0] === s.state;
               add(td, btn);
