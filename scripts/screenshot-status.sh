@@ -40,10 +40,11 @@ profile="$(mktemp -d /tmp/brokerfront-chromium.XXXXXX)"
 trap 'rm -rf "$profile"' EXIT
 mkdir -p "$(dirname "$out")"
 rm -f "$out"
-# --virtual-time-budget lets the page's first fetch of /status finish (the page polls every 2 s).
+# --virtual-time-budget lets the page's first fetches finish (/status, /status/history for the charts,
+# /sessions for the table); the page polls /status every 2 s. Tall enough for the charts and sessions.
 timeout 90 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
-    --user-data-dir="$profile" --virtual-time-budget=1500 \
-    --screenshot="$out" --window-size=1200,800 "$url" 2>"$profile/chromium.log" || {
+    --user-data-dir="$profile" --virtual-time-budget=3000 \
+    --screenshot="$out" --window-size=1280,1700 "$url" 2>"$profile/chromium.log" || {
     cat "$profile/chromium.log" >&2
     exit 1
 }

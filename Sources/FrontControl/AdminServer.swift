@@ -34,6 +34,7 @@ public enum AdminServer {
         reloader: ConfigReloader,
         group: any EventLoopGroup,
         logger: Logger,
+        history: StatusHistory,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: AdminRequestContext.self)
@@ -186,6 +187,8 @@ public enum AdminServer {
                 "sessions closed by operator", metadata: ["client_id": .string(clientID), "count": "\(closed)"])
             return json(["closed": closed])
         }
+        // The HTML page's own routes (AdminServer+Page.swift).
+        addPageRoutes(to: router, history: history)
         for method in [HTTPRequest.Method.get, .post, .put, .delete] {
             router.on("**", method: method) { request, _ -> Response in
                 error(.notFound, "no such endpoint: \(request.method) \(request.uri.path)")

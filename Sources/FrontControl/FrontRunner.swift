@@ -21,6 +21,8 @@ public final class FrontRunner: Sendable {
     public let reloader: ConfigReloader
     /// The admin plane (runs when the configuration has an `admin:` section; a reload moves it).
     public let adminPlane: AdminPlane
+    /// The last 15 minutes of totals behind `GET /status/history`.
+    public let history: StatusHistory
     private let group: ServiceGroup
     private let ready = ReadyState()
     private let hasAdmin: Bool
@@ -48,10 +50,13 @@ public final class FrontRunner: Sendable {
         let reloader = ConfigReloader(
             path: configPath, proxy: proxy, logger: logger, factory: factory, logSettings: logSettings,
             adminToken: adminToken)
+        // Kept here, not in the admin plane, so the charts keep their 15 minutes when a reload moves it.
+        let history = StatusHistory { MetricTotals.read(proxy: proxy, registry: registry) }
+        self.history = history
         let adminPlane = AdminPlane(initial: configuration.admin, logger: logger) { admin, onRunning in
             AdminServer.make(
                 config: admin, token: adminToken, proxy: proxy, registry: registry, reloader: reloader,
-                group: eventLoopGroup, logger: logger, onRunning: onRunning)
+                group: eventLoopGroup, logger: logger, history: history, onRunning: onRunning)
         }
         reloader.manage(adminPlane)
         self.adminPlane = adminPlane
@@ -60,7 +65,9 @@ public final class FrontRunner: Sendable {
         // A graceful shutdown stops the services last to first, each after the one before it ended:
         // the data path goes first, so its listeners close at once and its sessions drain while
         // health checks, SIGHUP and the admin plane (`/status`, `/sessions`) still serve.
-        var services: [any Service] = [HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger)]
+        var services: [any Service] = [
+            history, HealthCheckService(proxy: proxy, group: eventLoopGroup, logger: logger),
+        ]
         if reloadOnHangup { services.append(ReloadSignalService(reloader: reloader)) }
         if let configPath {
             services.append(ConfigWatchService(path: configPath, reloader: reloader, proxy: proxy, logger: logger))

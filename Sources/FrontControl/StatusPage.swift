@@ -6,6 +6,10 @@
 /// an inline script then fetches `/status` every 2 s and rebuilds the same markup with DOM calls
 /// (`textContent`, never `innerHTML`). Every string from config or checks is HTML-escaped here. Pure:
 /// call it from any thread.
+///
+/// Besides the state, the page carries the operator's actions (per server: evacuate, drain, maint,
+/// ready; per backend: rebalance), the progress of moves, a searchable session table and charts of the
+/// last 15 minutes (`GET /status/history`); those parts are in the `StatusPage+…` files.
 public enum StatusPage {
     /// The whole document for `report`, titled `title` (escaped).
     public static func render(_ report: StatusReport, title: String) -> String {
@@ -23,11 +27,16 @@ public enum StatusPage {
             <body>
             <header><h1>\(safeTitle)</h1><span id="live" class="live"><span class="dot"></span><span id="live-text">\
             server-rendered; live updates need JavaScript</span></span></header>
+            \(tokenForm)
             <main id="status">
             \(body(report))
             </main>
+            <div class="panels">
+            \(charts)
+            \(sessions)
+            </div>
             <footer>Data: <a href="/status">/status</a> (JSON) &middot; <a href="/metrics">/metrics</a> (Prometheus) \
-            &middot; refreshed every 2 s</footer>
+            &middot; <a href="/status/history">/status/history</a> (JSON) &middot; refreshed every 2 s</footer>
             <script>\(script)</script>
             </body>
             </html>
@@ -80,28 +89,34 @@ public enum StatusPage {
             + "<tbody>\(rows.joined())</tbody></table></section>"
     }
 
-    /// One backend card: its name, active server (`balance: first`), sessions, and a row per server.
+    /// One backend card: its name, active server (`balance: first`), sessions, a backend-wide move under
+    /// way, the rebalance button, and a row per server.
     static func backend(_ backend: StatusReport.Backend) -> String {
         let active = backend.active_server.map { "active server <b>\(escape($0))</b>" } ?? "active server &mdash;"
         let sessions = backend.servers.reduce(0) { $0 + $1.active_connections }
-        let rows = backend.servers.map { server(server: $0, active: $0.name == backend.active_server) }
+        let rows = backend.servers.map {
+            server(server: $0, backend: backend.name, active: $0.name == backend.active_server)
+        }
         return #"<section class="card backend"><h2><span>Backend <span class="name">"#
             + "\(escape(backend.name))</span></span><span class=\"sub\">\(active)</span>"
-            + "<span class=\"sub\">\(grouped(sessions)) active sessions</span></h2><table><thead><tr>"
+            + "<span class=\"sub\">\(grouped(sessions)) active sessions</span>\(backendMoving(backend))"
+            + "\(rebalanceButton(backend: backend.name))</h2><table><thead><tr>"
             + #"<th>Server</th><th>Address</th><th>State</th><th>Role</th><th class="num">Active</th>"#
-            + #"<th class="num">Total</th><th>Last check</th></tr></thead>"#
+            + #"<th class="num">Total</th><th>Last check</th><th>Actions</th></tr></thead>"#
             + "<tbody>\(rows.joined())</tbody></table></section>"
     }
 
-    /// One server row; `active` marks the server `balance: first` sends new sessions to.
-    static func server(server: StatusReport.Server, active: Bool) -> String {
+    /// One server row of `backend`; `active` marks the server `balance: first` sends new sessions to.
+    static func server(server: StatusReport.Server, backend: String, active: Bool) -> String {
         let role = server.backup ? #"<span class="tag">backup</span>"# : #"<span class="tag">primary</span>"#
         let marker = active ? #" <span class="tag tag-active">active</span>"# : ""
         return "<tr class=\"server\(active ? " active" : "")\"><td>\(escape(server.name))\(marker)</td>"
             + "<td class=\"mono\">\(escape(server.address))</td>"
-            + "<td><span class=\"\(stateClass(server.state))\">\(escape(server.state))</span></td>"
+            + "<td><span class=\"\(stateClass(server.state))\">\(escape(server.state))</span>"
+            + "\(moving(server.moving))</td>"
             + "<td>\(role)</td><td class=\"num\">\(grouped(server.active_connections))</td>"
-            + "<td class=\"num\">\(grouped(server.total_connections))</td><td>\(check(server.last_check))</td></tr>"
+            + "<td class=\"num\">\(grouped(server.total_connections))</td><td>\(check(server.last_check))</td>"
+            + "\(actions(backend: backend, server: server.name, state: server.state))</tr>"
     }
 
     /// The last health check: verdict, duration and message, or "no check".

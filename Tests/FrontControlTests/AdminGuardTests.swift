@@ -25,6 +25,7 @@ struct AdminGuardTests {
         #expect(AdminGuard.kind(method: "GET", path: "/status") == .read)
         #expect(AdminGuard.kind(method: "GET", path: "/healthz") == .read)
         #expect(AdminGuard.kind(method: "GET", path: "/") == .read)
+        #expect(AdminGuard.kind(method: "GET", path: "/status/history") == .read)
         #expect(AdminGuard.kind(method: "GET", path: "/sessions") == .sessions)
         #expect(AdminGuard.kind(method: "HEAD", path: "/sessions") == .sessions)
         for method in ["POST", "DELETE", "PUT", "PATCH", "post"] {
@@ -61,6 +62,9 @@ struct AdminGuardTests {
         #expect(Self.status(authorized, token: "s3cret") == nil)
         let status = Request(method: "GET", path: "/status", host: "any.example", peer: "192.0.2.7")
         #expect(Self.status(status, token: "s3cret") == nil)
+        // The page's chart data is a read like /status: no token, any Host, any peer.
+        let history = Request(method: "GET", path: "/status/history", host: "any.example", peer: "192.0.2.7")
+        #expect(Self.status(history, token: "s3cret") == nil)
     }
 
     @Test("Content-Type: application/json on mutations (parameters and case allowed), else 415")

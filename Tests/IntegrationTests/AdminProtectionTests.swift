@@ -22,7 +22,7 @@ struct AdminProtectionTests {
     static let maint = #"{"state":"maint"}"#
     static let statePath = "/backends/brokers/servers/b1/state"
 
-    @Test("with a token, GET /sessions needs it (401 without); /, /status and /metrics stay open")
+    @Test("with a token, GET /sessions needs it (401 without); /, /status, /status/history and /metrics stay open")
     func sessionsNeedTheToken() async throws {
         try await withFront(Self.config(token: "s3cret")) { front in
             let admin = try #require(front.runner.adminPort)
@@ -36,7 +36,7 @@ struct AdminProtectionTests {
                 port: admin, path: "/sessions", headers: ["Authorization": "Bearer s3cret"])
             #expect(right.status == 200)
             #expect(try JSONValue.parse(right.body)["total"]?.number == 0)
-            for path in ["/", "/status", "/metrics"] {
+            for path in ["/", "/status", "/status/history", "/metrics"] {
                 #expect(try await HTTPTestClient.get(port: admin, path: path).status == 200, "\(path)")
             }
         }
@@ -99,7 +99,7 @@ struct AdminProtectionTests {
             #expect(try JSONValue.parse(post.body)["error"]?.string?.contains("admin.hosts") == true)
             #expect(try await HTTPTestClient.get(port: admin, path: "/sessions", hostHeader: rebound).status == 403)
             #expect(try await Self.state(admin) == before)
-            for path in ["/", "/status", "/metrics"] {
+            for path in ["/", "/status", "/status/history", "/metrics"] {
                 #expect(try await HTTPTestClient.get(port: admin, path: path, hostHeader: rebound).status == 200)
             }
             for host in ["localhost:\(admin)", "LOCALHOST", "127.0.0.1", "[::1]:\(admin)"] {

@@ -1,3 +1,4 @@
+import Foundation
 import FrontConfig
 import FrontProxy
 import FrontTesting
@@ -42,6 +43,55 @@ struct AdminTests {
 
                 await client.disconnect()
                 #expect(await front.waitForActive(0))
+            }
+        }
+    }
+
+    @Test("GET /status/history: a sample at start, then totals of sessions, connects and refusals by reason")
+    func statusHistory() async throws {
+        try await withMosquitto { broker in
+            try await withFront(TestConfig.mqttFront(ports: [broker.port], admin: true)) { front in
+                let adminPort = try #require(front.runner.adminPort)
+                func history() async throws -> JSONValue {
+                    let answer = try await HTTPTestClient.get(port: adminPort, path: "/status/history")
+                    #expect(answer.status == 200)
+                    #expect(answer.headers["content-type"]?.hasPrefix("application/json") == true)
+                    return try JSONValue.parse(answer.body)
+                }
+                // The sampler takes its first sample as the front starts.
+                let first = await Poll.value(timeout: .seconds(5)) { try? await history()["samples"]?[0] }
+                #expect(first?["sessions"]?.number == 0)
+                #expect(first?["connects"]?.number == 0)
+                #expect(first?["moved"]?.number == 0)
+
+                let (client, code) = try await MQTTTestClient.connect(port: try front.port(), clientID: "charted")
+                #expect(code == 0)
+                let http = try await TestClient.connect(
+                    port: try front.port(), sending: Array("GET / HTTP/1.1\r\n\r\n".utf8))
+                #expect(try await http.readUntilClose(timeout: .seconds(2)) == [])
+                await http.close()
+                #expect(
+                    await Poll.until(timeout: .seconds(2)) {
+                        front.metric("brokerfront_connections_rejected_total", ["reason": "malformed_connect"]) == 1
+                    })
+                #expect(await front.waitForActive(1))
+                front.runner.history.sample()
+
+                let json = try await history()
+                #expect(json["interval_seconds"]?.number == 5)
+                let samples: [JSONValue] = {
+                    if case .array(let samples)? = json["samples"] { return samples }
+                    return []
+                }()
+                #expect(samples.count >= 2, "\(json)")
+                let last = samples.last
+                #expect(last?["sessions"]?.number == 1)
+                #expect(last?["connects"]?.number == 2)
+                #expect(last?["rejected"]?["malformed_connect"]?.number == 1)
+                #expect(last?["moved"]?.number == 0)
+                let now = Date().timeIntervalSince1970
+                #expect(abs((last?["t"]?.number ?? 0) - now) < 60, "t is Unix seconds")
+                await client.disconnect()
             }
         }
     }

@@ -19,8 +19,45 @@ struct StatusPageBrowserTests {
         ]
     }
 
+    /// Where screenshots are kept besides the test's own directory (removed afterwards): the directory in
+    /// `STATUS_PAGE_SCREENSHOTS`, to look at them; nowhere when unset.
+    static let screenshots = ProcessInfo.processInfo.environment["STATUS_PAGE_SCREENSHOTS"]
+
+    /// The page at `url` as chromium's DOM after its script ran, loaded again (at most 3 times) until
+    /// `ready` holds: the fetches run within chromium's virtual time budget, which a loaded machine can outrun.
+    static func dump(_ chromium: String, _ flags: [String], _ url: String, until ready: (String) -> Bool)
+        async throws -> String
+    {
+        var dom = ""
+        for _ in 0..<3 where !ready(dom) {
+            let run = try await CommandLineTool.run(chromium, flags + ["--dump-dom", url], timeout: .seconds(60))
+            #expect(run.status == 0, "\(run.stderr)")
+            dom = run.stdout
+        }
+        return dom
+    }
+
+    /// A screenshot of the whole page (`size` wide,tall) into `directory`, copied as `name` to
+    /// ``screenshots`` when set.
+    static func screenshot(
+        _ chromium: String, _ flags: [String], _ url: String, directory: TemporaryDirectory, name: String,
+        size: String = "1280,1900"
+    ) async throws {
+        let shot = "\(directory.path)/\(name)"
+        let picture = try await CommandLineTool.run(
+            chromium, flags + ["--screenshot=\(shot)", "--window-size=\(size)", "--hide-scrollbars", url],
+            timeout: .seconds(60))
+        #expect(picture.status == 0, "\(picture.stderr)")
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        #expect(bytes > 10_000, "screenshot of \(bytes) bytes")
+        if let target = screenshots {
+            try? FileManager.default.removeItem(atPath: "\(target)/\(name)")
+            try FileManager.default.copyItem(atPath: shot, toPath: "\(target)/\(name)")
+        }
+    }
+
     @Test(
-        "headless chromium renders the page with every server and its state",
+        "headless chromium renders every server and its state, the server actions, a live session and the charts",
         .enabled(if: chromium != nil, "chromium is not installed (make test installs it)"))
     func rendersServers() async throws {
         guard let chromium = Self.chromium else { return }
@@ -29,25 +66,74 @@ struct StatusPageBrowserTests {
             try await withFront(config) { front in
                 let (client, _) = try await MQTTTestClient.connect(port: try front.port(), clientID: "viewer")
                 let admin = try #require(front.runner.adminPort)
+                // Samples in three different seconds (the front samples every 5 s by itself), so the charts
+                // have lines and rates.
+                let history = front.runner.history
+                let sampled = await Poll.until(timeout: .seconds(10), interval: .milliseconds(400)) {
+                    history.sample()
+                    return Set(history.samples.map(\.t)).count >= 3
+                }
+                #expect(sampled)
                 let directory = try TemporaryDirectory(prefix: "chromium")
                 defer { directory.remove() }
                 let flags = Self.flags(profile: directory)
                 let url = "http://127.0.0.1:\(admin)/"
-                let dom = try await CommandLineTool.run(chromium, flags + ["--dump-dom", url], timeout: .seconds(60))
-                #expect(dom.status == 0, "\(dom.stderr)")
-                for name in ["b1", "b2", "b3", "mqtt", "brokers"] {
-                    #expect(dom.stdout.contains(name), "the rendered page lacks \(name)")
+                let sessionRow = #"<td class="mono">viewer</td>"#
+                let dom = try await Self.dump(chromium, flags, url) {
+                    $0.contains(sessionRow) && $0.contains("<polyline")
                 }
-                #expect(dom.stdout.contains("up"))
-                #expect(!dom.stdout.contains("http://") || !dom.stdout.contains("<script src"), "no external assets")
-                let shot = "\(directory.path)/status.png"
-                let picture = try await CommandLineTool.run(
-                    chromium, flags + ["--screenshot=\(shot)", "--window-size=1200,800", url], timeout: .seconds(60))
-                #expect(picture.status == 0, "\(picture.stderr)")
-                let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
-                #expect(size > 10_000, "screenshot of \(size) bytes")
+                for name in ["b1", "b2", "b3", "mqtt", "brokers"] {
+                    #expect(dom.contains(name), "the rendered page lacks \(name)")
+                }
+                #expect(dom.contains("up"))
+                #expect(!dom.contains("http://") || !dom.contains("<script src"), "no external assets")
+                // Per server: Evacuate, Drain, Maint, Ready (3 servers); per backend: Rebalance.
+                for action in ["evacuate", "drain", "maint", "ready"] {
+                    #expect(
+                        dom.components(separatedBy: #"data-action="\#(action)""#).count - 1 == 3,
+                        "\(action) buttons")
+                }
+                #expect(dom.contains(#"data-action="rebalance" data-backend="brokers""#))
+                // The session table, filled from GET /sessions: the client through the front, with its actions.
+                #expect(dom.contains(sessionRow), "no session row for viewer")
+                #expect(dom.contains(#"data-action="move" data-client="viewer""#))
+                #expect(dom.contains(#"data-action="close" data-client="viewer""#))
+                #expect(dom.contains("1 live"))
+                // The charts, drawn from GET /status/history.
+                for id in ["chart-sessions", "chart-connects", "chart-refusals", "chart-moves"] {
+                    #expect(dom.contains(#"id="\#(id)""#), "\(id)")
+                }
+                #expect(dom.components(separatedBy: "<polyline").count - 1 >= 4, "a line per chart")
+                #expect(dom.contains("none refused"))
+                #expect(!dom.contains(#"<form id="token-form" class="token">"#), "no token asked for without one")
+                try await Self.screenshot(chromium, flags, url, directory: directory, name: "status-page.png")
                 await client.disconnect()
             }
+        }
+    }
+
+    @Test(
+        "with an admin token, the page asks for it when GET /sessions answers 401",
+        .enabled(if: chromium != nil, "chromium is not installed (make test installs it)"))
+    func asksForToken() async throws {
+        guard let chromium = Self.chromium else { return }
+        var config = TestConfig.mqttFront(ports: [FreePort.refusing()], admin: true)
+        config.admin?.token = "s3cret"
+        try await withFront(config) { front in
+            let admin = try #require(front.runner.adminPort)
+            let directory = try TemporaryDirectory(prefix: "chromium")
+            defer { directory.remove() }
+            let flags = Self.flags(profile: directory)
+            let url = "http://127.0.0.1:\(admin)/"
+            let shown = #"<form id="token-form" class="token">"#
+            let dom = try await Self.dump(chromium, flags, url) { $0.contains(shown) }
+            #expect(dom.contains(shown), "the token form stayed hidden")
+            #expect(dom.contains("This admin plane needs its token:"))
+            // The table waits for the token instead of showing rows or an error.
+            #expect(dom.contains("the session list needs JavaScript"))
+            #expect(dom.contains(#"class="live ok""#), "/status stays open without the token")
+            try await Self.screenshot(
+                chromium, flags, url, directory: directory, name: "status-page-token.png", size: "1280,900")
         }
     }
 
