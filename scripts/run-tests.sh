@@ -37,7 +37,7 @@ if [ "$rc" -ne 0 ]; then
   echo "=== failing tests (from $log) ==="
   grep -E '✘|recorded an issue|Expectation failed|error:|Fatal error|Crash' "$log" | grep -v '^✔' | head -60
   echo "=== exit $rc ==="
-  if [ -z "${NO_RERUN:-}" ] && [ "$#" -eq 0 ] && ! grep -qE 'Fatal error|Crash|signal code|error: Exited' "$log"; then
+  if [ -z "${NO_RERUN:-}" ] && [ "$#" -eq 0 ] && ! grep -qE 'Fatal error|Exited with unexpected signal|signal code|error: Exited' "$log"; then
     suites=$(grep -oE 'recorded an issue.* at [A-Za-z0-9_]+Tests\.swift:[0-9]+' "$log" \
       | sed -E 's/.* at ([A-Za-z0-9_]+Tests)\.swift:.*/\1/' | sort -u)
     count=$(printf '%s\n' "$suites" | grep -c . || true)
