@@ -63,12 +63,15 @@ public final class ServerEvents: Sendable {
     }
 
     /// An operator changed a server's admin state (drain, maint, ready): `maint` moves its sessions
-    /// off at the backend's `move_rate`; `ready` stops a move of its sessions that is under way.
+    /// off at the backend's `move_rate`; `ready` stops a move of its sessions that is under way and,
+    /// with `rebalance: auto`, rebalances the backend once the server's slow start is over.
     public func adminStateChanged(_ server: ServerRuntime) {
         guard let backend = routing.snapshot.backend(named: server.backendName) else { return }
         switch server.healthState.admin {
         case .maint: moveSessions(of: server, cause: .maint)
-        case .ready: mover.cancel(.init(backend: backend.name, server: server.name))
+        case .ready:
+            mover.cancel(.init(backend: backend.name, server: server.name))
+            rebalanceAfterSlowStart(server)
         case .drain: break
         }
         apply(backend.reevaluate(), in: backend)

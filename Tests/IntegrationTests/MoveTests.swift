@@ -316,3 +316,41 @@ struct MoveTCPTests {
         }
     }
 }
+
+/// `rebalance: auto`.
+@Suite("Moving sessions: rebalance auto")
+struct MoveRebalanceAutoTests {
+    @Test("rebalance: auto — a server made ready again gets back the sessions it owns by client id, and only those")
+    func readyRebalances() async throws {
+        try await withMosquittos(2) { brokers in
+            let config = TestConfig.mqttFront(ports: brokers.map(\.port), admin: true) { _ in
+            } backend: { backend in
+                backend.rebalance = .auto
+                backend.moveRate = 200
+            }.on(.relayThreads)
+            try await withFront(config) { front in
+                let port = try front.port()
+                try await MoveSupport.setState(front, "b2", "maint")
+                let ids = (0..<30).map { "auto-\($0)" }
+                let clients = try await MoveSupport.connectAll(ids, port: port)
+                let backend = try #require(front.runner.proxy.routing.snapshot.backend(named: "brokers"))
+                try await MoveSupport.setState(front, "b2", "ready")
+                let owned = ids.filter {
+                    backend.preferredServer(for: RoutingKey(clientID: $0, sourceIP: ""), at: .now())?.name == "b2"
+                }
+                #expect(!owned.isEmpty && owned.count < ids.count)
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.metric("brokerfront_sessions_moved_total", ["server": "b1", "reason": "rebalance"])
+                            == Double(owned.count)
+                    })
+                var closed: [String] = []
+                for (id, client) in clients where await client.connection.waitForClose(timeout: .milliseconds(10)) {
+                    closed.append(id)
+                }
+                #expect(Set(closed) == Set(owned))
+                for client in clients.values { await client.close() }
+            }
+        }
+    }
+}
