@@ -164,6 +164,59 @@ struct MoveTests {
         }
     }
 
+    @Test(
+        "a PUBLISH from the broker in flight when the move begins reaches a slow subscriber whole before its close; the broker publishes no Will",
+        arguments: Shell.allCases
+    )
+    func serverPacketInFlightFinishes(shell: Shell) async throws {
+        try await withMosquittos(2) { brokers in
+            try await withFront(Self.config(brokers.map(\.port), on: shell)) { front in
+                let port = try front.port()
+                let watcher = try await WillWatcher.start(brokers)
+                try await MoveSupport.setState(front, "b2", "drain")
+                let directory = try TemporaryDirectory(prefix: "slow-sub")
+                defer { directory.remove() }
+                let script = try directory.write(MoveSupport.slowSubscriberScript, to: "slow_subscriber.py")
+                let marker = "\(directory.path)/read-now"
+                let subscriber = try ChildProcess.launch(
+                    "/usr/bin/python3", [script, "\(port)", "slow", marker], outputDirectory: directory.path)
+                #expect(
+                    await Poll.until(timeout: .seconds(10)) { subscriber.stdoutText().contains("READY") },
+                    "\(subscriber.stderrText())")
+                #expect(await shell.carries(1, on: front))
+                try await MoveSupport.setState(front, "b2", "ready")
+                let (publisher, code) = try await MQTTTestClient.connect(port: brokers[0].port, clientID: "pub")
+                #expect(code == 0)
+                let payload = [UInt8](repeating: 0x5A, count: 8_000_000)
+                let publish = MQTTPacket.publish(topic: "big/1", payload: payload)
+                try await publisher.connection.send(publish)
+                // The subscriber reads nothing: the front is left in the middle of the broker's PUBLISH.
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.metric("brokerfront_bytes_total", ["direction": "out"]) ?? 0 > 10_000
+                    }, "\(front.metricsText.split(separator: "\n").filter { $0.contains("bytes_total") })")
+                try await Task.sleep(for: .milliseconds(200))  // buffers fill up toward the subscriber
+                let relayed = front.metric("brokerfront_bytes_total", ["direction": "out"]) ?? 0
+                #expect(relayed < Double(publish.count), "the move must begin in the middle of the PUBLISH")
+
+                let answer = try await MoveSupport.post(front, "/backends/brokers/servers/b1/evacuate")
+                #expect(answer.status == 202)
+                try await Task.sleep(for: .milliseconds(300))  // the subscriber reads later, as on a slow link
+                #expect(FileManager.default.createFile(atPath: marker, contents: nil))
+                #expect(await Poll.until(timeout: .seconds(10)) { subscriber.stdoutText().contains("EOF") })
+                #expect(
+                    subscriber.stdoutText() == "READY\nPACKET 3 \(2 + "big/1".utf8.count + payload.count)\nEOF\n",
+                    "\(subscriber.stdoutText()) \(subscriber.stderrText())")
+                let line = await front.waitForSessionClosed(matching: ["client_id": "slow"])
+                #expect(line?["reason"] == "moved", "\(String(describing: line))")
+                #expect(await Poll.until(timeout: .seconds(1)) { !watcher.seen.isEmpty } == false, "\(watcher.seen)")
+                _ = await subscriber.stop()
+                await publisher.close()
+                await watcher.stop()
+            }
+        }
+    }
+
     @Test("rebalance after a third broker returns moves exactly the sessions whose owner by client id changed")
     func rebalanceMovesOnlyChangedOwners() async throws {
         try await withMosquittos(3) { brokers in
