@@ -69,8 +69,12 @@ extension ClientSessionHandler {
         scheduleDeadline()
     }
 
-    /// The next tick the session needs the wheel: the machine's deadline.
-    var nextDeadline: Int64? { machineDeadlineTick > 0 ? machineDeadlineTick : nil }
+    /// The next tick the session needs the wheel: the machine's deadline, or a move's if sooner.
+    var nextDeadline: Int64? {
+        let machineTick = machineDeadlineTick > 0 ? machineDeadlineTick : nil
+        guard let moveTick = move?.deadlineTick else { return machineTick }
+        return min(moveTick, machineTick ?? moveTick)
+    }
 
     /// (Re)schedules the session on the wheel for ``nextDeadline``.
     func scheduleDeadline() {

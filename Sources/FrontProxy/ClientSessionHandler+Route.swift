@@ -143,6 +143,8 @@ extension ClientSessionHandler {
     /// The upstream is connected: send what the client sent so far and start relaying.
     private func startRelay(to server: ServerRuntime, source: String?, header: [UInt8]?, handler: UpstreamHandler) {
         self.upstream = handler
+        // Each server's stream starts anew.
+        serverPackets = machine.connect == nil ? nil : MQTTStreamTracker()
         books.serverOpened(server, source: source)
         if source == nil { books.upstreamLocalIP = handler.channel?.localAddress?.ipAddress }
         if let header { handler.write(ByteBuffer(bytes: header)) }

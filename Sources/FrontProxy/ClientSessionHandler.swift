@@ -34,6 +34,10 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     /// ``SessionMachine/isReplaying``), for the next server if this one closes first.
     var replay: ByteBuffer?
     var upstream: UpstreamHandler?
+    /// MQTT: the broker's packets, from its first byte: where a move may cut its stream.
+    var serverPackets: MQTTStreamTracker?
+    /// Set while the session is being moved off its server (``beginMove(_:)``).
+    var move: ChannelMove?
 
     // Deadline bookkeeping (see WheelTimed and LoopState).
     var wheelSlot: Int32 = -1
@@ -106,11 +110,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         listener.metrics.bytesIn.increment(by: Int64(count))
         switch machine.phase {
         case .relaying:
-            _ = buffer.withUnsafeReadableBytes { machine.handle(.clientBytes($0), at: loop.now()) }
-            if replay != nil {
-                if machine.isReplaying { replay?.writeImmutableBuffer(buffer) } else { replay = nil }
-            }
-            upstream?.write(buffer)
+            if move != nil { relayWhileMoving(buffer) } else { relayToServer(buffer) }
         case .sniffing:
             guard holdConnectBytes(buffer.readableBytes) else { return }
             if pending == nil {
@@ -125,6 +125,15 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         case .closing:
             break
         }
+    }
+
+    /// Relays client bytes to the broker (flushed at the read-complete).
+    func relayToServer(_ buffer: ByteBuffer) {
+        _ = buffer.withUnsafeReadableBytes { machine.handle(.clientBytes($0), at: loop.now()) }
+        if replay != nil {
+            if machine.isReplaying { replay?.writeImmutableBuffer(buffer) } else { replay = nil }
+        }
+        upstream?.write(buffer)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -145,16 +154,28 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
             context.fireUserInboundEventTriggered(event)
             return
         }
+        if isSayingFarewell {
+            farewellClosed(.client, channelGone: false)
+            return
+        }
+        abandonMove()
         feed(.inputClosed(.client))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if isSayingFarewell {
+            farewellClosed(.client, channelGone: true)
+            return
+        }
+        abandonMove()
         feed(.clientClosed)
         finish()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if machine.reason == nil {
+        // After its goodbye a client may go away as it likes (on TLS, without close_notify): the
+        // move ends the session once its channel is closed.
+        if machine.reason == nil, !isSayingFarewell {
             // A TLS failure before the session was relayed is a refusal (bad or missing client certificate,
             // wrong protocol version, not TLS at all); later it is just how the client went away.
             let isTLS = error is NIOSSLError || error is BoringSSLError
@@ -171,7 +192,7 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
         switch machine.phase {
         case .accepting, .awaitingProxyHeader, .sniffing:
             context.read()
-        case .relaying where upstream?.isWritable ?? false:
+        case .relaying where mayReadClient:
             context.read()
         case .relaying, .admitting, .routing, .dialing, .awaitingAdmission:
             readPending = true
@@ -188,6 +209,10 @@ final class ClientSessionHandler: ChannelDuplexHandler, WheelTimed {
     // MARK: WheelTimed
 
     func wheelTickReached(_ tick: Int64) -> Int64? {
+        if let move, tick >= move.deadlineTick, machine.phase == .relaying {
+            endMoved(move.cause)
+            return nil
+        }
         // The machine files its next deadline (``arm(_:)``) or closes.
         feed(.tick)
         return nil

@@ -105,8 +105,8 @@ extension LoopState {
         return victims.count
     }
 
-    /// Moves up to `limit` of this loop's sessions that `order` selects, the longest idle first.
-    /// The SwiftNIO shell closes them (``CloseReason/moved``) without DISCONNECTs.
+    /// Begins moving up to `limit` of this loop's sessions that `order` selects, the longest idle
+    /// first (the least likely to be in the middle of something); says how many are left.
     func moveSessions(_ order: MoveOrder, upTo limit: Int) -> MoveTally {
         eventLoop.assertInEventLoop()
         var tally = MoveTally()
@@ -117,14 +117,19 @@ extension LoopState {
             guard session.machine.phase == .relaying, let server = session.server,
                 order.selects(server, session.machine.routingKey)
             else { return }
+            if session.move != nil {
+                tally.moving += 1
+                return
+            }
             tally.waiting += 1
-            chosen.offer((session.machine.lastActivity, session))
+            if session.isMovable { chosen.offer((session.machine.lastActivity, session)) }
         }
-        for entry in chosen.sorted() {
-            entry.session.feed(.moved(order.cause))
+        for entry in chosen.sorted() where entry.session.machine.phase == .relaying {
+            entry.session.beginMove(order)
             tally.started += 1
         }
         tally.waiting -= tally.started
+        tally.moving += tally.started
         return tally
     }
 }

@@ -70,14 +70,19 @@ public final class SessionMover: Sendable {
             return $0
         }
         let progress = Progress(cause: order.cause, rate: rate, remaining: 0, moved: 0, started: Date())
-        let task = Task { [self] in
-            await run(key, id: id, order: order, rate: rate, deadline: deadline, limit: limit)
-        }
+        // The job is on record before its task runs: a first update that did not find it would end
+        // the job at once, its sessions left where they are.
         let replaced = jobs.withLockedValue { jobs in
-            defer { jobs[key] = Job(id: id, progress: progress, task: task) }
+            defer { jobs[key] = Job(id: id, progress: progress, task: nil) }
             return jobs[key]?.task
         }
         replaced?.cancel()
+        let task = Task { [self] in
+            await run(key, id: id, order: order, rate: rate, deadline: deadline, limit: limit)
+        }
+        jobs.withLockedValue { jobs in
+            if jobs[key]?.id == id { jobs[key]?.task = task }
+        }
         logger.notice(
             "moving sessions",
             metadata: [

@@ -60,7 +60,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if partner?.isClientWritable ?? true {
+        if partner?.mayReadServer ?? true {
             context.read()
         } else {
             readPending = true
@@ -69,7 +69,12 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     /// The client became writable again: resume reading from the broker.
     func clientWritabilityChanged(_ writable: Bool) {
-        guard writable, readPending, let context else { return }
+        if writable { resumeReads() }
+    }
+
+    /// Reads the broker again if a read was withheld and its partner may take more now.
+    func resumeReads() {
+        guard readPending, partner?.mayReadServer ?? true, let context else { return }
         readPending = false
         context.read()
     }

@@ -162,6 +162,10 @@ public struct SessionMachine {
     /// Whether a connect in progress (relay thread) is still awaited.
     public var awaitsConnect: Bool { dialDeadline != nil }
 
+    /// Where the client's packets stand (MQTT, until it sent DISCONNECT or stopped looking like
+    /// MQTT): a SwiftNIO session moved off its server cuts its stream at their boundaries.
+    public var clientPackets: MQTTStreamTracker? { clientStream }
+
     /// Hands the client's packet tracker over (to a relay thread, which tracks from now on).
     public mutating func takeClientStream() -> MQTTStreamTracker? {
         defer { clientStream = nil }

@@ -56,6 +56,20 @@ public struct MQTTStreamTracker: Sendable, Equatable {
         }
     }
 
+    /// How many of `bytes`, the stream's next ones, come before its next packet boundary: all of the
+    /// packet in flight and none after it (0 at a boundary, or once tracking ended).
+    public func prefixToPacketBoundary(of bytes: UnsafeRawBufferPointer) -> Int {
+        var tracker = self
+        var taken = 0
+        while tracker.isTracking, taken < bytes.count {
+            let step = min(tracker.bytesToPacketBoundary, bytes.count - taken)
+            guard step > 0 else { break }
+            tracker.feed(UnsafeRawBufferPointer(rebasing: bytes[taken..<(taken + step)]))
+            taken += step
+        }
+        return taken
+    }
+
     /// Feeds an array (tests).
     public mutating func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feed($0) }

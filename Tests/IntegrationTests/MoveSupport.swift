@@ -51,6 +51,59 @@ enum MoveSupport {
         return clients
     }
 
+    /// A subscriber that reads slowly, in Python: connects to `port` (3.1.1, a Will on `will/<id>`,
+    /// a 4 KiB receive buffer), subscribes to `big/#`, prints READY, then reads nothing until the
+    /// file `marker` exists; then reads to the end and prints each packet (`PACKET type length`),
+    /// `PARTIAL` for a packet cut short, and `EOF`.
+    static let slowSubscriberScript = """
+        import os, socket, struct, sys, time
+        port, cid, marker = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        def packet(kind, body):
+            n, length = len(body), b""
+            while True:
+                n, byte = n // 128, n % 128
+                length += bytes([byte | (0x80 if n else 0)])
+                if not n:
+                    return bytes([kind]) + length + body
+        def text(value):
+            return struct.pack("!H", len(value)) + value.encode()
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", port))
+        connect = text("MQTT") + bytes([4, 0x06, 0, 60]) + text(cid) + text("will/" + cid) + text("gone")
+        s.sendall(packet(0x10, connect) + packet(0x82, struct.pack("!H", 1) + text("big/#") + bytes([0])))
+        answers = b""
+        while len(answers) < 9:
+            chunk = s.recv(9 - len(answers))
+            if not chunk:
+                sys.exit("closed before CONNACK and SUBACK")
+            answers += chunk
+        print("READY", flush=True)
+        while not os.path.exists(marker):
+            time.sleep(0.02)
+        s.settimeout(10)
+        data = bytearray()
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        at = 0
+        while at < len(data):
+            kind, length, shift, at = data[at] >> 4, 0, 0, at + 1
+            while at < len(data):
+                length |= (data[at] & 0x7F) << shift
+                shift, at = shift + 7, at + 1
+                if not data[at - 1] & 0x80:
+                    break
+            if at + length > len(data):
+                print("PARTIAL", kind, length, len(data) - at, flush=True)
+                break
+            print("PACKET", kind, length, flush=True)
+            at += length
+        print("EOF", flush=True)
+        """
+
     /// The largest number of `times` (seconds, any order) inside any window of `width` seconds.
     static func busiestWindow(_ times: [Double], width: Double) -> Int {
         WindowPeak.count(

@@ -5,25 +5,31 @@ import FrontTesting
 import MQTTWire
 import Testing
 
-/// Sessions moved off a broker (evacuation, rebalancing) on the relay threads: what the broker and
-/// the clients see, with real mosquitto brokers and the Eclipse Paho client.
+/// Sessions moved off a broker (evacuation, rebalancing): what the broker and the clients see, with
+/// real mosquitto brokers and the Eclipse Paho client, on the relay threads and on SwiftNIO.
 @Suite("Moving sessions")
 struct MoveTests {
-    /// Two brokers by client id, admin plane on, `move_rate` 100, a Server Reference.
-    static func config(_ ports: [Int]) -> FrontConfiguration {
-        TestConfig.mqttFront(ports: ports, admin: true) { _ in
-        } backend: { backend in
+    /// Two brokers by client id, admin plane on, `move_rate` 100, a Server Reference; `listener`
+    /// adds to the listener's settings.
+    static func config(
+        _ ports: [Int], on shell: Shell = .relayThreads, listener: (inout ListenerConfig) -> Void = { _ in }
+    ) -> FrontConfiguration {
+        TestConfig.mqttFront(ports: ports, admin: true, listener: listener) { backend in
             backend.moveRate = 100
             backend.serverReference = "broker-2.example:1883"
-        }.on(.relayThreads)
+        }.on(shell)
     }
 
-    /// Paho (MQTT 5) through the front: prints its CONNACK, then the DISCONNECT it gets, then exits.
-    /// Run by Debian's python3 (`python3-paho-mqtt`), not one a virtualenv puts first on PATH.
+    /// Paho through the front: prints its CONNACK, then how it was disconnected, then exits.
+    /// Arguments: port, client id, then optionally `5` (the default) or `311`, and a CA file to
+    /// connect with TLS. Run by Debian's python3 (`python3-paho-mqtt`), not one a virtualenv puts
+    /// first on PATH.
     static let pahoScript = """
         import sys, time
         import paho.mqtt.client as mqtt
         port, cid = int(sys.argv[1]), sys.argv[2]
+        version = sys.argv[3] if len(sys.argv) > 3 else "5"
+        cafile = sys.argv[4] if len(sys.argv) > 4 else None
         done = []
         def on_connect(client, userdata, flags, rc, props=None):
             print("CONNACK", rc.value if hasattr(rc, "value") else rc, flush=True)
@@ -31,7 +37,9 @@ struct MoveTests {
             ref = getattr(props, "ServerReference", "-") if props is not None else "-"
             print("DISCONNECT", rc.value if hasattr(rc, "value") else rc, ref, flush=True)
             done.append(1)
-        c = mqtt.Client(client_id=cid, protocol=mqtt.MQTTv5)
+        c = mqtt.Client(client_id=cid, protocol=mqtt.MQTTv5 if version == "5" else mqtt.MQTTv311)
+        if cafile:
+            c.tls_set(ca_certs=cafile)
         c.will_set("will/" + cid, b"gone")
         c.on_connect, c.on_disconnect = on_connect, on_disconnect
         c.connect("127.0.0.1", port, keepalive=60)
@@ -43,11 +51,12 @@ struct MoveTests {
         """
 
     @Test(
-        "evacuation: MQTT 5 (Paho and raw) get DISCONNECT 0x9C with the Server Reference, MQTT 3.1.1 is closed; the broker publishes no Will"
+        "evacuation: MQTT 5 (Paho and raw) get DISCONNECT 0x9C with the Server Reference, MQTT 3.1.1 is closed; the broker publishes no Will",
+        arguments: Shell.allCases
     )
-    func evacuateTellsClients() async throws {
+    func evacuateTellsClients(shell: Shell) async throws {
         try await withMosquittos(2) { brokers in
-            try await withFront(Self.config(brokers.map(\.port))) { front in
+            try await withFront(Self.config(brokers.map(\.port), on: shell)) { front in
                 let port = try front.port()
                 let watcher = try await WillWatcher.start(brokers)
                 try await MoveSupport.setState(front, "b2", "drain")
@@ -64,6 +73,7 @@ struct MoveTests {
                 let (v311, v311Code) = try await MQTTTestClient.connect(
                     port: port, clientID: "raw-311", will: MoveSupport.will("raw-311"))
                 #expect(v5Code == 0 && v311Code == 0)
+                #expect(await shell.carries(3, on: front))
                 try await MoveSupport.setState(front, "b2", "ready")
 
                 let answer = try await MoveSupport.post(front, "/backends/brokers/servers/b1/evacuate")
@@ -103,11 +113,12 @@ struct MoveTests {
     }
 
     @Test(
-        "a PUBLISH in flight when the move begins reaches the broker whole before the DISCONNECT; one never finished is cut after the wait"
+        "a PUBLISH in flight when the move begins reaches the broker whole before the DISCONNECT; one never finished is cut after the wait",
+        arguments: Shell.allCases
     )
-    func packetInFlightFinishes() async throws {
+    func packetInFlightFinishes(shell: Shell) async throws {
         try await withMosquittos(2) { brokers in
-            try await withFront(Self.config(brokers.map(\.port))) { front in
+            try await withFront(Self.config(brokers.map(\.port), on: shell)) { front in
                 let port = try front.port()
                 let watcher = try await WillWatcher.start(brokers)
                 let (subscriber, subscribed) = try await MQTTTestClient.connect(port: brokers[0].port, clientID: "sub")
@@ -119,6 +130,7 @@ struct MoveTests {
                 let (stuck, stuckCode) = try await MQTTTestClient.connect(
                     port: port, clientID: "stuck", will: MoveSupport.will("stuck"))
                 #expect(code == 0 && stuckCode == 0)
+                #expect(await shell.carries(2, on: front))
                 try await MoveSupport.setState(front, "b2", "ready")
 
                 let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
@@ -147,6 +159,59 @@ struct MoveTests {
                 await sender.close()
                 await stuck.close()
                 await subscriber.close()
+                await watcher.stop()
+            }
+        }
+    }
+
+    @Test(
+        "a PUBLISH from the broker in flight when the move begins reaches a slow subscriber whole before its close; the broker publishes no Will",
+        arguments: Shell.allCases
+    )
+    func serverPacketInFlightFinishes(shell: Shell) async throws {
+        try await withMosquittos(2) { brokers in
+            try await withFront(Self.config(brokers.map(\.port), on: shell)) { front in
+                let port = try front.port()
+                let watcher = try await WillWatcher.start(brokers)
+                try await MoveSupport.setState(front, "b2", "drain")
+                let directory = try TemporaryDirectory(prefix: "slow-sub")
+                defer { directory.remove() }
+                let script = try directory.write(MoveSupport.slowSubscriberScript, to: "slow_subscriber.py")
+                let marker = "\(directory.path)/read-now"
+                let subscriber = try ChildProcess.launch(
+                    "/usr/bin/python3", [script, "\(port)", "slow", marker], outputDirectory: directory.path)
+                #expect(
+                    await Poll.until(timeout: .seconds(10)) { subscriber.stdoutText().contains("READY") },
+                    "\(subscriber.stderrText())")
+                #expect(await shell.carries(1, on: front))
+                try await MoveSupport.setState(front, "b2", "ready")
+                let (publisher, code) = try await MQTTTestClient.connect(port: brokers[0].port, clientID: "pub")
+                #expect(code == 0)
+                let payload = [UInt8](repeating: 0x5A, count: 8_000_000)
+                let publish = MQTTPacket.publish(topic: "big/1", payload: payload)
+                try await publisher.connection.send(publish)
+                // The subscriber reads nothing: the front is left in the middle of the broker's PUBLISH.
+                #expect(
+                    await Poll.until(timeout: .seconds(5)) {
+                        front.metric("brokerfront_bytes_total", ["direction": "out"]) ?? 0 > 10_000
+                    }, "\(front.metricsText.split(separator: "\n").filter { $0.contains("bytes_total") })")
+                try await Task.sleep(for: .milliseconds(200))  // buffers fill up toward the subscriber
+                let relayed = front.metric("brokerfront_bytes_total", ["direction": "out"]) ?? 0
+                #expect(relayed < Double(publish.count), "the move must begin in the middle of the PUBLISH")
+
+                let answer = try await MoveSupport.post(front, "/backends/brokers/servers/b1/evacuate")
+                #expect(answer.status == 202)
+                try await Task.sleep(for: .milliseconds(300))  // the subscriber reads later, as on a slow link
+                #expect(FileManager.default.createFile(atPath: marker, contents: nil))
+                #expect(await Poll.until(timeout: .seconds(10)) { subscriber.stdoutText().contains("EOF") })
+                #expect(
+                    subscriber.stdoutText() == "READY\nPACKET 3 \(2 + "big/1".utf8.count + payload.count)\nEOF\n",
+                    "\(subscriber.stdoutText()) \(subscriber.stderrText())")
+                let line = await front.waitForSessionClosed(matching: ["client_id": "slow"])
+                #expect(line?["reason"] == "moved", "\(String(describing: line))")
+                #expect(await Poll.until(timeout: .seconds(1)) { !watcher.seen.isEmpty } == false, "\(watcher.seen)")
+                _ = await subscriber.stop()
+                await publisher.close()
                 await watcher.stop()
             }
         }

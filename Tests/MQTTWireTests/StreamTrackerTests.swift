@@ -58,4 +58,25 @@ struct StreamTrackerTests {
         inHeader.feed([0x30])
         #expect(!inHeader.isAtPacketBoundary && inHeader.bytesToPacketBoundary == 1)
     }
+
+    @Test("prefixToPacketBoundary: the rest of the packet in flight, header included, and nothing past it")
+    func prefixToBoundary() {
+        func prefix(_ tracker: MQTTStreamTracker, _ bytes: [UInt8]) -> Int {
+            bytes.withUnsafeBytes { tracker.prefixToPacketBoundary(of: $0) }
+        }
+        let stream = publish + MQTTPacket.pingReq
+        #expect(prefix(MQTTStreamTracker(), stream) == 0, "at a boundary nothing more belongs to the packet")
+        for cut in [1, 2, 3, 10, publish.count - 1] {
+            var tracker = MQTTStreamTracker()
+            tracker.feed(Array(publish.prefix(cut)))
+            #expect(prefix(tracker, Array(stream.dropFirst(cut))) == publish.count - cut, "cut at \(cut)")
+            #expect(prefix(tracker, Array(publish.dropFirst(cut).prefix(1))) == 1)
+        }
+        var inPing = MQTTStreamTracker()
+        inPing.feed([0xC0])
+        #expect(prefix(inPing, [0x00, 0xC0, 0x00]) == 1)
+        var lost = MQTTStreamTracker()
+        lost.feed([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+        #expect(prefix(lost, [1, 2, 3]) == 0)
+    }
 }
