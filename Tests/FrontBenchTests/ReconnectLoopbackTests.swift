@@ -23,9 +23,9 @@ import Testing
         let broker = try await KickingBroker.start(
             kicks: 10, after: .milliseconds(300), refuseAfterKicks: refuseAfterKicks)
         let options = try options(port: broker.port)
-        let report = try await Task.detached {
+        let report = try await OwnThread.run {
             try LoadRunner(options: options, progress: ProgressPrinter(inPlace: false)).run()
-        }.value
+        }
         await broker.stop()
         return report
     }

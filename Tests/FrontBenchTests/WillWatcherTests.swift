@@ -20,7 +20,7 @@ import Testing
         #expect(watcher.wills == 3)
         #expect(watcher.failed == 0)
         await client.disconnect()
-        await Task.detached { watcher.stop() }.value
+        try await OwnThread.run { watcher.stop() }
         try await group.shutdownGracefully()
         await broker.stop()
     }
