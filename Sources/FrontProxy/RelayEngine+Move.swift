@@ -86,7 +86,7 @@ extension RelayEngine {
     /// are at a boundary, queues the DISCONNECTs; once they are written, sends FINs; once both peers
     /// closed, ends the session (``CloseReason/moved``).
     func advanceMove(_ session: RelayedSession) {
-        guard var move = session.move, !session.isEnded else { return }
+        guard let move = session.move, !session.isEnded else { return }
         let client = RelayedSession.client
         let server = RelayedSession.server
         if move.stage == .finishingPackets {
@@ -102,7 +102,6 @@ extension RelayEngine {
             }
             move.stage = .farewell
             move.deadline = now &+ SessionMove.farewellWait
-            session.move = move
             session[server].backlog += MQTTPacket.disconnect
             session[client].backlog += move.clientGoodbye
         }

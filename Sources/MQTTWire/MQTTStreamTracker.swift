@@ -1,15 +1,17 @@
 /// Follows packet boundaries in one direction of a relayed MQTT stream without buffering it: reads
 /// each fixed header (MQTT 3.1.1 §2.2, 5.0 §2.1.1) and skips the body by its Remaining Length.
 /// The front uses it to notice a client's DISCONNECT (type 14), so a broker that closes right
-/// after one is not blamed for ending the session. O(packets) per chunk, a few bytes of state.
+/// after one is not blamed for ending the session, and to move a session at a packet boundary.
+/// O(packets) per chunk; 12 bytes of state (every relayed MQTT session holds two).
 public struct MQTTStreamTracker: Sendable, Equatable {
-    /// Body bytes still to skip in the current packet.
-    private var remaining = 0
-    /// 0: at a packet start; 1: type byte read, in the length varint.
+    /// Body bytes still to skip in the current packet (a Remaining Length is under 2^28).
+    private var remaining: UInt32 = 0
+    /// The Remaining Length being read, and the bit position of its next 7 bits.
+    private var length: UInt32 = 0
+    private var shift: UInt8 = 0
+    /// False: at a packet start; true: type byte read, in the length varint.
     private var inHeader = false
     private var packetType: UInt8 = 0
-    private var length = 0
-    private var shift = 0
     /// False once the stream stopped looking like MQTT (a 5-byte length); tracking then ends.
     public private(set) var isTracking = true
     /// Whether a DISCONNECT packet has been seen.
@@ -22,7 +24,7 @@ public struct MQTTStreamTracker: Sendable, Equatable {
 
     /// How many bytes may be read without passing the next packet boundary: the body bytes still to
     /// come, 1 inside a fixed header (its length is not known yet), 0 at a boundary.
-    public var bytesToPacketBoundary: Int { inHeader ? 1 : remaining }
+    public var bytesToPacketBoundary: Int { inHeader ? 1 : Int(remaining) }
 
     /// Feeds the next chunk of the stream.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
@@ -30,8 +32,8 @@ public struct MQTTStreamTracker: Sendable, Equatable {
         let count = bytes.count
         while isTracking && index < count {
             if remaining > 0 {
-                let skip = min(remaining, count - index)
-                remaining -= skip
+                let skip = min(Int(remaining), count - index)
+                remaining -= UInt32(skip)
                 index += skip
                 continue
             }
@@ -44,7 +46,7 @@ public struct MQTTStreamTracker: Sendable, Equatable {
                 shift = 0
                 continue
             }
-            length |= Int(byte & 0x7F) << shift
+            length |= UInt32(byte & 0x7F) << shift
             shift += 7
             if byte & 0x80 != 0 {
                 if shift >= 28 { isTracking = false }
