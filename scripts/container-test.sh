@@ -3,7 +3,7 @@
 # built on this host (release, static Swift stdlib, stripped), on a Debian base made with debootstrap
 # (no image registry needed). Two host mosquitto brokers serve behind it; the test checks the
 # HEALTHCHECK, the numeric user, a publish/subscribe through the front, then SIGTERM: /healthz turns
-# 503 at once, the open session is closed at drain_timeout and the container exits 0.
+# 503 at once, the open session is moved at drain_timeout (`move_rate: 0` keeps it until then) and the container exits 0.
 #
 #   scripts/container-test.sh                       # builds the binary unless BROKERFRONT_BINARY names one
 #
@@ -117,6 +117,7 @@ listeners:
 backends:
   - name: brokers
     balance: client-id
+    move_rate: 0   # the held session stays through the drain and moves at its end
     servers:
       - { name: b1, address: "127.0.0.1:${broker_ports[0]}" }
       - { name: b2, address: "127.0.0.1:${broker_ports[1]}" }
@@ -164,7 +165,8 @@ done
 wait "$sub" || fail "the subscriber got nothing"
 [ "$(cat "$work/received")" = "through-the-container" ] || fail "received '$(cat "$work/received")'"
 
-# SIGTERM with a session open: /healthz 503 at once, the session closed at drain_timeout (3s), exit 0.
+# SIGTERM with a session open: /healthz 503 at once, the session moved at drain_timeout (3s; move_rate 0
+# keeps it until then), exit 0.
 timeout 30 mosquitto_sub -h 127.0.0.1 -p "$front_port" -i ct-holder -t ct/hold -k 60 >/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 1 50); do
@@ -184,7 +186,8 @@ status=$(timeout 20 "${PODMAN[@]}" wait "$name") || fail "the container did not 
 logs=$("${PODMAN[@]}" logs "$name" 2>&1)
 grep -q "draining" <<<"$logs" || fail "no 'draining' line"
 grep -q "drain timeout reached" <<<"$logs" || fail "no 'drain timeout reached' line"
-grep -q "client_id=ct-holder.*reason=shutdown" <<<"$logs" || fail "the held session was not closed with reason=shutdown"
+grep -q "client_id=ct-holder.*reason=moved cause=shutdown" <<<"$logs" \
+    || fail "the held session was not moved at the drain's end (reason=moved cause=shutdown)"
 wait "$holder" 2>/dev/null || true
 
 size=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$image")
