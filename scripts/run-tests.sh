@@ -3,7 +3,7 @@
 # failure repeats the failing tests and their recorded issues at the end, where a CI tail shows them.
 #
 # The suite runs its tests in parallel on a 2-core machine: a test that waits on real brokers, health
-# checks or a drain can then be starved for seconds by the others. When at most 5 test files recorded
+# checks or a drain can then be starved for seconds by the others. When at most 8 test files recorded
 # issues (and nothing crashed), those suites are run once more on their own, one test at a time; the
 # run passes only if they all pass there, and the log says which failed in the crowd. A test that
 # fails for a real reason fails alone too. NO_RERUN=1 turns this off.
@@ -41,7 +41,7 @@ if [ "$rc" -ne 0 ]; then
     suites=$(grep -oE 'recorded an issue.* at [A-Za-z0-9_]+Tests\.swift:[0-9]+' "$log" \
       | sed -E 's/.* at ([A-Za-z0-9_]+Tests)\.swift:.*/\1/' | sort -u)
     count=$(printf '%s\n' "$suites" | grep -c . || true)
-    if [ "$count" -ge 1 ] && [ "$count" -le 5 ]; then
+    if [ "$count" -ge 1 ] && [ "$count" -le 8 ]; then
       filter=$(printf '%s\n' "$suites" | paste -sd'|')
       echo
       echo "=== running the failing suites again alone, one test at a time: $filter ==="
