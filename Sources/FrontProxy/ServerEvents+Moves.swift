@@ -7,10 +7,11 @@ import FrontSession
 /// backend's `move_rate`.
 extension ServerEvents {
     /// Moves the sessions of `server` off it for `cause`, at `rate` (default: the backend's
-    /// `move_rate`), in place of any move of that server already running.
+    /// `move_rate`), at most `limit` of them when given, in place of any move of that server
+    /// already running.
     func moveSessions(
         of server: ServerRuntime, cause: MoveCause, rate: Int? = nil, serverReference: String? = nil,
-        within deadline: Duration? = nil
+        within deadline: Duration? = nil, limit: Int? = nil
     ) {
         let backend = routing.snapshot.backend(named: server.backendName)
         let order = MoveOrder(
@@ -19,7 +20,7 @@ extension ServerEvents {
         mover.start(
             .init(backend: server.backendName, server: server.name), order: order,
             rate: rate ?? backend?.config.moveRate ?? BackendConfig.defaultMoveRate,
-            deadline: deadline.map { ContinuousClock.now + $0 })
+            deadline: deadline.map { ContinuousClock.now + $0 }, limit: limit)
     }
 
     /// Moves the sessions `matches` selects among `backend`'s for `cause`, at `rate` (default the
@@ -59,11 +60,7 @@ extension ServerEvents {
                 weights: backend.servers.map { Double($0.config.weight) },
                 taking: backend.servers.map { server in taking.contains { $0 === server } })
             for (server, count) in zip(backend.servers, excess) where count > 0 {
-                let order = MoveOrder(cause: .rebalance, serverReference: reference) { current, _ in
-                    current.isSameServer(as: server)
-                }
-                mover.start(
-                    .init(backend: backend.name, server: server.name), order: order, rate: rate, limit: count)
+                moveSessions(of: server, cause: .rebalance, rate: rate, serverReference: reference, limit: count)
             }
         }
     }

@@ -11,9 +11,10 @@ import struct NIOConcurrencyHelpers.NIOLockedValueBox
 /// time, so the brokers left see new CONNECTs at the job's rate instead of all at once.
 ///
 /// Every 10 ms a job asks the owners to begin the moves its ``MovePace`` allows (`rate` per second,
-/// smoothly; late ticks made up a little faster afterwards), each owner taking its longest-idle sessions first: an idle device is the
-/// least likely to be in the middle of a packet, and the least disturbed by a reconnect. A job
-/// ends when no session it selects is left, or when a newer job takes its place. Thread-safe.
+/// smoothly; late ticks made up a little faster afterwards), each owner taking its longest-idle
+/// sessions first: an idle device is the least likely to be in the middle of a packet, and the
+/// least disturbed by a reconnect. A job ends when no session it selects is left, or when a newer
+/// job takes its place. Thread-safe.
 public final class SessionMover: Sendable {
     /// Which jobs replace each other: one per server, and one per backend (`server` nil).
     struct JobKey: Hashable, Sendable {
@@ -102,9 +103,12 @@ public final class SessionMover: Sendable {
 
     /// Sessions waiting for their turn in `backend`'s jobs.
     public func waiting(backend: String) -> Int {
-        jobs.withLockedValue { jobs in
-            jobs.filter { $0.key.backend == backend }.reduce(0) { $0 + $1.value.progress.remaining }
-        }
+        jobs.withLockedValue { Self.remaining(in: $0, backend: backend) }
+    }
+
+    /// The sessions still to move in `backend`'s jobs among `jobs`.
+    private static func remaining(in jobs: [JobKey: Job], backend: String) -> Int {
+        jobs.filter { $0.key.backend == backend }.reduce(0) { $0 + $1.value.progress.remaining }
     }
 
     /// Stops the job under `key`, if any (the sessions not yet moved stay where they are).
@@ -175,7 +179,7 @@ public final class SessionMover: Sendable {
             job.progress.moved = moved
             job.progress.rate = rate
             jobs[key] = job
-            return jobs.filter { $0.key.backend == key.backend }.reduce(0) { $0 + $1.value.progress.remaining }
+            return Self.remaining(in: jobs, backend: key.backend)
         }
         guard let waiting else { return false }
         gauge(for: key.backend).record(waiting)
@@ -186,7 +190,7 @@ public final class SessionMover: Sendable {
         let left = jobs.withLockedValue { jobs -> Int? in
             guard jobs[key]?.id == id else { return nil }
             jobs[key] = nil
-            return jobs.filter { $0.key.backend == key.backend }.reduce(0) { $0 + $1.value.progress.remaining }
+            return Self.remaining(in: jobs, backend: key.backend)
         }
         guard let left else { return }
         gauge(for: key.backend).record(left)
